@@ -1,0 +1,10 @@
+"""circles: audit how well residents reach everyday facilities on real street networks."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("circles")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

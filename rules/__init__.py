@@ -1,0 +1,1 @@
+"""Bundled rule presets and the facility catalogue (installed as ``circles.presets``)."""
