@@ -1,0 +1,77 @@
+"""Project files: a ``circles.yaml`` holding the same keys as the ``circles audit`` options."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from circles.errors import ProjectFileError
+
+PATH_KEYS = {"network", "facilities", "residents", "communities", "out"}
+LIST_KEYS = {"rules", "circles"}
+KEYS = (
+    PATH_KEYS
+    | LIST_KEYS
+    | {
+        "facility_type_field",
+        "facility_id_field",
+        "population_field",
+        "resident_id_field",
+        "community_field",
+        "walk_speed",
+        "crs",
+        "max_snap",
+        "min_component_nodes",
+        "engine",
+    }
+)
+
+
+def load_project(path: Path) -> dict[str, Any]:
+    """Read a project file; paths in it are taken relative to the file's folder.
+
+    Raises
+    ------
+    ProjectFileError
+        When the file is unreadable, not a mapping, or names an unknown key.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ProjectFileError(f"cannot read project file {path} ({exc.strerror})") from exc
+    try:
+        data = YAML(typ="safe").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ProjectFileError(f"{where}: YAML syntax error: {exc.problem}") from exc
+    except YAMLError as exc:
+        raise ProjectFileError(f"{path}: YAML syntax error: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProjectFileError(f"{path}: a project file is a mapping of option names to values")
+    base = path.parent
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), sorted(KEYS), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ProjectFileError(
+                f"{path}: unknown key {key!r}; {hint}keys are the circles audit options: "
+                f"{', '.join(sorted(KEYS))}"
+            )
+        if key in LIST_KEYS and not isinstance(value, list):
+            value = [value]
+        if value is None:
+            continue
+        if key in PATH_KEYS:
+            value = base / str(value)
+        elif key == "rules":
+            value = [base / str(v) if (base / str(v)).exists() else str(v) for v in value]
+        out[key] = value
+    return out
