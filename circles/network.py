@@ -1,0 +1,305 @@
+"""Street network building: read an OSM extract or centre-lines, project, clean, index.
+
+The result is an undirected walking graph whose edges keep their projected geometry (oriented
+from ``u`` to ``v``) and ``length_m``, the length of that geometry in metres.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings as pywarnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from circles.errors import InputDataError, NetworkError
+from circles.io import read_layer
+from circles.projection import metric_crs, to_metric
+
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
+NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
+
+
+@dataclass
+class Network:
+    """A projected street network.
+
+    Attributes
+    ----------
+    node_x, node_y
+        Node coordinates in ``crs`` (metres).
+    u, v
+        Edge end-node indices; ``geometry[i]`` runs from node ``u[i]`` to node ``v[i]``.
+    length_m
+        Length of each edge's geometry in metres.
+    geometry
+        Shapely LineStrings in ``crs``.
+    crs
+        The metric CRS.
+    stats
+        Counts reported in ``summary.json`` (source, nodes, edges, components dropped...).
+    issues
+        Places where the input lines cross or touch without a shared end point.
+    """
+
+    node_x: np.ndarray
+    node_y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    geometry: np.ndarray
+    crs: CRS
+    stats: dict = field(default_factory=dict)
+    issues: pd.DataFrame = field(default_factory=lambda: empty_issues())
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_x)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return len(self.u)
+
+
+def empty_issues() -> pd.DataFrame:
+    """An empty table of network issues with its columns."""
+    return pd.DataFrame(
+        {
+            "kind": pd.Series(dtype=object),
+            "x": pd.Series(dtype=float),
+            "y": pd.Series(dtype=float),
+            "line_a": pd.Series(dtype=object),
+            "line_b": pd.Series(dtype=object),
+        }
+    )
+
+
+def is_pbf(path: Path) -> bool:
+    """Whether ``path`` names an OSM PBF extract."""
+    return path.name.lower().endswith(PBF_SUFFIXES)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_osm_walk(path: Path) -> gpd.GeoDataFrame:
+    """Walkable ways from an OSM extract, split at junctions, as lines with OSM node ids."""
+    import pyrosm  # imported here: heavy, and only needed for OSM input
+
+    sink = io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+            pywarnings.catch_warnings(),
+        ):
+            pywarnings.simplefilter("ignore")
+            _, edges = pyrosm.OSM(str(path)).get_network(network_type="walking", nodes=True)
+    except Exception as exc:  # pyrosm raises assorted types on corrupt input
+        raise NetworkError(
+            f"cannot read OSM extract {path} ({type(exc).__name__}: {exc}); check that it is a "
+            "complete .osm.pbf file"
+        ) from exc
+    if edges is None or len(edges) == 0:
+        raise NetworkError(
+            f"OSM extract {path} holds no walkable ways (footway, path, steps, pedestrian, "
+            "residential, service...); check the extract covers the study area"
+        )
+    return gpd.GeoDataFrame(
+        {"u_key": edges["u"].to_numpy(), "v_key": edges["v"].to_numpy()},
+        geometry=edges.geometry.to_numpy(),
+        crs=edges.crs or "EPSG:4326",
+    )
+
+
+def _read_centre_lines(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    """Centre-lines as single LineStrings with their source row (1-based) for messages."""
+    layer = read_layer(path, "network", crs=crs)
+    if len(layer) == 0:
+        raise NetworkError(f"network file {path.name} has no rows; give road centre-lines")
+    kinds = set(layer.geometry.dropna().geom_type.unique())
+    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
+        raise NetworkError(
+            f"network file {path.name} holds {', '.join(sorted(kinds)) or 'no geometries'}; "
+            "give road centre-lines (LineString) or an .osm.pbf extract"
+        )
+    lines = gpd.GeoDataFrame(
+        {"line": np.arange(1, len(layer) + 1)}, geometry=layer.geometry.values, crs=layer.crs
+    )
+    lines = lines[~(lines.geometry.isna() | lines.geometry.is_empty)]
+    lines = lines.explode(index_parts=False, ignore_index=True)
+    lines["geometry"] = shapely.force_2d(lines.geometry.to_numpy())
+    return lines
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _node_keys(points: np.ndarray) -> np.ndarray:
+    """Integer keys of points on a 1 mm grid: equal keys mean one node."""
+    xy = np.round(shapely.get_coordinates(points) / NODE_GRID_M).astype(np.int64)
+    return xy[:, 0] * 4_000_000_000 + xy[:, 1]
+
+
+def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
+    """Places where two lines meet other than at a shared end point.
+
+    ``crossing``: interiors cross (a bridge or tunnel, or a missing junction);
+    ``end_on_line``: an end point touches another line's interior (a T-junction not split);
+    ``overlap``: two lines run along each other.
+    """
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return empty_issues()
+    ends = shapely.boundary(geoms)
+    inter = shapely.intersection(geoms[a], geoms[b])
+    shared_ends = shapely.intersection(ends[a], ends[b])
+    rest = shapely.difference(inter, shared_ends)
+    has = ~shapely.is_empty(rest)
+    a, b, rest = a[has], b[has], rest[has]
+    if len(a) == 0:
+        return empty_issues()
+    overlap = shapely.get_dimensions(rest) > 0
+    pts = np.where(overlap, shapely.point_on_surface(rest), rest)
+    parts, idx = shapely.get_parts(pts, return_index=True)
+    a, b, overlap = a[idx], b[idx], overlap[idx]
+    on_end = shapely.intersects(parts, ends[a]) | shapely.intersects(parts, ends[b])
+    kind = np.where(overlap, "overlap", np.where(on_end, "end_on_line", "crossing"))
+    xy = shapely.get_coordinates(parts)
+    out = pd.DataFrame(
+        {
+            "kind": kind.astype(object),
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "line_a": line_ids[a].astype(str).astype(object),
+            "line_b": line_ids[b].astype(str).astype(object),
+        }
+    )
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def _drop_tiny_components(
+    u: np.ndarray, v: np.ndarray, n_nodes: int, min_nodes: int
+) -> tuple[np.ndarray, dict]:
+    """Mask of edges to keep: all but those in components smaller than ``min_nodes``.
+
+    The largest component is always kept.
+    """
+    graph = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n_nodes, n_nodes))
+    n_comp, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels, minlength=n_comp)
+    tiny = sizes < min_nodes
+    tiny[np.argmax(sizes)] = False
+    keep_edge = ~tiny[labels[u]]
+    stats = {
+        "components": int(n_comp),
+        "components_dropped": int(tiny.sum()),
+        "nodes_dropped": int(sizes[tiny].sum()),
+    }
+    return keep_edge, stats
+
+
+def build_network(
+    path: Path,
+    *,
+    crs: str | None = None,
+    min_component_nodes: int = 50,
+) -> Network:
+    """Build the walking network from an OSM extract or a centre-line layer.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` extract (walkable ways only) or a line layer whose lines meet at shared end
+        points. Lines that cross without a shared end point are not joined; they are listed in
+        ``Network.issues`` (bridges and tunnels are such places; so are digitising errors).
+    crs
+        Metric CRS to measure in; the local UTM zone when None. Also the CRS assumed for a line
+        layer that carries none.
+    min_component_nodes
+        Components with fewer nodes are dropped (the largest component is always kept), so
+        points near a stray fragment snap to the real network or are flagged off the network.
+
+    Raises
+    ------
+    NetworkError, InputDataError
+        When the file cannot be read or holds no usable lines.
+    """
+    if not path.exists():
+        raise InputDataError(f"network file {path} does not exist; check the path")
+    source = "osm" if is_pbf(path) else "lines"
+    raw = _read_osm_walk(path) if source == "osm" else _read_centre_lines(path, crs)
+    target = metric_crs(raw, crs)
+    raw = to_metric(raw, target)
+    geoms = raw.geometry.to_numpy(dtype=object)
+    lengths = shapely.length(geoms)
+    issues = empty_issues()
+    if source == "osm":
+        keys_u = raw["u_key"].to_numpy(dtype=np.int64)
+        keys_v = raw["v_key"].to_numpy(dtype=np.int64)
+        start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    else:
+        start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+        keys_u, keys_v = _node_keys(start), _node_keys(end)
+        issues = _crossings(geoms, raw["line"].to_numpy())
+    keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
+    n_edges_in = len(geoms)
+    u, v = inverse[:n_edges_in], inverse[n_edges_in:]
+    xy = np.empty((len(keys), 2))
+    xy[u] = shapely.get_coordinates(start)
+    xy[v] = shapely.get_coordinates(end)
+
+    keep = (u != v) & np.isfinite(lengths)
+    self_loops = int((u == v).sum())
+    # parallel edges between the same two nodes: keep the shortest, never sum them
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((lengths, hi, lo))
+    order = order[keep[order]]
+    pair = lo[order] * len(keys) + hi[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    chosen = np.sort(order[first])
+    parallel = int(len(order) - len(chosen))
+    u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
+
+    if len(u) == 0:
+        raise NetworkError(f"network file {path.name} yields no edges after cleaning")
+    keep_edge, comp_stats = _drop_tiny_components(u, v, len(keys), min_component_nodes)
+    u, v, geoms, lengths = u[keep_edge], v[keep_edge], geoms[keep_edge], lengths[keep_edge]
+    used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
+    u, v = inverse[: len(u)], inverse[len(u) :]
+    stats = {
+        "source": source,
+        "nodes": len(used),
+        "edges": len(u),
+        "length_km": round(float(lengths.sum()) / 1000.0, 3),
+        "edges_read": n_edges_in,
+        "self_loops_dropped": self_loops,
+        "parallel_edges_dropped": parallel,
+        **comp_stats,
+        "crossings": len(issues),
+    }
+    return Network(
+        node_x=xy[used, 0],
+        node_y=xy[used, 1],
+        u=u.astype(np.int64),
+        v=v.astype(np.int64),
+        length_m=lengths.astype(float),
+        geometry=geoms,
+        crs=target,
+        stats=stats,
+        issues=issues,
+    )

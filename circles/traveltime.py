@@ -1,0 +1,215 @@
+"""Travel costs from every resident to the nearest facilities of each group, on the network.
+
+Facilities become nodes of a search graph: each splits the edge it snaps to and hangs from the
+split point by a stub edge as long as its access leg. An engine then finds, for every node, the
+``k`` nearest distinct facilities of a group within a horizon. A resident lies on one piece of a
+split edge, so its ``k`` nearest facilities are the best of those of the piece's two end nodes,
+each shifted by the distance along the piece, plus its own access leg. Costs are metres for the
+walking network; NaN means "none within reach".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from circles.network import Network
+from circles.snap import Snaps
+
+SPLIT_EPS_M = 1e-3  # split points closer than this to an end node reuse that node
+
+
+@dataclass
+class SearchGraph:
+    """The network with facilities inserted, as plain arrays an engine can search.
+
+    Attributes
+    ----------
+    n_nodes
+        Number of nodes (network nodes, split points, facility stubs).
+    frm, to, cost
+        Undirected edges and their cost (metres).
+    facility_node
+        Stub node of each facility row (-1 for facilities not on the network).
+    splits
+        For edges holding split points: one row per piece start (``edge``, ``offset``, ``node``,
+        ``next_offset``, ``next_node``), sorted by edge and offset.
+    """
+
+    n_nodes: int
+    frm: np.ndarray
+    to: np.ndarray
+    cost: np.ndarray
+    facility_node: np.ndarray
+    splits: pd.DataFrame
+
+
+class Engine(Protocol):
+    """Answers "the k nearest facilities of a group from every node, within a horizon"."""
+
+    name: str
+
+    def nearest(
+        self, source_nodes: np.ndarray, source_ids: np.ndarray, k: int, max_cost: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cost (``n_nodes × k``, inf where none) and facility id (-1 where none), best first."""
+        ...
+
+
+def build_search_graph(network: Network, facilities: Snaps) -> SearchGraph:
+    """Insert the snapped facilities into the network as split points and stub nodes."""
+    n_net = network.n_nodes
+    on = np.flatnonzero(facilities.on_network)
+    fac_edge = facilities.edge[on]
+    fac_off = facilities.offset_m[on]
+    lengths = network.length_m[fac_edge]
+
+    # one split point per distinct (edge, offset); points at an end reuse the end node
+    at_start = fac_off <= SPLIT_EPS_M
+    at_end = ~at_start & (fac_off >= lengths - SPLIT_EPS_M)
+    inner = ~(at_start | at_end)
+    split_node = np.empty(len(on), dtype=np.int64)
+    split_node[at_start] = network.u[fac_edge[at_start]]
+    split_node[at_end] = network.v[fac_edge[at_end]]
+    inner_keys = pd.DataFrame({"edge": fac_edge[inner], "offset": np.round(fac_off[inner], 6)})
+    uniq = inner_keys.drop_duplicates().sort_values(["edge", "offset"]).reset_index(drop=True)
+    uniq["node"] = n_net + np.arange(len(uniq))
+    split_node[inner] = inner_keys.merge(uniq, on=["edge", "offset"], how="left")["node"].to_numpy()
+    n_split = len(uniq)
+
+    # pieces of split edges: start, split points, end
+    split_edges = np.unique(uniq["edge"].to_numpy())
+    ends = pd.DataFrame(
+        {
+            "edge": np.concatenate([split_edges, split_edges]),
+            "offset": np.concatenate([np.zeros(len(split_edges)), network.length_m[split_edges]]),
+            "node": np.concatenate([network.u[split_edges], network.v[split_edges]]),
+        }
+    )
+    points = pd.concat([ends, uniq], ignore_index=True).sort_values(
+        ["edge", "offset"], kind="stable"
+    )
+    points["next_offset"] = points.groupby("edge")["offset"].shift(-1)
+    points["next_node"] = points.groupby("edge")["node"].shift(-1)
+    splits = points.dropna(subset=["next_node"]).reset_index(drop=True)
+    splits["next_node"] = splits["next_node"].astype(np.int64)
+
+    whole = np.ones(network.n_edges, dtype=bool)
+    whole[split_edges] = False
+    stub_node = n_net + n_split + np.arange(len(on))
+    frm = np.concatenate([network.u[whole], splits["node"].to_numpy(), split_node])
+    to = np.concatenate([network.v[whole], splits["next_node"].to_numpy(), stub_node])
+    cost = np.concatenate(
+        [
+            network.length_m[whole],
+            (splits["next_offset"] - splits["offset"]).to_numpy(),
+            facilities.snap_m[on],
+        ]
+    )
+    facility_node = np.full(len(facilities.edge), -1, dtype=np.int64)
+    facility_node[on] = stub_node
+    return SearchGraph(
+        n_nodes=n_net + n_split + len(on),
+        frm=frm.astype(np.int64),
+        to=to.astype(np.int64),
+        cost=cost.astype(float),
+        facility_node=facility_node,
+        splits=splits,
+    )
+
+
+@dataclass
+class Anchors:
+    """The two search-graph nodes bracketing each resident and the distances to them."""
+
+    p: np.ndarray
+    q: np.ndarray
+    to_p_m: np.ndarray
+    to_q_m: np.ndarray
+    leg_m: np.ndarray
+    on_network: np.ndarray
+
+
+def anchor_residents(network: Network, graph: SearchGraph, residents: Snaps) -> Anchors:
+    """Find the piece of the search graph each snapped resident lies on."""
+    n = len(residents.edge)
+    on = residents.on_network
+    rows = np.flatnonzero(on)
+    edge = residents.edge[rows]
+    offset = residents.offset_m[rows]
+    p = network.u[edge].copy()
+    q = network.v[edge].copy()
+    to_p = offset.copy()
+    to_q = network.length_m[edge] - offset
+    if len(graph.splits) and len(rows):
+        query = pd.DataFrame({"row": np.arange(len(rows)), "edge": edge, "offset": offset})
+        query = query.sort_values("offset", kind="stable")
+        table = graph.splits.assign(start=graph.splits["offset"]).sort_values(
+            "offset", kind="stable"
+        )
+        found = pd.merge_asof(query, table, on="offset", by="edge", direction="backward")
+        found = found.dropna(subset=["node"])
+        hit = found["row"].to_numpy()
+        start_off = found["start"].to_numpy()
+        p[hit] = found["node"].to_numpy(dtype=np.int64)
+        q[hit] = found["next_node"].to_numpy(dtype=np.int64)
+        to_p[hit] = offset[hit] - start_off
+        to_q[hit] = found["next_offset"].to_numpy() - offset[hit]
+    full = lambda fill, dtype: np.full(n, fill, dtype=dtype)  # noqa: E731
+    ap, aq = full(-1, np.int64), full(-1, np.int64)
+    dp, dq = full(np.nan, float), full(np.nan, float)
+    ap[rows], aq[rows], dp[rows], dq[rows] = p, q, np.maximum(to_p, 0), np.maximum(to_q, 0)
+    leg = np.where(on, residents.snap_m, np.nan)
+    return Anchors(p=ap, q=aq, to_p_m=dp, to_q_m=dq, leg_m=leg, on_network=on.copy())
+
+
+def _best_distinct(cost: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``k`` smallest costs over distinct ids (inf / -1 where fewer)."""
+    order = np.argsort(cost, axis=1, kind="stable")
+    cost = np.take_along_axis(cost, order, axis=1)
+    ids = np.take_along_axis(ids, order, axis=1)
+    if cost.shape[1] > 1:
+        dup = np.zeros(ids.shape, dtype=bool)
+        for j in range(1, ids.shape[1]):
+            dup[:, j] = (ids[:, :j] == ids[:, j : j + 1]).any(axis=1) & (ids[:, j] >= 0)
+        cost = np.where(dup, np.inf, cost)
+        ids = np.where(dup, -1, ids)
+        order = np.argsort(cost, axis=1, kind="stable")
+        cost = np.take_along_axis(cost, order, axis=1)
+        ids = np.take_along_axis(ids, order, axis=1)
+    return cost[:, :k], ids[:, :k]
+
+
+def resident_costs(
+    anchors: Anchors,
+    node_cost: np.ndarray,
+    node_ids: np.ndarray,
+    k: int,
+    max_cost: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cost from each resident to its ``k`` nearest facilities (NaN / -1 beyond ``max_cost``).
+
+    The resident's access leg is included; off-network residents get NaN throughout.
+    """
+    n = len(anchors.p)
+    out_cost = np.full((n, k), np.nan)
+    out_ids = np.full((n, k), -1, dtype=np.int64)
+    rows = np.flatnonzero(anchors.on_network)
+    if len(rows) == 0:
+        return out_cost, out_ids
+    p, q = anchors.p[rows], anchors.q[rows]
+    via_p = node_cost[p] + anchors.to_p_m[rows, None]
+    via_q = node_cost[q] + anchors.to_q_m[rows, None]
+    cost, ids = _best_distinct(
+        np.concatenate([via_p, via_q], axis=1),
+        np.concatenate([node_ids[p], node_ids[q]], axis=1),
+        k,
+    )
+    cost = cost + anchors.leg_m[rows, None]
+    beyond = ~(cost <= max_cost)
+    out_cost[rows] = np.where(beyond, np.nan, cost)
+    out_ids[rows] = np.where(beyond, -1, ids)
+    return out_cost, out_ids
