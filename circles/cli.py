@@ -1,0 +1,272 @@
+"""Command-line interface (Typer): parse options, call the library, print, set the exit code.
+
+Exit codes: 0 ran; 1 gaps found with ``--fail-on-gaps``; 2 usage, rule or input error;
+3 internal error (a bug: rerun with ``--debug`` and report the traceback).
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from circles import __version__
+from circles.errors import CirclesError, ProjectFileError
+
+app = typer.Typer(
+    name="circles",
+    help="Audit how well residents reach everyday facilities on the street network: Wuhan's "
+    "service circles and the GB 50180 life circles, population-weighted, by community.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+err = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"circles {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Audit how well residents reach everyday facilities on the street network."""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _pick(cli: Any, project: dict[str, Any], key: str, default: Any = None) -> Any:
+    """The option's value: the command line first, then the project file, then the default."""
+    if cli is not None and cli != [] and cli != ():
+        return cli
+    return project.get(key, default)
+
+
+@app.command()
+def audit(
+    project: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Project file (circles.yaml) holding the options below; options given on the "
+            "command line win.",
+            show_default=False,
+        ),
+    ] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="Street network: an OSM extract (.osm.pbf; walkable ways only) or a "
+            "line layer (GPKG/GeoJSON/SHP) whose lines meet at shared end points."
+        ),
+    ] = None,
+    facilities: Annotated[
+        Path | None,
+        typer.Option(
+            help="Facility points (GPKG/GeoJSON/SHP, or CSV with lon/lat or x/y "
+            "columns); polygons are taken at a representative point."
+        ),
+    ] = None,
+    residents: Annotated[
+        Path | None,
+        typer.Option(help="Residents (compounds, buildings) as points or polygons, same formats."),
+    ] = None,
+    communities: Annotated[
+        Path | None,
+        typer.Option(
+            help="Community (社区) polygons; without it, --community-field is read from "
+            "the residents."
+        ),
+    ] = None,
+    rules: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Rule file, folder or bundled preset name (repeatable). "
+            "[default: the bundled Wuhan walking circles]",
+            show_default=False,
+        ),
+    ] = None,
+    circle: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--circle",
+            help="Circle id to evaluate (repeatable). [default: all]",
+            show_default=False,
+        ),
+    ] = None,
+    facility_type_field: Annotated[
+        str | None, typer.Option(help="Facility type column. [default: type]", show_default=False)
+    ] = None,
+    facility_id_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Facility id column. [default: id, else row numbers]", show_default=False
+        ),
+    ] = None,
+    population_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Population column of the residents; when absent every resident weighs "
+            "1, with a warning. [default: population]",
+            show_default=False,
+        ),
+    ] = None,
+    resident_id_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Resident id column. [default: id, else row numbers]", show_default=False
+        ),
+    ] = None,
+    community_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Community id/name column of --communities (or of the residents). "
+            "[default: community]",
+            show_default=False,
+        ),
+    ] = None,
+    walk_speed: Annotated[
+        float | None,
+        typer.Option(
+            help="Walking speed in metres per minute, overriding the rules' speed for a "
+            "scenario (e.g. 48 for elderly residents).",
+            show_default=False,
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            help="Metric CRS to measure in (e.g. EPSG:32650), also assumed for layers "
+            "that carry no CRS. [default: the local UTM zone]",
+            show_default=False,
+        ),
+    ] = None,
+    max_snap: Annotated[
+        float | None,
+        typer.Option(
+            help="Points farther than this many metres from the network are flagged "
+            "off_network and count as not covered. [default: 250]",
+            show_default=False,
+        ),
+    ] = None,
+    min_component_nodes: Annotated[
+        int | None,
+        typer.Option(
+            help="Network fragments with fewer nodes are dropped (the largest is always "
+            "kept). [default: 50]",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Report folder. [default: ./circles-report]", show_default=False
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace report files already in --out.")
+    ] = False,
+    fail_on_gaps: Annotated[
+        bool,
+        typer.Option("--fail-on-gaps", help="Exit with code 1 when any requirement has a gap."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    """Audit the circles on a street network and write the report folder."""
+    from circles.audit import DEFAULT_MAX_SNAP_M, DEFAULT_MIN_COMPONENT_NODES, AuditOptions
+
+    try:
+        from circles.project import load_project
+
+        proj = load_project(project) if project is not None else {}
+        paths = {
+            key: _pick(value, proj, key)
+            for key, value in (
+                ("network", network),
+                ("facilities", facilities),
+                ("residents", residents),
+            )
+        }
+        missing = [f"--{k}" for k, v in paths.items() if v is None]
+        if missing:
+            raise ProjectFileError(
+                f"missing {', '.join(missing)}; give them as options or in a project file "
+                "(circles audit PROJECT.yaml)"
+            )
+        options = AuditOptions(
+            network=Path(paths["network"]),
+            facilities=Path(paths["facilities"]),
+            residents=Path(paths["residents"]),
+            communities=_pick(communities, proj, "communities"),
+            rules=list(_pick(rules, proj, "rules", [])),
+            circle_ids=list(_pick(circle, proj, "circles", [])),
+            facility_type_field=_pick(facility_type_field, proj, "facility_type_field", "type"),
+            facility_id_field=_pick(facility_id_field, proj, "facility_id_field", "id"),
+            population_field=_pick(population_field, proj, "population_field", "population"),
+            resident_id_field=_pick(resident_id_field, proj, "resident_id_field", "id"),
+            community_field=_pick(community_field, proj, "community_field", "community"),
+            walk_speed_m_per_min=_pick(walk_speed, proj, "walk_speed"),
+            crs=_pick(crs, proj, "crs"),
+            max_snap_m=float(_pick(max_snap, proj, "max_snap", DEFAULT_MAX_SNAP_M)),
+            min_component_nodes=int(
+                _pick(min_component_nodes, proj, "min_component_nodes", DEFAULT_MIN_COMPONENT_NODES)
+            ),
+            engine=str(proj.get("engine", "pandana")),
+        )
+        out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
+        result = _run(options, out_dir, overwrite=overwrite, quiet=quiet)
+    except CirclesError as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(str(exc))
+        return
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug: say so, keep the traceback for --debug
+        if debug:
+            traceback.print_exc()
+        _fail(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
+            "the traceback",
+            code=3,
+        )
+        return
+    if fail_on_gaps and result:
+        raise typer.Exit(1)
+
+
+def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool) -> bool:
+    """Run the audit with progress on stderr, write the report, print the summary table.
+
+    Returns True when any requirement has a gap overall or in a community.
+    """
+    from circles.audit import run_audit
+    from circles.report.files import write_report
+    from circles.report.terminal import render
+
+    if quiet:
+        result = run_audit(options)
+    else:
+        with err.status("starting", spinner="dots") as status:
+            result = run_audit(options, progress=lambda stage: status.update(stage + "…"))
+    write_report(result, out_dir, overwrite=overwrite)
+    if not quiet:
+        render(Console(highlight=False), result.summary, result.coverage)
+        err.print(f"report written to {out_dir}/", highlight=False)
+    gaps = result.coverage["is_gap"]
+    return bool(gaps.apply(lambda g: g is True).any())

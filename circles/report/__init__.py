@@ -1,0 +1,1 @@
+"""Report writers: terminal (rich), Excel workbook (openpyxl), machine-readable files."""
