@@ -1,0 +1,135 @@
+"""The command line, through Typer's CliRunner: exit codes, files written, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from circles.cli import app
+from circles.report.files import REPORT_FILES
+
+runner = CliRunner()
+
+
+def _args(toy: dict[str, Path], out: Path) -> list[str]:
+    return [
+        "audit",
+        "--network",
+        str(toy["network"]),
+        "--facilities",
+        str(toy["facilities"]),
+        "--residents",
+        str(toy["residents"]),
+        "--communities",
+        str(toy["communities"]),
+        "--rules",
+        str(toy["rules"]),
+        "--out",
+        str(out),
+    ]
+
+
+def test_audit_writes_every_report_file(toy: dict[str, Path]) -> None:
+    out = toy["dir"] / "report"
+    result = runner.invoke(app, _args(toy, out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    rows = pd.read_csv(out / "residents.csv", dtype={"resident_id": str})
+    assert rows["resident_id"].tolist() == ["R1", "R2", "R3", "R4"]  # input order, none lost
+    assert list(rows.columns) == [
+        "resident_id",
+        "community_id",
+        "population",
+        "snap_m",
+        "status",
+        "fresh_market_min",
+        "kindergarten_min",
+        "toy",
+    ]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["counts"]["residents"] == {
+        "read": 4,
+        "ok": 2,
+        "off_network": 2,
+        "no_geometry": 0,
+        "unassigned": 2,
+    }
+    assert "west" in result.output and "east" in result.output
+
+
+def test_refuses_to_overwrite_and_leaves_report_intact(toy: dict[str, Path]) -> None:
+    out = toy["dir"] / "report"
+    assert runner.invoke(app, _args(toy, out)).exit_code == 0
+    before = (out / "summary.json").read_bytes()
+    again = runner.invoke(app, _args(toy, out))
+    assert again.exit_code == 2
+    assert "--overwrite" in again.output and "Traceback" not in again.output
+    assert (out / "summary.json").read_bytes() == before
+    assert runner.invoke(app, [*_args(toy, out), "--overwrite", "-q"]).exit_code == 0
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_two_runs_identical_but_for_timestamp(toy: dict[str, Path]) -> None:
+    a, b = toy["dir"] / "a", toy["dir"] / "b"
+    assert runner.invoke(app, [*_args(toy, a), "-q"]).exit_code == 0
+    assert runner.invoke(app, [*_args(toy, b), "-q"]).exit_code == 0
+    for name in ("residents.csv", "coverage.csv", "facilities.csv", "network_issues.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    sa = json.loads((a / "summary.json").read_text(encoding="utf-8"))
+    sb = json.loads((b / "summary.json").read_text(encoding="utf-8"))
+    sa["run"].pop("timestamp"), sb["run"].pop("timestamp")
+    assert sa == sb
+
+
+def test_bad_input_is_one_line_exit_2(toy: dict[str, Path]) -> None:
+    out = toy["dir"] / "report"
+    result = runner.invoke(app, [*_args(toy, out), "--population-field", "popu"])
+    assert result.exit_code == 2
+    assert "'popu' not found" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_missing_file(toy: dict[str, Path]) -> None:
+    args = _args(toy, toy["dir"] / "r")
+    args[args.index("--residents") + 1] = str(toy["dir"] / "nope.gpkg")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "nope.gpkg does not exist" in result.output
+
+
+def test_fail_on_gaps(toy: dict[str, Path]) -> None:
+    result = runner.invoke(app, [*_args(toy, toy["dir"] / "r"), "--fail-on-gaps", "-q"])
+    assert result.exit_code == 1
+    assert result.output == ""
+
+
+def test_project_file(toy: dict[str, Path]) -> None:
+    project = toy["dir"] / "circles.yaml"
+    project.write_text(
+        "network: roads.geojson\nfacilities: facilities.gpkg\nresidents: residents.gpkg\n"
+        "communities: communities.gpkg\nrules: rules/toy.yaml\n",
+        encoding="utf-8",
+    )
+    out = toy["dir"] / "from-project"
+    result = runner.invoke(app, ["audit", str(project), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.xlsx").exists()
+    project.write_text("netwrk: roads.geojson\n", encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(project)])
+    assert result.exit_code == 2 and "did you mean 'network'" in result.output
+
+
+@pytest.mark.parametrize("speed", ["0", "-5"])
+def test_bad_walk_speed(toy: dict[str, Path], speed: str) -> None:
+    result = runner.invoke(app, [*_args(toy, toy["dir"] / "r"), "--walk-speed", speed])
+    assert result.exit_code == 2 and "--walk-speed" in result.output
+
+
+def test_help_lists_defaults() -> None:
+    result = runner.invoke(app, ["audit", "--help"])
+    assert result.exit_code == 0
+    assert "250" in result.output and "--walk-speed" in result.output
