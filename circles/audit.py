@@ -7,6 +7,7 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 import shapely
 
 from circles import __version__
+from circles.catalogue import load_catalogue
 from circles.errors import InputDataError
 from circles.evaluate import checks, coverage, threshold_m
 from circles.io import read_layer, sha256
@@ -379,16 +381,27 @@ def _summary(
     has_layer: bool,
 ) -> dict:
     counts = _counts(table, fac)
-    for ftype, rec in counts["facilities"]["by_type"].items():
-        if rec["used"] and rec["ok"] == 0:
-            warnings.append(f"no usable facilities of type {ftype!r}: nobody can meet it")
-    needed = {t for lc in loaded for r in lc.circle.requirements for t in r.facility_types}
-    missing = sorted(needed - set(counts["facilities"]["by_type"]))
-    if missing:
+    by_type = counts["facilities"]["by_type"]
+    for lc in loaded:
+        for req in lc.circle.requirements:
+            if not any(by_type.get(t, {}).get("ok") for t in req.facility_types):
+                warnings.append(
+                    f"{lc.circle.id}/{req.id}: no usable facility of type "
+                    f"{' or '.join(req.facility_types)} in {options.facilities.name}, so nobody "
+                    "meets it; check --facility-type-field and the type values"
+                )
+    catalogue = load_catalogue()
+    unknown = sorted(set(by_type) - set(catalogue.types))
+    if unknown:
+        listed = []
+        for ftype in unknown[:8]:
+            close = difflib.get_close_matches(ftype, list(catalogue.types), n=1, cutoff=0.75)
+            hint = f", did you mean {close[0]!r}?" if close else ""
+            listed.append(f"{ftype!r} ({by_type[ftype]['read']}{hint})")
+        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
         warnings.append(
-            f"no facilities of type {', '.join(missing)} in {options.facilities.name}: "
-            "requirements that need only these cannot be met; check --facility-type-field "
-            "and the type values"
+            f"facility types not in the catalogue (rules/facilities.yaml) are not used: "
+            f"{', '.join(listed)}{more}"
         )
     if counts["residents"]["off_network"]:
         warnings.append(

@@ -1,0 +1,102 @@
+"""Network building from centre-lines: crossings without a shared end point are not joined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from pyproj import Geod
+from shapely.geometry import LineString
+
+from circles.errors import InputDataError, NetworkError
+from circles.network import build_network
+from tests.conftest import CRS, X0, Y0
+
+
+def _lines(tmp_path: Path, lines: list[LineString], crs: str | None = CRS) -> Path:
+    if crs is None:  # a shapefile without its .prj: a layer with no CRS
+        path = tmp_path / "lines.shp"
+        gpd.GeoDataFrame({"id": range(len(lines))}, geometry=lines, crs=CRS).to_file(path)
+        path.with_suffix(".prj").unlink()
+        return path
+    path = tmp_path / "lines.gpkg"
+    gpd.GeoDataFrame({"id": range(len(lines))}, geometry=lines, crs=crs).to_file(path)
+    return path
+
+
+def p(x: float, y: float) -> tuple[float, float]:
+    return (X0 + x, Y0 + y)
+
+
+def test_crossing_and_t_without_vertex_are_reported_not_joined(tmp_path: Path) -> None:
+    r"""
+        (0,100)
+           |            a bridge: line 1 passes over line 2 at (0,0), no shared vertex
+    (-100,0)-----(100,0)    line 2
+           |
+        (0,-100)        line 1
+    line 3 runs from (50,50) down to (50,0): its end rests on line 2's interior (a T not split)
+    """
+    net = build_network(
+        _lines(
+            tmp_path,
+            [
+                LineString([p(0, -100), p(0, 100)]),
+                LineString([p(-100, 0), p(100, 0)]),
+                LineString([p(50, 50), p(50, 0)]),
+            ],
+        ),
+        min_component_nodes=0,
+    )
+    issues = net.issues.sort_values("kind").reset_index(drop=True)
+    assert issues["kind"].tolist() == ["crossing", "end_on_line"]
+    assert issues.loc[0, ["line_a", "line_b"]].tolist() == ["1", "2"]
+    assert issues.loc[1, ["x", "y"]].tolist() == pytest.approx([X0 + 50, Y0])
+    assert net.stats["crossings"] == 2
+    assert net.stats["components"] == 3  # nothing joined
+
+
+def test_shared_end_points_are_junctions(tmp_path: Path) -> None:
+    net = build_network(
+        _lines(
+            tmp_path,
+            [
+                LineString([p(0, 0), p(100, 0)]),
+                LineString([p(100, 0), p(100, 80)]),
+                LineString([p(100, 80), p(0, 0)]),
+            ],
+        ),
+    )
+    assert net.n_nodes == 3 and net.n_edges == 3 and net.stats["crossings"] == 0
+    assert net.stats["components"] == 1
+
+
+def test_lonlat_lines_are_measured_in_metres(tmp_path: Path) -> None:
+    lines = [LineString([(114.30, 30.55), (114.31, 30.55)])]
+    net = build_network(_lines(tmp_path, lines, crs="EPSG:4326"))
+    assert net.crs.to_epsg() == 32650
+    geodesic = Geod(ellps="WGS84").line_length([114.30, 114.31], [30.55, 30.55])  # ~959.5 m
+    # UTM lengths carry the projection's scale factor (< 0.1 % inside a zone)
+    assert net.length_m[0] == pytest.approx(geodesic, rel=1e-3)
+
+
+def test_points_are_not_a_network(tmp_path: Path) -> None:
+    path = tmp_path / "pts.gpkg"
+    gpd.GeoDataFrame({"id": [1]}, geometry=gpd.points_from_xy([X0], [Y0]), crs=CRS).to_file(path)
+    with pytest.raises(NetworkError, match="holds Point; give road centre-lines"):
+        build_network(path)
+
+
+def test_layer_without_crs_needs_crs(tmp_path: Path) -> None:
+    path = _lines(tmp_path, [LineString([p(0, 0), p(100, 0)])], crs=None)
+    with pytest.raises(InputDataError, match="has no CRS; pass --crs"):
+        build_network(path)
+    assert build_network(path, crs="EPSG:32650").length_m[0] == pytest.approx(100)
+
+
+def test_corrupt_pbf(tmp_path: Path) -> None:
+    path = tmp_path / "broken.osm.pbf"
+    path.write_bytes(b"\x00\x00\x00\x0dnot really a pbf")
+    with pytest.raises(NetworkError, match="cannot read OSM extract"):
+        build_network(path)
