@@ -406,8 +406,8 @@ def _summary(
     if counts["residents"]["off_network"]:
         warnings.append(
             f"{counts['residents']['off_network']} residents lie farther than "
-            f"{options.max_snap_m:g} m from the network (or on a dropped fragment): status "
-            "off_network, counted as not covered"
+            f"{options.max_snap_m:g} m from the network (or nearest to a fragment not connected "
+            "to it): status off_network, counted as not covered"
         )
     if network.stats.get("crossings"):
         warnings.append(
@@ -539,8 +539,8 @@ def _summary(
                 "self_loops_dropped",
                 "parallel_edges_dropped",
                 "components",
-                "components_dropped",
-                "nodes_dropped",
+                "fragments",
+                "fragment_nodes",
                 "crossings",
             )
         },

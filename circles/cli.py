@@ -166,8 +166,8 @@ def audit(
     min_component_nodes: Annotated[
         int | None,
         typer.Option(
-            help="Network fragments with fewer nodes are dropped (the largest is always "
-            "kept). [default: 50]",
+            help="Components of the network with fewer nodes are fragments (never the "
+            "largest); points nearest to a fragment are flagged off_network. [default: 50]",
             show_default=False,
         ),
     ] = None,

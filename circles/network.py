@@ -44,6 +44,9 @@ class Network:
         Shapely LineStrings in ``crs``.
     crs
         The metric CRS.
+    fragment
+        True for edges on a fragment (a component smaller than ``min_component_nodes``):
+        points whose nearest edge is one are flagged off the network.
     stats
         Counts reported in ``summary.json`` (source, nodes, edges, components dropped...).
     issues
@@ -57,6 +60,7 @@ class Network:
     length_m: np.ndarray
     geometry: np.ndarray
     crs: CRS
+    fragment: np.ndarray
     stats: dict = field(default_factory=dict)
     issues: pd.DataFrame = field(default_factory=lambda: empty_issues())
 
@@ -191,25 +195,22 @@ def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
     return out.drop_duplicates().reset_index(drop=True)
 
 
-def _drop_tiny_components(
+def _tiny_components(
     u: np.ndarray, v: np.ndarray, n_nodes: int, min_nodes: int
 ) -> tuple[np.ndarray, dict]:
-    """Mask of edges to keep: all but those in components smaller than ``min_nodes``.
-
-    The largest component is always kept.
-    """
+    """Mask of edges on fragments: components smaller than ``min_nodes`` (never the largest)."""
     graph = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n_nodes, n_nodes))
     n_comp, labels = connected_components(graph, directed=False)
     sizes = np.bincount(labels, minlength=n_comp)
     tiny = sizes < min_nodes
     tiny[np.argmax(sizes)] = False
-    keep_edge = ~tiny[labels[u]]
+    on_fragment = tiny[labels[u]]
     stats = {
         "components": int(n_comp),
-        "components_dropped": int(tiny.sum()),
-        "nodes_dropped": int(sizes[tiny].sum()),
+        "fragments": int(tiny.sum()),
+        "fragment_nodes": int(sizes[tiny].sum()),
     }
-    return keep_edge, stats
+    return on_fragment, stats
 
 
 def build_network(
@@ -230,8 +231,8 @@ def build_network(
         Metric CRS to measure in; the local UTM zone when None. Also the CRS assumed for a line
         layer that carries none.
     min_component_nodes
-        Components with fewer nodes are dropped (the largest component is always kept), so
-        points near a stray fragment snap to the real network or are flagged off the network.
+        Components with fewer nodes are fragments (the largest component never is): points
+        whose nearest edge lies on one are flagged off the network, as they can reach nothing.
 
     Raises
     ------
@@ -277,15 +278,14 @@ def build_network(
 
     if len(u) == 0:
         raise NetworkError(f"network file {path.name} yields no edges after cleaning")
-    keep_edge, comp_stats = _drop_tiny_components(u, v, len(keys), min_component_nodes)
-    u, v, geoms, lengths = u[keep_edge], v[keep_edge], geoms[keep_edge], lengths[keep_edge]
+    on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
     used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
     u, v = inverse[: len(u)], inverse[len(u) :]
     stats = {
         "source": source,
         "nodes": len(used),
         "edges": len(u),
-        "length_km": round(float(lengths.sum()) / 1000.0, 3),
+        "length_km": round(float(lengths[~on_fragment].sum()) / 1000.0, 3),
         "edges_read": n_edges_in,
         "self_loops_dropped": self_loops,
         "parallel_edges_dropped": parallel,
@@ -300,6 +300,7 @@ def build_network(
         length_m=lengths.astype(float),
         geometry=geoms,
         crs=target,
+        fragment=on_fragment,
         stats=stats,
         issues=issues,
     )

@@ -24,7 +24,8 @@ class Snaps:
         Straight distance from the point to the nearest edge: the access leg, walked too
         (NaN without geometry; given even beyond the max snap, for the report).
     on_network
-        True where the point was snapped (within the max snap distance).
+        True where the point was snapped: within the max snap distance of an edge that is not
+        on a fragment of the network.
     """
 
     edge: np.ndarray
@@ -43,7 +44,8 @@ def snap_points(network: Network, points: np.ndarray, max_snap_m: float) -> Snap
     points
         Object array of shapely Points or None.
     max_snap_m
-        Points farther than this from every edge are left off the network.
+        Points farther than this from every edge, or nearest to an edge on a fragment, are left
+        off the network.
     """
     n = len(points)
     edge = np.full(n, -1, dtype=np.int64)
@@ -58,7 +60,7 @@ def snap_points(network: Network, points: np.ndarray, max_snap_m: float) -> Snap
         rows = np.flatnonzero(present)[idx[0]]
         hit = idx[1]
         dist[rows] = distances
-        close = distances <= max_snap_m
+        close = (distances <= max_snap_m) & ~network.fragment[hit]
         rows, hit = rows[close], hit[close]
         edge[rows] = hit
         offset[rows] = shapely.line_locate_point(network.geometry[hit], points[rows])

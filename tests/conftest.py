@@ -43,7 +43,7 @@ def toy(tmp_path: Path) -> dict[str, Path]:
                  R2 (60,0): on A-B at 60 from A, leg 0
         M1 (fresh_market) at E exactly, leg 0.
         A second B-C line bows out via (150,50) (141.421 m): a parallel edge, dropped.
-        F(500,500)-G(520,500): a 2-node fragment, dropped; R4 (510,505) is then off network.
+        F(500,500)-G(520,500): a 2-node fragment; R4 (510,505), nearest to it, is off network.
         R3 (1000,1000) is 700+ m from everything: off network.
 
     Hand-computed distances (m): R1→K1 = 20+50+50+10 = 130; R1→K2 = 20+50+60+5 = 135;

@@ -30,15 +30,21 @@ def test_network_cleaning(toy_net) -> None:
     stats = toy_net.stats
     assert stats["edges_read"] == 7
     assert stats["parallel_edges_dropped"] == 1  # the bowed B-C line; the straight one stays
-    assert stats["components_dropped"] == 1 and stats["nodes_dropped"] == 2
-    assert toy_net.n_nodes == 5 and toy_net.n_edges == 5
+    assert stats["fragments"] == 1 and stats["fragment_nodes"] == 2
+    assert toy_net.n_nodes == 7 and toy_net.n_edges == 6
+    assert toy_net.fragment.sum() == 1
     # geometry length, not the straight distance between end points
-    assert sorted(np.round(toy_net.length_m, 3)) == [100, 100, 100, 100, 223.607]
+    main = toy_net.length_m[~toy_net.fragment]
+    assert sorted(np.round(main, 3)) == [100, 100, 100, 100, 223.607]
 
 
 def test_snap_offsets_and_legs(toy_net) -> None:
-    snaps = snap_points(toy_net, _pts((50, 10), (205, 60), (150, -20), (1000, 1000)), 250)
-    assert snaps.on_network.tolist() == [True, True, True, False]
+    snaps = snap_points(
+        toy_net, _pts((50, 10), (205, 60), (150, -20), (1000, 1000), (510, 505)), 250
+    )
+    # (510, 505) is 5 m from the F-G fragment: nearest edge on a fragment -> off the network
+    assert snaps.on_network.tolist() == [True, True, True, False, False]
+    assert snaps.snap_m[4] == pytest.approx(5)
     np.testing.assert_allclose(snaps.snap_m[:3], [10, 5, 20])
     assert snaps.snap_m[3] > 250  # reported even when off the network
     lengths = toy_net.length_m[snaps.edge[:3]]
