@@ -24,6 +24,14 @@ def shared(relative: str) -> Path:
     return path
 
 
+@pytest.fixture
+def audit():
+    """A hand-made audit summary and coverage table for the report writers (report_fixture)."""
+    from tests.report_fixture import make_audit
+
+    return make_audit()
+
+
 def at(x: float, y: float) -> tuple[float, float]:
     return (X0 + x, Y0 + y)
 

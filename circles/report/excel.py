@@ -30,6 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from circles.report.values import coverage_records, gap_state, is_nan, is_true
+
 __all__ = ["LABELS", "write_workbook"]
 
 #: Every text the workbook shows, by language. Only "en" exists so far.
@@ -165,7 +167,7 @@ def write_workbook(path: Path, summary: dict, coverage: pd.DataFrame) -> None:
     labels = LABELS[_LANG]
     workbook = Workbook()
     workbook.remove(workbook.active)
-    records = _coverage_records(coverage)
+    records = coverage_records(coverage)
 
     _write_summary_sheet(workbook.create_sheet(labels["sheet_summary"]), summary, labels)
     _write_communities_sheet(
@@ -220,7 +222,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
         target_cells = _source_cells(
             (circle.get("sources") or {}).get("target_coverage"), target, labels
         )
-        gap = _gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
+        gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
         row = {
             **base,
             "requirement_id": labels["whole_circle"],
@@ -251,7 +253,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
             target = requirement.get("target_coverage")
             target_cells = _source_cells(sources.get("target_coverage"), target, labels)
             overall = requirement.get("overall") or {}
-            gap = _gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
+            gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
             row = {
                 **base,
                 "requirement_id": requirement.get("requirement_id"),
@@ -356,7 +358,7 @@ def _write_gaps_sheet(
         if not (
             record["scope"] == "community"
             and record["requirement_id"] != ""
-            and _is_true(record["is_gap"])
+            and is_true(record["is_gap"])
         ):
             continue
         total = _number(record["population_total"])
@@ -546,29 +548,6 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _is_true(value: Any) -> bool:
-    """Whether a bool-or-None (possibly numpy or pandas) value is true."""
-    if value is None or value is pd.NA:
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    return bool(value)
-
-
-def _gap_state(is_gap: Any, coverage_ratio: Any, target: Any) -> bool | None:
-    """Return the gap flag as given, else coverage < target; None without target or people."""
-    if is_gap is not None and is_gap is not pd.NA and not _is_nan(is_gap):
-        return bool(is_gap)
-    ratio, target_ratio = _number(coverage_ratio), _number(target)
-    if ratio is None or target_ratio is None:
-        return None
-    return ratio < target_ratio
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _gap_text(gap: bool | None, labels: dict[str, str]) -> str:
     if gap is None:
         return labels["not_applicable"]
@@ -607,7 +586,7 @@ def _source_cells(
     """Source reference and tag text; a number without a 'verified' tag is unverified."""
     source = source or {}
     tag = source.get("tag")
-    if value is None or _is_nan(value):
+    if value is None or is_nan(value):
         return _SourceCells(source.get("ref"), tag, unverified=False)
     if tag == _VERIFIED_TAG:
         return _SourceCells(source.get("ref"), tag, unverified=False)
@@ -632,16 +611,6 @@ def _row_styles(gap: bool | None, **numbers_by_key: _SourceCells | None) -> dict
 
 # --------------------------------------------------------------------------------------------
 # coverage lookups
-
-
-def _coverage_records(coverage: pd.DataFrame) -> list[dict[str, Any]]:
-    """Coverage rows as dicts with ids as strings."""
-    records = coverage.to_dict("records")
-    for record in records:
-        for key in ("circle_id", "requirement_id", "scope", "community_id"):
-            value = record.get(key)
-            record[key] = "" if value is None or _is_nan(value) else str(value)
-    return records
 
 
 def _circle_ids(summary: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from circles.report.values import coverage_records, gap_state, is_true, number
+
 __all__ = ["render"]
 
 _VERIFIED_TAG = "verified"
@@ -48,7 +50,7 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
     """
     _render_header(console, summary)
     _render_circles(console, summary)
-    _render_communities(console, summary, _coverage_records(coverage), max_rows)
+    _render_communities(console, summary, coverage_records(coverage), max_rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
             speed_text,
             _percent_text(overall.get("coverage_ratio")),
             target_text,
-            _gap_marker(_gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
+            _gap_marker(gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
             end_section=not requirements,
         )
         for index, requirement in enumerate(requirements):
@@ -170,7 +172,7 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
                 _percent_text(overall.get("coverage_ratio")),
                 target_text,
                 _gap_marker(
-                    _gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
+                    gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
                 ),
                 end_section=index == len(requirements) - 1,
             )
@@ -209,13 +211,13 @@ def _render_communities(
         community_id, circle_id = record["community_id"], record["circle_id"]
         if record["requirement_id"] == "":
             whole[(community_id, circle_id)] = record
-        if not _is_true(record["is_gap"]):
+        if not is_true(record["is_gap"]):
             continue
         gap_circles.add((community_id, circle_id))
         if record["requirement_id"] == "":
             continue
-        not_met = (_number(record["population_total"]) or 0.0) - (
-            _number(record["population_met"]) or 0.0
+        not_met = (number(record["population_total"]) or 0.0) - (
+            number(record["population_met"]) or 0.0
         )
         if community_id not in largest_gap or not_met > largest_gap[community_id][0]:
             largest_gap[community_id] = (
@@ -235,14 +237,14 @@ def _render_communities(
     for community_id in community_ids:
         circle_rows = [whole[(community_id, c)] for c in circle_ids if (community_id, c) in whole]
         info = known.get(community_id, {})
-        residents = _number(info.get("residents"))
+        residents = number(info.get("residents"))
         if residents is None:
             residents = _max_of(circle_rows, "residents_total")
-        population = _number(info.get("population"))
+        population = number(info.get("population"))
         if population is None:
             population = _max_of(circle_rows, "population_total")
         ratios = [
-            r for r in (_number(row["coverage_ratio"]) for row in circle_rows) if r is not None
+            r for r in (number(row["coverage_ratio"]) for row in circle_rows) if r is not None
         ]
         no_population = not population
         worst = min(ratios) if ratios else math.inf
@@ -262,7 +264,7 @@ def _render_communities(
         cells: list[Text | str] = [Text(community_id), _count(residents), _count(population)]
         for circle_id in circle_ids:
             record = whole.get((community_id, circle_id))
-            ratio = None if record is None else _number(record["coverage_ratio"])
+            ratio = None if record is None else number(record["coverage_ratio"])
             style = _coverage_style(
                 ratio,
                 has_gap=(community_id, circle_id) in gap_circles,
@@ -294,12 +296,12 @@ def _effective_target(circle: Mapping[str, Any] | None) -> float | None:
     """Return the circle's own target, else its highest requirement target, else None."""
     if circle is None:
         return None
-    target = _number(circle.get("target_coverage"))
+    target = number(circle.get("target_coverage"))
     if target is not None:
         return target
     targets = [
         t
-        for t in (_number(r.get("target_coverage")) for r in circle.get("requirements") or [])
+        for t in (number(r.get("target_coverage")) for r in circle.get("requirements") or [])
         if t is not None
     ]
     return max(targets) if targets else None
@@ -338,15 +340,15 @@ def _threshold_text(max_time_min: Any, max_distance_m: Any) -> str | None:
 
 
 def _percent_or_none(value: Any) -> str | None:
-    number = _number(value)
-    return None if number is None else f"{number:.1%}"
+    ratio = number(value)
+    return None if ratio is None else f"{ratio:.1%}"
 
 
 def _percent_text(value: Any, *, style: str = "") -> Text:
-    number = _number(value)
-    if number is None:
+    ratio = number(value)
+    if ratio is None:
         return Text(_DASH, style="dim")
-    return Text(f"{number:.1%}", style=style)
+    return Text(f"{ratio:.1%}", style=style)
 
 
 def _gap_marker(gap: bool | None) -> Text:
@@ -355,53 +357,11 @@ def _gap_marker(gap: bool | None) -> Text:
     return Text("GAP", style=f"bold {_BAD}") if gap else Text("ok", style=_GOOD)
 
 
-def _gap_state(is_gap: Any, coverage_ratio: Any, target: Any) -> bool | None:
-    """Return the gap flag as given, else coverage < target; None without target or people."""
-    if is_gap is not None and is_gap is not pd.NA and not _is_nan(is_gap):
-        return bool(is_gap)
-    ratio, target_ratio = _number(coverage_ratio), _number(target)
-    if ratio is None or target_ratio is None:
-        return None
-    return ratio < target_ratio
-
-
 def _count(value: Any) -> str:
-    number = _number(value)
-    return _DASH if number is None else f"{number:,.0f}"
-
-
-def _number(value: Any) -> float | None:
-    """Return a finite float, or None for missing values, NaN and non-numbers."""
-    if value is None or value is pd.NA or isinstance(value, bool | str):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _is_true(value: Any) -> bool:
-    """Whether a bool-or-None (possibly numpy or pandas) value is true."""
-    if value is None or value is pd.NA or _is_nan(value):
-        return False
-    return bool(value)
+    count = number(value)
+    return _DASH if count is None else f"{count:,.0f}"
 
 
 def _max_of(rows: Iterable[Mapping[str, Any]], key: str) -> float | None:
-    values = [v for v in (_number(row.get(key)) for row in rows) if v is not None]
+    values = [v for v in (number(row.get(key)) for row in rows) if v is not None]
     return max(values) if values else None
-
-
-def _coverage_records(coverage: pd.DataFrame) -> list[dict[str, Any]]:
-    """Coverage rows as dicts with ids as strings."""
-    records = coverage.to_dict("records")
-    for record in records:
-        for key in ("circle_id", "requirement_id", "scope", "community_id"):
-            value = record.get(key)
-            record[key] = "" if value is None or _is_nan(value) else str(value)
-    return records
