@@ -116,6 +116,20 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     if options.max_snap_m <= 0:
         raise InputDataError(f"--max-snap {options.max_snap_m:g} must be > 0 metres")
 
+    missing = [
+        f"{role} file {path}"
+        for role, path in (
+            ("network", options.network),
+            ("facilities", options.facilities),
+            ("residents", options.residents),
+            ("communities", options.communities),
+        )
+        if path is not None and not Path(path).exists()
+    ]
+    if missing:
+        verb = "does" if len(missing) == 1 else "do"
+        raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the path")
+
     progress("reading the residents, facilities and communities")
     res_layer = read_layer(options.residents, "residents", crs=options.crs)
     fac_layer = read_layer(options.facilities, "facilities", crs=options.crs)
