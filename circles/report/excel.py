@@ -470,6 +470,13 @@ def _write_table(
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     _fit_widths(ws, columns)
+    # printed: landscape, all columns on one page width, header row repeated on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
 
 
 def _fit_widths(ws: Worksheet, columns: Sequence[_Column]) -> None:
