@@ -24,7 +24,8 @@ from circles.evaluate import checks, coverage, threshold_m
 from circles.io import read_layer, sha256
 from circles.network import Network, build_network
 from circles.projection import WGS84, to_metric
-from circles.rules import Circle, LoadedCircle, load_rules
+from circles.rules import LoadedCircle, load_rules
+from circles.schema import Circle
 from circles.snap import snap_points
 from circles.traveltime import anchor_residents, build_search_graph, resident_costs
 from circles.validate import (
@@ -108,6 +109,20 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     warnings: list[str] = []
     progress("validating rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
+    unsupported = [lc for lc in loaded if lc.circle.mode != "walk"]
+    if unsupported and options.circle_ids:
+        raise InputDataError(
+            f"circle {unsupported[0].circle.id} uses mode {unsupported[0].circle.mode}, which "
+            "this version of circles cannot audit yet; choose walking circles with --circle"
+        )
+    if unsupported:
+        warnings.append(
+            "not audited (modes drive and hub are not implemented in this version): "
+            + ", ".join(lc.circle.id for lc in unsupported)
+        )
+        loaded = [lc for lc in loaded if lc.circle.mode == "walk"]
+    if not loaded:
+        raise InputDataError("the rules hold no walking circle to audit; check --rules")
     circles = [lc.circle for lc in loaded]
     if options.walk_speed_m_per_min is not None and options.walk_speed_m_per_min <= 0:
         raise InputDataError(f"--walk-speed {options.walk_speed_m_per_min:g} must be > 0 m/min")

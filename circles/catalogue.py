@@ -1,4 +1,4 @@
-"""Facility catalogue: the canonical facility-type ids and their display names."""
+"""Facility catalogue: the canonical facility-type ids, their names and source-data mappings."""
 
 from __future__ import annotations
 
@@ -6,37 +6,31 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from circles.errors import RuleError
-
-
-@dataclass(frozen=True)
-class FacilityType:
-    """One canonical facility type."""
-
-    id: str
-    zh: str
-    en: str
+from circles.schema import CatalogueFile, FacilityEntry
 
 
 @dataclass(frozen=True)
 class Catalogue:
     """All facility types known to the rules, keyed by id."""
 
-    types: dict[str, FacilityType] = field(default_factory=dict)
+    types: dict[str, FacilityEntry] = field(default_factory=dict)
     path: Path | None = None
 
     def label(self, type_id: str, lang: str = "en") -> str:
         """Display name of a facility type (the id itself when unknown)."""
-        ftype = self.types.get(type_id)
-        if ftype is None:
+        entry = self.types.get(type_id)
+        if entry is None:
             return type_id
-        return ftype.zh if lang == "zh" else ftype.en
+        return entry.zh if lang == "zh" else entry.en
 
 
-def _bundled_path() -> Path:
+def bundled_catalogue_path() -> Path:
+    """Path of the bundled ``facilities.yaml``."""
     try:
         root = Path(str(resources.files("circles.presets")))
         if (root / "facilities.yaml").is_file():
@@ -47,30 +41,27 @@ def _bundled_path() -> Path:
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
-    """Read the facility catalogue (the bundled ``rules/facilities.yaml`` by default).
+    """Read and validate the facility catalogue (the bundled one by default).
 
     Raises
     ------
     RuleError
-        When the file cannot be read or an entry lacks its names.
+        When the file cannot be read or does not follow the catalogue schema.
     """
-    path = path or _bundled_path()
+    path = path or bundled_catalogue_path()
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError) as exc:
         raise RuleError(
             [f"{path}:1:1: catalogue: cannot read the facility catalogue ({exc})"]
         ) from exc
-    entries = data.get("facility_types") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        raise RuleError([f"{path}:1:1: catalogue: expected a 'facility_types' mapping"])
-    types: dict[str, FacilityType] = {}
-    problems = []
-    for type_id, entry in entries.items():
-        if not isinstance(entry, dict) or not entry.get("zh") or not entry.get("en"):
-            problems.append(f"{path}:1:1: facility_types.{type_id}: needs zh and en names")
-            continue
-        types[str(type_id)] = FacilityType(str(type_id), str(entry["zh"]), str(entry["en"]))
-    if problems:
-        raise RuleError(problems)
-    return Catalogue(types=types, path=path)
+    try:
+        parsed = CatalogueFile.model_validate(data)
+    except ValidationError as exc:
+        raise RuleError(
+            [
+                f"{path}:1:1: catalogue.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors()
+            ]
+        ) from exc
+    return Catalogue(types=dict(parsed.facility_types), path=path)

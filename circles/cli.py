@@ -27,6 +27,12 @@ app = typer.Typer(
 )
 
 err = Console(stderr=True, highlight=False)
+rules_app = typer.Typer(
+    help="Check, list and show rule files; print their JSON Schema.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(rules_app, name="rules")
 
 
 def _version(value: bool) -> None:
@@ -96,7 +102,7 @@ def audit(
         list[str] | None,
         typer.Option(
             help="Rule file, folder or bundled preset name (repeatable). "
-            "[default: the bundled Wuhan walking circles]",
+            "[default: the bundled wuhan preset]",
             show_default=False,
         ),
     ] = None,
@@ -270,3 +276,122 @@ def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool) -> bool:
         err.print(f"report written to {out_dir}/", highlight=False)
     gaps = result.coverage["is_gap"]
     return bool(gaps.apply(lambda g: g is True).any())
+
+
+# --------------------------------------------------------------------------- circles rules
+
+
+def _rule_problems(exc: CirclesError) -> None:
+    from circles.errors import RuleError
+
+    lines = exc.problems if isinstance(exc, RuleError) else [str(exc)]
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    count = len(lines)
+    err.print(
+        f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} in the rule files",
+        markup=True,
+    )
+    raise typer.Exit(2)
+
+
+@rules_app.command("check")
+def rules_check(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Rule files, folders or bundled preset names (wuhan, gb50180)."),
+    ],
+) -> None:
+    """Validate rule files: exit 0 when all are valid, 2 with every problem listed otherwise."""
+    from circles.rules import load_rules
+
+    try:
+        loaded = load_rules(paths)
+    except CirclesError as exc:
+        _rule_problems(exc)
+        return
+    files = len({lc.path for lc in loaded})
+    typer.echo(
+        f"ok: {len(loaded)} circles in {files} files: " + ", ".join(lc.circle.id for lc in loaded)
+    )
+
+
+@rules_app.command("list")
+def rules_list(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Rule files, folders or preset names. [default: every bundled preset]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the circles of rule files with their model and requirements."""
+    from circles.report.rules_view import circles_table
+    from circles.rules import load_rules, preset_names, presets_root
+
+    try:
+        loaded = load_rules(paths or preset_names())
+    except CirclesError as exc:
+        _rule_problems(exc)
+        return
+    Console(highlight=False).print(circles_table(loaded, base=presets_root()))
+
+
+@rules_app.command("show")
+def rules_show(
+    circle_id: Annotated[str, typer.Argument(help="The circle id (see circles rules list).")],
+    rules: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Rule files, folders or preset names to look in. [default: every bundled preset]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show one circle's requirements with thresholds, targets and their sources."""
+    from circles.report.rules_view import requirements_table
+    from circles.rules import load_rules, preset_names
+
+    try:
+        (loaded,) = load_rules(rules or preset_names(), circle_ids=[circle_id])
+    except CirclesError as exc:
+        _rule_problems(exc)
+        return
+    Console(highlight=False).print(requirements_table(loaded))
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of a rule file (for editor completion)."""
+    from circles.ruledoc import json_schema_text
+
+    typer.echo(json_schema_text(), nl=False)
+
+
+@rules_app.command("docs")
+def rules_docs(
+    write: Annotated[
+        bool, typer.Option("--write", help="Rewrite rules/schema.json and rules/README.md.")
+    ] = False,
+) -> None:
+    """Check (or with --write, rewrite) the generated schema and rule reference."""
+    from circles.ruledoc import json_schema_text, readme_with_reference, write_docs
+    from circles.rules import presets_root
+
+    root = presets_root()
+    if write:
+        for path in write_docs(root):
+            typer.echo(f"wrote {path}")
+        return
+    schema = root / "schema.json"
+    readme = root / "README.md"
+    stale = []
+    if not schema.exists() or schema.read_text(encoding="utf-8") != json_schema_text():
+        stale.append(str(schema))
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if readme_with_reference(text) != text:
+        stale.append(str(readme))
+    if stale:
+        _fail(f"stale: {', '.join(stale)}; run circles rules docs --write")
+    typer.echo("generated rule docs are current")

@@ -2,7 +2,7 @@
 
 Pure pandas/numpy: no files, no terminal. A resident meets a requirement when at least
 ``min_count`` distinct facilities of its types lie within the threshold (walking time at the
-circle's speed, or network distance); it meets a circle when it meets every requirement.
+circle's speed, or network distance); it meets a circle when it meets every basic requirement.
 Residents that could not be evaluated (off the network, no geometry) meet nothing but still count
 in every population total.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from circles.rules import Circle, Requirement
+from circles.schema import Circle, Requirement
 
 TOLERANCE_M = 1e-6
 COVERAGE_COLUMNS = [
@@ -63,17 +63,18 @@ def checks(
     costs: dict[tuple[str, ...], np.ndarray],
     speeds_m_s: dict[str, float],
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Met arrays keyed by ``(circle_id, requirement_id)``; ``""`` is the whole circle."""
+    """Met arrays keyed by ``(circle_id, requirement_id)``; ``""`` is the whole circle.
+
+    A resident meets the whole circle when it meets every basic requirement (every
+    requirement of a quality-tier circle).
+    """
     out: dict[tuple[str, str], np.ndarray] = {}
     for circle in circles:
         speed = speeds_m_s[circle.id]
-        whole: np.ndarray | None = None
         for req in circle.requirements:
-            met = requirement_met(costs[req.facility_types], req, speed)
-            out[(circle.id, req.id)] = met
-            whole = met.copy() if whole is None else whole & met
-        assert whole is not None
-        out[(circle.id, "")] = whole
+            out[(circle.id, req.id)] = requirement_met(costs[req.facility_types], req, speed)
+        gating = [out[(circle.id, req.id)] for req in circle.gating()]
+        out[(circle.id, "")] = np.logical_and.reduce(gating)
     return out
 
 

@@ -1,177 +1,66 @@
-"""Rule files: the circle schema, loading YAML with positions, and the meaning checks.
+"""Rule files: locating, loading with positions, and the meaning checks.
 
-A rule file describes one circle. Files are data: they are parsed with ruamel.yaml's round-trip
-loader (which builds only maps, lists and scalars) and validated by pydantic models that forbid
-unknown keys, so a typo is an error and nothing a user writes is ever executed.
-
-Validation runs in two passes, schema then meaning, and reports every problem of every file at
-once as ``path:line:col: entity: message``.
+A rule file describes one circle (models in :mod:`circles.schema`). Files are data: they are
+parsed with ruamel.yaml's round-trip loader, which builds only maps, lists and scalars, so nothing
+a user writes is ever executed. Validation runs in two passes, schema then meaning, and reports
+every problem of every file at once as ``path:line:col: entity: message``.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.catalogue import Catalogue, load_catalogue
 from circles.errors import RuleError
+from circles.schema import Circle, Requirement, Source, Tag
 
-ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 CATALOGUE_FILE = "facilities.yaml"
-MAX_WALK_TIME_MIN = 180.0
+SUPPORTED_MODES = ("walk", "drive", "hub")
+MAX_TIME_MIN = {"walk": 180.0, "drive": 180.0, "hub": 1440.0}
 MAX_WALK_DISTANCE_M = 15_000.0
+MAX_DRIVE_DISTANCE_M = 200_000.0
+HUB_TABLE_COLUMNS = ("hub", "destination", "minutes", "ref", "tag")
 
-Identifier = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64)]
-
-
-class Tag(StrEnum):
-    """How far a number has been checked against its source (see STANDARDS.md)."""
-
-    verified = "verified"
-    recalled = "recalled"
-    default = "default"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Strict):
-    """Where a number comes from: a document and clause, or a URL, and its verification tag."""
-
-    ref: str = Field(min_length=1, description="Document and clause, or URL, behind the number.")
-    tag: Tag = Field(description="verified, recalled (from memory of the text) or default (ours).")
+__all__ = [
+    "Circle",
+    "HubRow",
+    "LoadedCircle",
+    "Requirement",
+    "Source",
+    "Tag",
+    "load_rules",
+    "presets_root",
+]
 
 
-class Name(_Strict):
-    """A bilingual display name."""
+@dataclass(frozen=True)
+class HubRow:
+    """One line-haul time of a hub table."""
 
-    zh: str = Field(min_length=1, description="Chinese name, shown with --lang zh.")
-    en: str = Field(min_length=1, description="English name, shown with --lang en.")
-
-
-class Requirement(_Strict):
-    """One rule inside a circle: a facility type, a threshold, a minimum count and a target."""
-
-    id: Identifier = Field(description="Requirement id, unique within the circle.")
-    name: Name | None = Field(default=None, description="Display name; defaults to the id.")
-    facility_type: Identifier | list[Identifier] = Field(
-        description="A facility-type id from the catalogue, or a list meaning any of them."
-    )
-    max_time_min: float | None = Field(
-        default=None, gt=0, description="Threshold: maximum travel time in minutes."
-    )
-    max_distance_m: float | None = Field(
-        default=None, gt=0, description="Threshold: maximum network distance in metres."
-    )
-    min_count: int = Field(
-        default=1, ge=1, description="How many distinct facilities must lie within the threshold."
-    )
-    target_coverage: float = Field(
-        gt=0, le=1, description="Share of the population that should meet the requirement (0-1]."
-    )
-    sources: dict[str, Source] = Field(
-        description="A source for every number above, keyed by the field name."
-    )
-
-    @field_validator("facility_type")
-    @classmethod
-    def _non_empty_list(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, list) and not value:
-            raise ValueError("give at least one facility type")
-        return value
-
-    @model_validator(mode="after")
-    def _one_threshold(self) -> Requirement:
-        if (self.max_time_min is None) == (self.max_distance_m is None):
-            raise ValueError("give exactly one of max_time_min or max_distance_m")
-        return self
-
-    @property
-    def facility_types(self) -> tuple[str, ...]:
-        """The facility types that satisfy the requirement (any of them), sorted."""
-        if isinstance(self.facility_type, str):
-            return (self.facility_type,)
-        return tuple(sorted(set(self.facility_type)))
-
-    @property
-    def max_time_s(self) -> float | None:
-        """Threshold in seconds, or None when the threshold is a distance."""
-        return None if self.max_time_min is None else self.max_time_min * 60.0
-
-    def numbers(self) -> dict[str, float]:
-        """The numeric fields that are set and must carry a source."""
-        out: dict[str, float] = {"target_coverage": self.target_coverage}
-        if self.max_time_min is not None:
-            out["max_time_min"] = self.max_time_min
-        if self.max_distance_m is not None:
-            out["max_distance_m"] = self.max_distance_m
-        if self.min_count != 1:
-            out["min_count"] = self.min_count
-        return out
-
-    def label(self, lang: str = "en") -> str:
-        """Display name in the given language (the id when the rule gives no name)."""
-        if self.name is None:
-            return self.id
-        return self.name.zh if lang == "zh" else self.name.en
-
-
-class Circle(_Strict):
-    """One circle: a named set of requirements evaluated with one travel mode."""
-
-    id: Identifier = Field(description="Circle id, unique across the rule files of an audit.")
-    name: Name = Field(description="Display name in Chinese and English.")
-    description: str | None = Field(default=None, description="Free text shown in reports.")
-    mode: Literal["walk"] = Field(description="Travel mode. `walk`: undirected street network.")
-    tier: Literal["basic", "quality"] = Field(
-        default="basic",
-        description="TD/T 1062-2021 element class: basic (must) or quality (optional).",
-    )
-    speed_m_per_min: float = Field(gt=0, description="Walking speed in metres per minute.")
-    target_coverage: float | None = Field(
-        default=None, gt=0, le=1, description="Optional target for the whole circle (0-1]."
-    )
-    sources: dict[str, Source] = Field(
-        description="A source for every number of the circle (speed_m_per_min, target_coverage)."
-    )
-    requirements: list[Requirement] = Field(
-        min_length=1, description="The requirements; a resident meets the circle when it meets all."
-    )
-
-    @property
-    def speed_m_s(self) -> float:
-        """Speed in metres per second."""
-        return self.speed_m_per_min / 60.0
-
-    def numbers(self) -> dict[str, float]:
-        """The circle-level numeric fields that are set and must carry a source."""
-        out = {"speed_m_per_min": self.speed_m_per_min}
-        if self.target_coverage is not None:
-            out["target_coverage"] = self.target_coverage
-        return out
-
-    def label(self, lang: str = "en") -> str:
-        """Display name in the given language."""
-        return self.name.zh if lang == "zh" else self.name.en
+    hub: str
+    destination: str
+    minutes: float
+    source: Source
 
 
 @dataclass(frozen=True)
 class LoadedCircle:
-    """A validated circle with the file it came from."""
+    """A validated circle with the file it came from (and its hub table, if any)."""
 
     circle: Circle
     path: Path
+    hub_table: tuple[HubRow, ...] = ()
 
 
 # --------------------------------------------------------------------------- locating files
@@ -189,8 +78,13 @@ def presets_root() -> Path:
 
 
 def default_rules_path() -> Path:
-    """The bundled Wuhan walking circles, used when ``--rules`` is not given."""
+    """The bundled Wuhan preset, used when ``--rules`` is not given."""
     return presets_root() / "wuhan"
+
+
+def preset_names() -> list[str]:
+    """Names of the bundled presets (folders of rule files)."""
+    return sorted(p.name for p in presets_root().iterdir() if p.is_dir() and p.name[0] not in "._")
 
 
 def resolve_rules_path(value: str | Path | None) -> Path:
@@ -201,13 +95,12 @@ def resolve_rules_path(value: str | Path | None) -> Path:
     if path.exists():
         return path
     preset = presets_root() / str(value)
-    if preset.is_dir():
+    if preset.is_dir() and str(value) in preset_names():
         return preset
-    presets = sorted(p.name for p in presets_root().iterdir() if p.is_dir() and p.name[0] != "_")
     raise RuleError(
         [
             f"{value}: no such rule file or folder, and no bundled preset of that name "
-            f"(bundled presets: {', '.join(presets)})"
+            f"(bundled presets: {', '.join(preset_names())})"
         ]
     )
 
@@ -226,7 +119,7 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 # --------------------------------------------------------------------------- positions
 
 
-def _position(node: Any, loc: Sequence[str | int]) -> tuple[int, int]:
+def position(node: Any, loc: Sequence[str | int]) -> tuple[int, int]:
     """Line and column (1-based) of the deepest node of ``loc`` that exists in the YAML tree."""
     line, col = 1, 1
     if isinstance(node, CommentedMap | CommentedSeq) and node.lc.line is not None:
@@ -269,25 +162,71 @@ def _entity(data: Any, loc: Sequence[str | int]) -> str:
 def _plain(node: Any) -> Any:
     """Convert ruamel's commented containers into plain dicts and lists."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
+        return {k if isinstance(k, str) else str(k): _plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_plain(v) for v in node]
     return node
 
 
+_TYPE_WORDS = {
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping of keys",
+    "list_type": "a list",
+    "model_type": "a mapping of keys",
+}
+
+
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error["type"]
+    got = error.get("input")
     if kind == "extra_forbidden":
         return "unknown key; check the spelling against rules/README.md"
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"got {error.get('input')!r}; expected one of {expected}"
+        return f"got {got!r}; expected one of {expected}"
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {got!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{got!r} is not an id: use lower-case letters, digits and _ (e.g. fresh_market)"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        bound = {
+            "greater_than": "greater than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }[kind]
+        limit = next(iter(error.get("ctx", {}).values()), "")
+        limit_text = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+        return f"must be {bound} {limit_text} (got {got!r})"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"got {got!r}; expected one of {expected}"
     msg = str(error["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    return f"{msg} (got {error.get('input')!r})" if kind not in {"model_type"} else msg
+    return msg.removeprefix("Value error, ")
+
+
+def _loc(error: dict[str, Any]) -> list[str | int]:
+    """The error location without pydantic's union-branch labels."""
+    out: list[str | int] = []
+    for part in error["loc"]:
+        if isinstance(part, str) and (
+            part in {"str", "list[str]", "float", "int"}
+            or part.startswith(("list[", "dict[", "constrained-", "function-"))
+        ):
+            continue
+        out.append(part)
+    return out
 
 
 # --------------------------------------------------------------------------- loading
@@ -297,6 +236,9 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
     yaml = YAML(typ="rt")
     try:
         text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        problems.append(f"{path}:1:1: file: no such file")
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}:1:1: file: cannot read the file ({exc}); save it as UTF-8")
         return None
@@ -305,7 +247,8 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(f"{path}:{line}:{col}: file: YAML syntax error: {exc.problem or exc}")
+        what = exc.problem or str(exc)
+        problems.append(f"{path}:{line}:{col}: file: YAML syntax error: {what}")
     except YAMLError as exc:
         problems.append(f"{path}:1:1: file: YAML syntax error: {exc}")
     return None
@@ -319,81 +262,249 @@ def _schema_pass(path: Path, tree: Any, problems: list[str]) -> Circle | None:
     try:
         return Circle.model_validate(data)
     except ValidationError as exc:
+        seen = set()
         for error in exc.errors():
-            loc = [
-                p for p in error["loc"] if not (isinstance(p, str) and p in {"str", "list[str]"})
-            ]
-            loc = [p for p in loc if not (isinstance(p, str) and p.startswith("list["))]
-            line, col = _position(tree, loc)
-            problems.append(
-                f"{path}:{line}:{col}: {_entity(data, loc)}: {_pydantic_message(error)}"
-            )
+            loc = _loc(error)
+            line, col = position(tree, loc)
+            message = f"{path}:{line}:{col}: {_entity(data, loc)}: {_pydantic_message(error)}"
+            if message not in seen:
+                seen.add(message)
+                problems.append(message)
         return None
 
 
-def _suggest(value: str, known: Iterable[str]) -> str:
+def suggest(value: str, known: Iterable[str], fallback: str = "") -> str:
+    """``; did you mean 'x'?`` for a near miss, else ``fallback``."""
     close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else "; see rules/facilities.yaml for the ids"
+    return f"; did you mean {close[0]!r}?" if close else fallback
 
 
-def _meaning_pass(
-    path: Path, tree: CommentedMap, circle: Circle, catalogue: Catalogue, problems: list[str]
-) -> None:
-    data = _plain(tree)
+class _Checker:
+    """The meaning pass over one schema-valid circle."""
 
-    def add(loc: list[str | int], message: str) -> None:
-        line, col = _position(tree, loc)
-        problems.append(f"{path}:{line}:{col}: {_entity(data, loc)}: {message}")
+    def __init__(self, path: Path, tree: CommentedMap, circle: Circle, catalogue: Catalogue):
+        self.path, self.tree, self.circle, self.catalogue = path, tree, circle, catalogue
+        self.data = _plain(tree)
+        self.problems: list[str] = []
 
-    for key in circle.sources.keys() - circle.numbers().keys():
-        add(["sources", key], f"source given for {key!r}, which the circle does not set")
-    for key in circle.numbers().keys() - circle.sources.keys():
-        add([key], f"no source for {key}; add sources.{key} with ref and tag")
-    if circle.mode == "walk" and not 20 <= circle.speed_m_per_min <= 120:
-        add(
-            ["speed_m_per_min"],
-            f"walking speed {circle.speed_m_per_min:g} m/min is outside "
-            "20-120 m/min; 60 m/min is the planning default",
-        )
+    def add(self, loc: list[str | int], message: str) -> None:
+        line, col = position(self.tree, loc)
+        self.problems.append(f"{self.path}:{line}:{col}: {_entity(self.data, loc)}: {message}")
 
-    seen: dict[str, int] = {}
-    for i, req in enumerate(circle.requirements):
-        here: list[str | int] = ["requirements", i]
-        if req.id in seen:
-            add(
-                [*here, "id"],
-                f"duplicate requirement id {req.id!r} (first at requirements[{seen[req.id]}])",
-            )
-        seen.setdefault(req.id, i)
-        types = [req.facility_type] if isinstance(req.facility_type, str) else req.facility_type
+    def sources(self, loc: list[str | int], numbers: Iterable[str], given: dict) -> None:
+        numbers = list(numbers)
+        for key in sorted(given.keys() - set(numbers)):
+            self.add([*loc, "sources", key], f"source given for {key!r}, which is not set here")
+        for key in numbers:
+            if key not in given:
+                self.add([*loc, key], f"no source for {key}; add sources.{key} with ref and tag")
+
+    def type_ids(self, loc: list[str | int], value: str | list[str] | None) -> None:
+        types = [value] if isinstance(value, str) else list(value or [])
         for j, ftype in enumerate(types):
-            if ftype not in catalogue.types:
-                loc = [*here, "facility_type"] + (
-                    [j] if isinstance(req.facility_type, list) else []
+            if ftype not in self.catalogue.types:
+                where = [*loc, j] if isinstance(value, list) else loc
+                self.add(
+                    where,
+                    f"unknown facility type {ftype!r}"
+                    + suggest(
+                        ftype, self.catalogue.types, "; see rules/facilities.yaml for the ids"
+                    ),
                 )
-                add(loc, f"unknown facility type {ftype!r}" + _suggest(ftype, catalogue.types))
-        if req.max_time_min is not None and req.max_time_min > MAX_WALK_TIME_MIN:
-            add(
-                [*here, "max_time_min"],
-                f"{req.max_time_min:g} min is not a walking threshold "
-                f"(at most {MAX_WALK_TIME_MIN:g})",
+
+    def run(self) -> list[str]:
+        c = self.circle
+        self.sources([], c.numbers(), c.sources)
+        self.mode_blocks()
+        for name, zone in c.zones.items():
+            self.sources(["zones", name], ["districts"] if zone.districts else [], zone.sources)
+        seen: dict[str, int] = {}
+        for i, req in enumerate(c.requirements):
+            here: list[str | int] = ["requirements", i]
+            if req.id in seen:
+                self.add(
+                    [*here, "id"],
+                    f"duplicate requirement id {req.id!r} (first at requirements[{seen[req.id]}])",
+                )
+            seen.setdefault(req.id, i)
+            self.requirement(here, req)
+        return self.problems
+
+    def mode_blocks(self) -> None:
+        c = self.circle
+        needs_walk = c.mode == "walk" or (c.mode == "hub" and c.hub and c.hub.access == "walk")
+        needs_drive = c.mode == "drive" or (c.mode == "hub" and c.hub and c.hub.access == "drive")
+        if needs_walk and c.speed_m_per_min is None:
+            self.add([], "walking needs speed_m_per_min (60 is the planning default)")
+        if not needs_walk and c.speed_m_per_min is not None:
+            self.add(
+                ["speed_m_per_min"],
+                f"speed_m_per_min is for walking; mode {c.mode} does "
+                "not walk (driving speeds go under drive)",
             )
-        if req.max_distance_m is not None and req.max_distance_m > MAX_WALK_DISTANCE_M:
-            add(
+        if needs_walk and c.speed_m_per_min is not None and not 20 <= c.speed_m_per_min <= 120:
+            self.add(
+                ["speed_m_per_min"],
+                f"walking speed {c.speed_m_per_min:g} m/min is outside "
+                "20-120 m/min; 60 m/min is the planning default",
+            )
+        if needs_drive and c.drive is None:
+            self.add([], "driving needs a drive block with road_class_km_per_h")
+        if not needs_drive and c.drive is not None:
+            self.add(["drive"], f"drive speeds are not used by mode {c.mode}")
+        if c.drive is not None:
+            if "default" not in c.drive.road_class_km_per_h:
+                self.add(
+                    ["drive", "road_class_km_per_h"],
+                    "add a `default` speed for road classes not listed",
+                )
+            numbers = ["road_class_km_per_h"] + (
+                ["congestion_factor"] if c.drive.congestion_factor != 1.0 else []
+            )
+            self.sources(["drive"], numbers, c.drive.sources)
+        if c.mode == "hub" and c.hub is None:
+            self.add([], "mode hub needs a hub block (hub_types, table, destinations...)")
+        if c.mode != "hub" and c.hub is not None:
+            self.add(["hub"], f"a hub block is only used by mode hub, not {c.mode}")
+        if c.hub is not None:
+            self.type_ids(["hub", "hub_types"], c.hub.hub_types)
+            self.sources(["hub"], ["access_max_min", "transfer_min"], c.hub.sources)
+        if c.direction == "from_facility" and c.mode != "drive":
+            self.add(["direction"], "direction matters only on the directed drive network")
+
+    def requirement(self, here: list[str | int], req: Requirement) -> None:
+        c = self.circle
+        self.sources(here, req.numbers(), req.sources)
+        if c.mode in ("walk", "drive"):
+            if req.facility_type is None:
+                self.add(here, f"mode {c.mode} needs facility_type (an id, or a list of ids)")
+            self.type_ids([*here, "facility_type"], req.facility_type)
+            for key in ("destinations", "min_share"):
+                if getattr(req, key) is not None:
+                    self.add([*here, key], f"{key} is for mode hub, not {c.mode}")
+        else:
+            if req.facility_type is not None:
+                self.add(
+                    [*here, "facility_type"],
+                    "mode hub reaches destinations, not facility "
+                    "types; list them under destinations",
+                )
+            if not req.destinations:
+                self.add(here, "mode hub needs destinations (ids from hub.destinations)")
+            for j, dest in enumerate(req.destinations or []):
+                if c.hub is not None and dest not in c.hub.destinations:
+                    self.add(
+                        [*here, "destinations", j],
+                        f"unknown destination {dest!r}"
+                        + suggest(dest, c.hub.destinations, "; add it to hub.destinations"),
+                    )
+            if req.max_distance_m is not None:
+                self.add(
+                    [*here, "max_distance_m"], "mode hub thresholds are times: use max_time_min"
+                )
+        self.threshold(here, req)
+
+    def threshold(self, here: list[str | int], req: Requirement) -> None:
+        c = self.circle
+        has_time, has_dist = req.max_time_min is not None, req.max_distance_m is not None
+        if req.max_time_min_by_zone is not None:
+            if not has_time:
+                self.add(
+                    [*here, "max_time_min_by_zone"],
+                    "zone thresholds without a default: "
+                    "residents outside every zone need one; add max_time_min",
+                )
+            for zone in req.max_time_min_by_zone:
+                if zone not in c.zones:
+                    self.add(
+                        [*here, "max_time_min_by_zone", zone],
+                        f"unknown zone {zone!r}"
+                        + suggest(zone, c.zones, "; declare it under the circle's zones"),
+                    )
+        elif not has_time and not has_dist:
+            self.add(here, "no threshold: give max_time_min or max_distance_m")
+        if has_time and has_dist:
+            self.add([*here, "max_distance_m"], "give max_time_min or max_distance_m, not both")
+        limit = MAX_TIME_MIN[c.mode]
+        times = [("max_time_min", req.max_time_min)] + [
+            (("max_time_min_by_zone", z), t) for z, t in (req.max_time_min_by_zone or {}).items()
+        ]
+        for key, minutes in times:
+            if minutes is not None and minutes > limit:
+                loc = [*here, *key] if isinstance(key, tuple) else [*here, key]
+                self.add(
+                    loc, f"{minutes:g} min is not a sane {c.mode} threshold (at most {limit:g})"
+                )
+        dist_limit = MAX_WALK_DISTANCE_M if c.mode == "walk" else MAX_DRIVE_DISTANCE_M
+        if has_dist and req.max_distance_m > dist_limit:
+            self.add(
                 [*here, "max_distance_m"],
-                f"{req.max_distance_m:g} m is not a walking threshold "
-                f"(at most {MAX_WALK_DISTANCE_M:g})",
+                f"{req.max_distance_m:g} m is not a sane "
+                f"{c.mode} threshold (at most {dist_limit:g})",
             )
-        for key in req.sources.keys() - req.numbers().keys():
-            add(
-                [*here, "sources", key],
-                f"source given for {key!r}, which the requirement does not set",
-            )
-        for key in req.numbers().keys() - req.sources.keys():
-            add(
-                [*here, key] if key in tree["requirements"][i] else here,
-                f"no source for {key}; add sources.{key} with ref and tag",
-            )
+
+
+def _hub_table(path: Path, tree: CommentedMap, circle: Circle, problems: list[str]) -> tuple:
+    """Read and check a hub circle's line-haul table (a plain CSV, never executed)."""
+    assert circle.hub is not None
+    table = (path.parent / circle.hub.table).resolve()
+    line, col = position(tree, ["hub", "table"])
+    where = f"{path}:{line}:{col}: {circle.id}.hub.table"
+    try:
+        with table.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in HUB_TABLE_COLUMNS if c not in header]
+            if missing:
+                problems.append(
+                    f"{where}: {table.name} lacks columns {', '.join(missing)} "
+                    f"(needs {', '.join(HUB_TABLE_COLUMNS)})"
+                )
+                return ()
+            rows = []
+            for number, raw in enumerate(reader, start=2):
+                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                here = f"{table}:{number}:1: {circle.id}.hub.table"
+                try:
+                    minutes = float(row["minutes"])
+                except ValueError:
+                    problems.append(f"{here}: minutes {row['minutes']!r} is not a number")
+                    continue
+                if not minutes > 0:
+                    problems.append(f"{here}: minutes must be greater than 0 (got {minutes:g})")
+                if row["destination"] not in circle.hub.destinations:
+                    problems.append(
+                        f"{here}: unknown destination {row['destination']!r}"
+                        + suggest(
+                            row["destination"],
+                            circle.hub.destinations,
+                            "; add it to hub.destinations",
+                        )
+                    )
+                if row["tag"] not in {t.value for t in Tag}:
+                    problems.append(
+                        f"{here}: tag {row['tag']!r} is not verified, recalled or default"
+                    )
+                    continue
+                if not row["hub"] or not row["ref"]:
+                    problems.append(f"{here}: every row needs a hub and a ref")
+                    continue
+                rows.append(
+                    HubRow(
+                        row["hub"],
+                        row["destination"],
+                        minutes,
+                        Source(ref=row["ref"], tag=Tag(row["tag"])),
+                    )
+                )
+            if not rows and not problems:
+                problems.append(f"{where}: {table.name} has no rows")
+            return tuple(rows)
+    except FileNotFoundError:
+        problems.append(f"{where}: no such file {table}")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{where}: cannot read {table} ({exc})")
+    return ()
 
 
 def load_rules(
@@ -407,7 +518,7 @@ def load_rules(
     Parameters
     ----------
     paths
-        Rule files, folders, or bundled preset names; the bundled Wuhan walking circles when empty.
+        Rule files, folders, or bundled preset names; the bundled Wuhan circles when empty.
     circle_ids
         Keep only these circles, in this order; an unknown id is an error.
     catalogue
@@ -421,9 +532,9 @@ def load_rules(
     catalogue = catalogue or load_catalogue()
     roots = [resolve_rules_path(p) for p in (paths or [None])]
     files = rule_files(roots)
-    problems: list[str] = []
     if not files:
         raise RuleError([f"{', '.join(map(str, roots))}: no rule files (*.yaml) found"])
+    problems: list[str] = []
     loaded: list[LoadedCircle] = []
     first_seen: dict[str, Path] = {}
     for path in files:
@@ -433,16 +544,18 @@ def load_rules(
         circle = _schema_pass(path, tree, problems)
         if circle is None:
             continue
-        _meaning_pass(path, tree, circle, catalogue, problems)
+        found = _Checker(path, tree, circle, catalogue).run()
+        problems.extend(found)
+        table = _hub_table(path, tree, circle, problems) if circle.hub is not None else ()
         if circle.id in first_seen:
-            line, col = _position(tree, ["id"])
+            line, col = position(tree, ["id"])
             problems.append(
-                f"{path}:{line}:{col}: {circle.id}.id: duplicate circle id "
-                f"{circle.id!r} (also in {first_seen[circle.id]})"
+                f"{path}:{line}:{col}: {circle.id}.id: duplicate circle id {circle.id!r} "
+                f"(also in {first_seen[circle.id]})"
             )
             continue
         first_seen[circle.id] = path
-        loaded.append(LoadedCircle(circle, path))
+        loaded.append(LoadedCircle(circle, path, table))
     if problems:
         raise RuleError(problems)
     if circle_ids:
@@ -451,9 +564,8 @@ def load_rules(
         if unknown:
             raise RuleError(
                 [
-                    f"--circle {c}: no such circle in the rules "
-                    f"(available: {', '.join(by_id)})"
-                    + _suggest(c, by_id).replace("; see rules/facilities.yaml for the ids", "")
+                    f"--circle {c}: no such circle in the rules (available: {', '.join(by_id)})"
+                    + suggest(c, by_id)
                     for c in unknown
                 ]
             )
