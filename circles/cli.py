@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from circles import __version__
-from circles.errors import CirclesError, ProjectFileError
+from circles.errors import CirclesError, ProjectFileError, RuleError
 
 app = typer.Typer(
     name="circles",
@@ -236,6 +236,11 @@ def audit(
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         result = _run(options, out_dir, overwrite=overwrite, quiet=quiet)
+    except RuleError as exc:
+        if debug:
+            traceback.print_exc()
+        _rule_problems(exc)
+        return
     except CirclesError as exc:
         if debug:
             traceback.print_exc()
@@ -282,8 +287,6 @@ def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool) -> bool:
 
 
 def _rule_problems(exc: CirclesError) -> None:
-    from circles.errors import RuleError
-
     lines = exc.problems if isinstance(exc, RuleError) else [str(exc)]
     for line in lines:
         err.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -133,3 +133,14 @@ def test_help_lists_defaults() -> None:
     result = runner.invoke(app, ["audit", "--help"])
     assert result.exit_code == 0
     assert "250" in result.output and "--walk-speed" in result.output
+
+
+def test_rules_are_validated_before_any_data_is_read(tmp_path: Path) -> None:
+    rule = tmp_path / "bad.yaml"
+    rule.write_text("id: bad\nname: {zh: 坏, en: bad}\nmode: walk\nrequirements: []\n",
+                    encoding="utf-8")
+    result = runner.invoke(app, ["audit", "--network", "missing.pbf", "--facilities", "none.csv",
+                                 "--residents", "none.csv", "--rules", str(rule)])
+    assert result.exit_code == 2
+    assert f"{rule}:4:1: bad.requirements: must not be empty" in result.output
+    assert "does not exist" not in result.output
