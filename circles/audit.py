@@ -1,4 +1,4 @@
-"""The audit pipeline: rules → layers → network → travel costs → checks → coverage → summary.
+"""The audit pipeline: rules → layers → networks → travel costs → checks → coverage → summary.
 
 ``run_audit`` is the one function the CLI and the tests call. It reads files but never prints or
 writes: reports are written by :mod:`circles.report.files` from the :class:`AuditResult`.
@@ -6,8 +6,6 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,21 +13,25 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from circles import __version__
-from circles.catalogue import load_catalogue
 from circles.errors import InputDataError
-from circles.evaluate import checks, coverage, threshold_m
-from circles.io import read_layer, sha256
+from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
+from circles.hub import destinations_met, door_to_door, line_haul_matrix
+from circles.io import read_layer
 from circles.network import Network, build_network
-from circles.projection import WGS84, to_metric
+from circles.projection import to_metric, to_wgs84_coords
 from circles.rules import LoadedCircle, load_rules
-from circles.schema import Circle
-from circles.snap import snap_points
-from circles.traveltime import anchor_residents, build_search_graph, resident_costs
+from circles.schema import Circle, DriveSpeeds
+from circles.snap import Snaps, snap_points
+from circles.summary import build_summary, issues_lonlat
+from circles.traveltime import (
+    Anchors,
+    SearchGraph,
+    anchor_residents,
+    build_search_graph,
+    resident_costs,
+)
 from circles.validate import (
-    STATUS_NO_GEOMETRY,
     STATUS_OFF_NETWORK,
     STATUS_OK,
     UNASSIGNED,
@@ -38,10 +40,13 @@ from circles.validate import (
     facilities_table,
     residents_table,
 )
+from circles.zones import circle_zone_ids, threshold_minutes, zone_values
 
 REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the largest threshold
 DEFAULT_MAX_SNAP_M = 250.0
 DEFAULT_MIN_COMPONENT_NODES = 50
+MAX_HUBS_PER_RESIDENT = 32
+LAYER_ROLES = ("facilities", "residents", "communities", "zones")
 
 Progress = Callable[[str], None]
 
@@ -54,17 +59,24 @@ class AuditOptions:
     facilities: Path
     residents: Path
     communities: Path | None = None
+    zones: Path | None = None
     rules: list[Path | str] = field(default_factory=list)
     circle_ids: list[str] = field(default_factory=list)
     facility_type_field: str = "type"
     facility_id_field: str | None = "id"
+    facility_name_field: str | None = "name"
     population_field: str = "population"
     resident_id_field: str | None = "id"
     community_field: str = "community"
+    zone_field: str = "zone"
+    coords: dict[str, str] = field(default_factory=dict)
     walk_speed_m_per_min: float | None = None
     crs: str | None = None
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES
+    road_class_field: str | None = None
+    speed_field: str | None = None
+    oneway_field: str | None = None
     engine: str = "pandana"
 
 
@@ -80,22 +92,95 @@ class AuditResult:
     circles: list[LoadedCircle]
 
 
+@dataclass
+class _Net:
+    """One network of the audit with the residents and facilities snapped to it."""
+
+    key: str
+    network: Network
+    residents: Snaps | None = None
+    facilities: Snaps | None = None
+    graph: SearchGraph | None = None
+    engines: dict = field(default_factory=dict)
+    anchors: dict = field(default_factory=dict)
+    leg_cost_per_m: float = 1.0
+
+
 def _quiet(_: str) -> None:
     return None
 
 
-def _make_engine(name: str, graph):
+def _make_engine(name: str, graph: SearchGraph, reverse: bool):
     if name == "pandana":
         from circles.engine_pandana import PandanaEngine
 
-        return PandanaEngine(graph)
-    raise InputDataError(f"--engine {name!r} is not an engine circles has; use pandana")
+        return PandanaEngine(graph, reverse=reverse)
+    raise InputDataError(f"engine {name!r} is not an engine circles has; use pandana")
 
 
-def _file_record(path: Path | None) -> dict | None:
-    if path is None:
-        return None
-    return {"path": str(path), "sha256": sha256(path)}
+def _drive_key(drive: DriveSpeeds) -> str:
+    return "drive:" + drive.model_dump_json()
+
+
+def _network_key(circle: Circle) -> str:
+    """Which network a circle travels on (hub circles: their access network)."""
+    access = circle.hub.access if circle.hub is not None else circle.mode
+    if access == "walk":
+        return "walk"
+    assert circle.drive is not None
+    return _drive_key(circle.drive)
+
+
+def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
+    """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84."""
+    layers = {}
+    for role in LAYER_ROLES:
+        path = getattr(options, role)
+        if path is None:
+            layers[role] = None
+            continue
+        system = options.coords.get(role, options.coords.get("*"))
+        layer = read_layer(path, role, crs=None if system else options.crs)
+        if system:
+            layer = to_wgs84_coords(layer, system, role=role, path=str(path))
+        layers[role] = layer
+    residents = residents_table(
+        layers["residents"],
+        options.residents,
+        id_field=options.resident_id_field,
+        population_field=options.population_field,
+        warnings=warnings,
+    )
+    facilities = facilities_table(
+        layers["facilities"],
+        options.facilities,
+        id_field=options.facility_id_field,
+        type_field=options.facility_type_field,
+        name_field=options.facility_name_field,
+        warnings=warnings,
+    )
+    communities = None
+    if layers["communities"] is not None:
+        communities = communities_table(
+            layers["communities"],
+            options.communities,
+            field=options.community_field,
+            warnings=warnings,
+        )
+    zones = layers["zones"]
+    if zones is not None and options.zone_field not in zones.columns:
+        available = ", ".join(str(c) for c in zones.columns if c != zones.geometry.name)
+        raise InputDataError(
+            f"column {options.zone_field!r} not found in zones file {options.zones.name}; "
+            f"available: {available}; pass --zone-field"
+        )
+    return {
+        "raw_residents": layers["residents"],
+        "residents": residents,
+        "facilities": facilities,
+        "communities": communities,
+        "zones": zones,
+    }
 
 
 def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult:
@@ -109,28 +194,194 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     warnings: list[str] = []
     progress("validating rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
-    unsupported = [lc for lc in loaded if lc.circle.mode != "walk"]
-    if unsupported and options.circle_ids:
-        raise InputDataError(
-            f"circle {unsupported[0].circle.id} uses mode {unsupported[0].circle.mode}, which "
-            "this version of circles cannot audit yet; choose walking circles with --circle"
-        )
-    if unsupported:
-        warnings.append(
-            "not audited (modes drive and hub are not implemented in this version): "
-            + ", ".join(lc.circle.id for lc in unsupported)
-        )
-        loaded = [lc for lc in loaded if lc.circle.mode == "walk"]
-    if not loaded:
-        raise InputDataError("the rules hold no walking circle to audit; check --rules")
     circles = [lc.circle for lc in loaded]
+    _check_options(options)
+
+    progress("reading the residents, facilities and communities")
+    inputs = _read_inputs(options, warnings)
+    residents, facilities = inputs["residents"], inputs["facilities"]
+
+    progress("building the street networks")
+    nets = _build_networks(circles, options)
+    crs = next(iter(nets.values())).network.crs
+    residents = to_metric(residents, crs)
+    facilities = to_metric(facilities, crs)
+    if inputs["communities"] is not None:
+        comms = to_metric(inputs["communities"], crs)
+        residents["community_id"] = assign_communities(residents, comms, warnings)
+        community_ids = comms["community_id"].tolist()
+    else:
+        residents["community_id"] = _community_column(inputs["raw_residents"], options, warnings)
+        community_ids = [c for c in dict.fromkeys(residents["community_id"]) if c != UNASSIGNED]
+    zone_raw = np.full(len(residents), "", dtype=object)
+    if inputs["zones"] is not None:
+        zone_raw = zone_values(
+            residents.geometry.to_numpy(dtype=object),
+            to_metric(inputs["zones"], crs),
+            options.zone_field,
+        )
+
+    progress("snapping residents and facilities to the networks")
+    fac_types = facilities["facility_type"].to_numpy(dtype=object)
+    res_points = residents.geometry.to_numpy(dtype=object)
+    status = residents["status"].to_numpy(dtype=object).copy()
+    needed_types: dict[str, set[str]] = {key: set() for key in nets}
+    for c in circles:
+        key = _network_key(c)
+        needed_types[key] |= (
+            set(c.hub.hub_types) if c.hub else {t for r in c.requirements for t in r.facility_types}
+        )
+    fac_used = np.isin(fac_types, sorted(set().union(*needed_types.values())))
+    fac_status = facilities["status"].to_numpy(dtype=object).copy()
+    fac_status[(fac_status == STATUS_OK) & ~fac_used] = "not_used"
+    fac_snap_m = np.full(len(facilities), np.nan)
+    for net in nets.values():
+        net.residents = snap_points(net.network, res_points, options.max_snap_m)
+        status[(status == STATUS_OK) & ~net.residents.on_network] = STATUS_OFF_NETWORK
+        wanted = np.isin(fac_types, sorted(needed_types[net.key]))
+        net.facilities = snap_points(
+            net.network,
+            np.where(wanted, facilities.geometry.to_numpy(dtype=object), None),
+            options.max_snap_m,
+        )
+        fac_status[(fac_status == STATUS_OK) & wanted & ~net.facilities.on_network] = (
+            STATUS_OFF_NETWORK
+        )
+        fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
+    evaluable = status == STATUS_OK
+
+    progress("computing travel times")
+    speeds = {
+        c.id: (options.walk_speed_m_per_min or c.speed_m_per_min) / 60.0
+        for c in circles
+        if c.speed_m_per_min is not None
+    }
+    met: dict[tuple[str, str], np.ndarray] = {}
+    columns: dict[str, np.ndarray] = {}
+    zone_columns: dict[str, np.ndarray] = {}
+    hub_results: dict[str, dict] = {}
+    reach_min: dict[str, float] = {}
+    column_speed: dict[str, float] = {}
+    walk_groups = _walk_groups([c for c in circles if c.mode == "walk"], speeds)
+    if walk_groups:
+        net = nets["walk"]
+        costs = _search(net, facilities, walk_groups, "to_facility", options.engine)
+        report_speed = _report_speeds([c for c in circles if c.mode == "walk"], speeds)
+        for ftype, speed in report_speed.items():
+            columns[f"{ftype}_min"] = np.round(costs[(ftype,)][:, 0] / speed / 60.0, 3)
+            reach_min[f"{ftype}_min"] = round(walk_groups[(ftype,)][1] / speed / 60.0, 3)
+            column_speed[f"{ftype}_min"] = round(speed * 60.0, 3)
+    for c in circles:
+        zone_ids, unmatched = circle_zone_ids(zone_raw, c)
+        if c.zones:
+            zone_columns[f"{c.id}_zone"] = zone_ids
+            if inputs["zones"] is None:
+                warnings.append(
+                    f"{c.id}: no --zones given; every resident uses the default threshold"
+                )
+            elif unmatched:
+                warnings.append(
+                    f"{c.id}: zone values that name none of its zones (residents "
+                    f"there use the default): {', '.join(unmatched[:10])}"
+                )
+        if c.mode == "walk":
+            for r in c.requirements:
+                limit = walk_threshold_m(r, speeds[c.id], _minutes(r, zone_ids))
+                met[(c.id, r.id)] = facility_met(costs[r.facility_types], r.min_count, limit)
+        elif c.mode == "drive":
+            net = nets[_network_key(c)]
+            groups = _drive_groups(c)
+            drive_costs = _search(net, facilities, groups, c.direction, options.engine)
+            for ftype in sorted({t for r in c.requirements for t in r.facility_types}):
+                columns[f"{ftype}_drive_min"] = np.round(drive_costs[(ftype,)][:, 0] / 60.0, 3)
+                reach_min[f"{ftype}_drive_min"] = round(groups[(ftype,)][1] / 60.0, 3)
+            for r in c.requirements:
+                limit = threshold_minutes(r, zone_ids) * 60.0
+                met[(c.id, r.id)] = facility_met(drive_costs[r.facility_types], r.min_count, limit)
+        else:
+            lc = next(x for x in loaded if x.circle.id == c.id)
+            hub_results[c.id] = _hub_circle(lc, nets[_network_key(c)], facilities, speeds, options)
+            times = hub_results[c.id]["times_s"]
+            dests = hub_results[c.id]["destinations"]
+            for r in c.requirements:
+                cols = [dests.index(d) for d in r.destinations or []]
+                limit = threshold_minutes(r, zone_ids) * 60.0
+                reached, ok = destinations_met(times[:, cols], limit, r.min_count, r.min_share)
+                met[(c.id, r.id)] = ok
+                columns[f"{c.id}_{r.id}_reached"] = reached
+        for r in c.requirements:
+            met[(c.id, r.id)] = met[(c.id, r.id)] & evaluable
+        met[(c.id, "")] = circle_met(c, met)
+
+    progress("evaluating the circles")
+    frame = pd.DataFrame(
+        {"community_id": residents["community_id"], "population": residents["population"]}
+    )
+    cov = coverage(frame, circles, met, community_ids)
+    snap_cols = {
+        ("snap_m" if key == "walk" or len(nets) == 1 else "drive_snap_m"): net.residents.snap_m
+        for key, net in nets.items()
+    }
+    table = pd.DataFrame(
+        {
+            "resident_id": residents["resident_id"].to_numpy(dtype=object),
+            "community_id": residents["community_id"].to_numpy(dtype=object),
+            "population": residents["population"].to_numpy(dtype=float),
+            **{k: np.round(v, 2) for k, v in snap_cols.items()},
+            "status": status,
+            **zone_columns,
+            **dict(sorted(columns.items())),
+        }
+    )
+    for c in circles:
+        table[c.id] = met[(c.id, "")].astype(np.int8)
+    fac_table = pd.DataFrame(
+        {
+            "facility_id": facilities["facility_id"].to_numpy(dtype=object),
+            "facility_type": fac_types,
+            "facility_name": facilities["facility_name"].to_numpy(dtype=object),
+            "snap_m": np.round(fac_snap_m, 2),
+            "status": fac_status,
+        }
+    )
+    main_net = nets.get("walk", next(iter(nets.values()))).network
+    summary = build_summary(
+        options=options,
+        loaded=loaded,
+        networks={k: n.network for k, n in nets.items()},
+        residents=table,
+        facilities=fac_table,
+        coverage=cov,
+        warnings=warnings,
+        speeds_m_min={cid: s * 60.0 for cid, s in speeds.items()},
+        zone_ids={c.id: zone_columns.get(f"{c.id}_zone") for c in circles},
+        hub_results=hub_results,
+        met=met,
+        engine=options.engine,
+        reach_min=reach_min,
+        column_speed=column_speed,
+    )
+    return AuditResult(
+        residents=table,
+        facilities=fac_table,
+        coverage=cov,
+        network_issues=issues_lonlat(main_net),
+        summary=summary,
+        circles=loaded,
+    )
+
+
+def _check_options(options: AuditOptions) -> None:
     if options.walk_speed_m_per_min is not None and options.walk_speed_m_per_min <= 0:
         raise InputDataError(f"--walk-speed {options.walk_speed_m_per_min:g} must be > 0 m/min")
-    speeds_m_min = {c.id: options.walk_speed_m_per_min or c.speed_m_per_min for c in circles}
-    speeds_m_s = {cid: s / 60.0 for cid, s in speeds_m_min.items()}
     if options.max_snap_m <= 0:
         raise InputDataError(f"--max-snap {options.max_snap_m:g} must be > 0 metres")
-
+    for role in options.coords:
+        if role != "*" and role not in LAYER_ROLES:
+            raise InputDataError(
+                f"--coords {role}=...: no such layer; use one of {', '.join(LAYER_ROLES)}, or "
+                "give a bare system (--coords gcj02) for every layer"
+            )
     missing = [
         f"{role} file {path}"
         for role, path in (
@@ -138,6 +389,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
             ("facilities", options.facilities),
             ("residents", options.residents),
             ("communities", options.communities),
+            ("zones", options.zones),
         )
         if path is not None and not Path(path).exists()
     ]
@@ -145,129 +397,184 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         verb = "does" if len(missing) == 1 else "do"
         raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the path")
 
-    progress("reading the residents, facilities and communities")
-    res_layer = read_layer(options.residents, "residents", crs=options.crs)
-    fac_layer = read_layer(options.facilities, "facilities", crs=options.crs)
-    com_layer = (
-        read_layer(options.communities, "communities", crs=options.crs)
-        if options.communities
-        else None
-    )
-    residents = residents_table(
-        res_layer,
-        options.residents,
-        id_field=options.resident_id_field,
-        population_field=options.population_field,
-        warnings=warnings,
-    )
-    facilities = facilities_table(
-        fac_layer,
-        options.facilities,
-        id_field=options.facility_id_field,
-        type_field=options.facility_type_field,
-        warnings=warnings,
-    )
-    communities = (
-        communities_table(
-            com_layer, options.communities, field=options.community_field, warnings=warnings
+
+def _build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, _Net]:
+    """The walking network and one driving network per distinct set of drive speeds."""
+    keys = list(dict.fromkeys(_network_key(c) for c in circles))
+    drives = {_drive_key(c.drive): c.drive for c in circles if c.drive is not None}
+    nets: dict[str, _Net] = {}
+    crs = options.crs
+    for key in sorted(keys, key=lambda k: k != "walk"):
+        if key == "walk":
+            network = build_network(
+                options.network, crs=crs, min_component_nodes=options.min_component_nodes
+            )
+            nets[key] = _Net(key, network)
+        else:
+            drive = drives[key]
+            network = build_network(
+                options.network,
+                mode="drive",
+                crs=crs,
+                drive=drive,
+                min_component_nodes=options.min_component_nodes,
+                class_field=options.road_class_field,
+                speed_field=options.speed_field,
+                oneway_field=options.oneway_field,
+            )
+            access_km_h = (
+                drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
+                * drive.congestion_factor
+            )
+            nets[key] = _Net(key, network, leg_cost_per_m=3.6 / access_km_h)
+        crs = network.crs.to_string()
+    return nets
+
+
+def _minutes(requirement, zone_ids: np.ndarray) -> np.ndarray:
+    if requirement.max_time_min is None:
+        return np.full(len(zone_ids), np.nan)
+    return threshold_minutes(requirement, zone_ids)
+
+
+def _anchors(net: _Net, direction: str) -> Anchors:
+    if direction not in net.anchors:
+        net.anchors[direction] = anchor_residents(
+            net.network,
+            net.graph,
+            net.residents,
+            direction=direction,
+            leg_cost_per_m=net.leg_cost_per_m,
         )
-        if com_layer is not None and options.communities is not None
-        else None
-    )
+    return net.anchors[direction]
 
-    progress("building the street network")
-    network = build_network(
-        options.network, crs=options.crs, min_component_nodes=options.min_component_nodes
-    )
-    residents = to_metric(residents, network.crs)
-    facilities = to_metric(facilities, network.crs)
 
-    if communities is not None:
-        communities = to_metric(communities, network.crs)
-        residents["community_id"] = assign_communities(residents, communities, warnings)
-        community_ids = communities["community_id"].tolist()
-    else:
-        community_ids = _community_column(res_layer, options, warnings)
-        residents["community_id"] = community_ids
-        community_ids = [c for c in dict.fromkeys(community_ids) if c != UNASSIGNED]
-
-    progress("snapping residents and facilities to the network")
-    types_used = sorted({t for c in circles for r in c.requirements for t in r.facility_types})
-    fac_used = np.isin(facilities["facility_type"].to_numpy(dtype=object), types_used)
-    fac_points = np.where(fac_used, facilities.geometry.to_numpy(dtype=object), None)
-    fac_snaps = snap_points(network, fac_points, options.max_snap_m)
-    res_snaps = snap_points(network, residents.geometry.to_numpy(dtype=object), options.max_snap_m)
-    res_status = residents["status"].to_numpy(dtype=object).copy()
-    res_status[(res_status == STATUS_OK) & ~res_snaps.on_network] = STATUS_OFF_NETWORK
-    fac_status = facilities["status"].to_numpy(dtype=object).copy()
-    fac_status[(fac_status == STATUS_OK) & fac_used & ~fac_snaps.on_network] = STATUS_OFF_NETWORK
-    fac_status[(fac_status == STATUS_OK) & ~fac_used] = "not_used"
-
-    progress("computing travel times")
-    graph = build_search_graph(network, fac_snaps)
-    engine = _make_engine(options.engine, graph)
-    anchors = anchor_residents(network, graph, res_snaps)
-    groups = _search_groups(circles, speeds_m_s, types_used)
+def _search(
+    net: _Net,
+    facilities: gpd.GeoDataFrame,
+    groups: dict[tuple[str, ...], tuple[int, float]],
+    direction: str,
+    engine: str,
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Costs from every resident to the k nearest facilities of each group on one network."""
+    if net.graph is None:
+        net.graph = build_search_graph(
+            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
+        )
+    reverse = net.graph.directed and direction == "from_facility"
+    if reverse not in net.engines:
+        net.engines[reverse] = _make_engine(engine, net.graph, reverse)
+    anchors = _anchors(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
-    costs: dict[tuple[str, ...], np.ndarray] = {}
-    for key, (k, horizon_m) in groups.items():
-        rows = np.flatnonzero(np.isin(fac_types, key) & fac_snaps.on_network)
-        node_cost, node_ids = engine.nearest(graph.facility_node[rows], rows, k, horizon_m)
-        costs[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon_m)
+    out = {}
+    for key, (k, horizon) in groups.items():
+        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
+        node_cost, node_ids = net.engines[reverse].nearest(
+            net.graph.facility_node[rows], rows, k, horizon
+        )
+        out[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon)
+    return out
 
-    progress("evaluating the circles")
-    met = checks(circles, costs, speeds_m_s)
-    eval_frame = pd.DataFrame(
-        {"community_id": residents["community_id"], "population": residents["population"]}
-    )
-    cov = coverage(eval_frame, circles, met, community_ids)
 
-    report_speed = _report_speeds(circles, speeds_m_min, types_used)
-    table = pd.DataFrame(
-        {
-            "resident_id": residents["resident_id"].to_numpy(dtype=object),
-            "community_id": residents["community_id"].to_numpy(dtype=object),
-            "population": residents["population"].to_numpy(dtype=float),
-            "snap_m": np.round(res_snaps.snap_m, 2),
-            "status": res_status,
-        }
-    )
-    for ftype in types_used:
-        table[f"{ftype}_min"] = np.round(costs[(ftype,)][:, 0] / report_speed[ftype], 3)
-    for circle in circles:
-        table[circle.id] = met[(circle.id, "")].astype(np.int8)
+def _add_group(groups: dict, key: tuple[str, ...], k: int, reach: float) -> None:
+    old_k, old_reach = groups.get(key, (1, 0.0))
+    groups[key] = (max(old_k, k), max(old_reach, reach))
 
-    fac_table = pd.DataFrame(
-        {
-            "facility_id": facilities["facility_id"].to_numpy(dtype=object),
-            "facility_type": fac_types,
-            "snap_m": np.round(fac_snaps.snap_m, 2),
-            "status": fac_status,
-        }
+
+def _walk_groups(
+    circles: list[Circle], speeds_m_s: dict[str, float]
+) -> dict[tuple[str, ...], tuple[int, float]]:
+    """Walking searches: facility-type group → (k, horizon in metres).
+
+    One per requirement group (k = the largest min_count) and one per facility type for the
+    nearest-facility columns; horizons reach twice the largest threshold that uses the group.
+    """
+    groups: dict[tuple[str, ...], tuple[int, float]] = {}
+    for c in circles:
+        for r in c.requirements:
+            minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
+            reach = REACH_FACTOR * (
+                r.max_distance_m
+                if r.max_distance_m is not None
+                else minutes * 60 * speeds_m_s[c.id]
+            )
+            _add_group(groups, r.facility_types, r.min_count, reach)
+            for ftype in r.facility_types:
+                _add_group(groups, (ftype,), 1, reach)
+    return groups
+
+
+def _drive_groups(circle: Circle) -> dict[tuple[str, ...], tuple[int, float]]:
+    """Driving searches of one circle: group → (k, horizon in seconds)."""
+    groups: dict[tuple[str, ...], tuple[int, float]] = {}
+    for r in circle.requirements:
+        minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
+        _add_group(groups, r.facility_types, r.min_count, REACH_FACTOR * minutes * 60.0)
+        for ftype in r.facility_types:
+            _add_group(groups, (ftype,), 1, REACH_FACTOR * minutes * 60.0)
+    return groups
+
+
+def _report_speeds(circles: list[Circle], speeds_m_s: dict[str, float]) -> dict[str, float]:
+    """Speed (m/s) of each ``<type>_min`` column: the slowest walking circle using the type."""
+    out: dict[str, float] = {}
+    for c in circles:
+        for r in c.requirements:
+            for ftype in r.facility_types:
+                out[ftype] = min(out.get(ftype, np.inf), speeds_m_s[c.id])
+    return dict(sorted(out.items()))
+
+
+def _hub_circle(
+    lc: LoadedCircle,
+    net: _Net,
+    facilities: gpd.GeoDataFrame,
+    speeds_m_s: dict[str, float],
+    options: AuditOptions,
+) -> dict:
+    """Door-to-door seconds from every resident to every destination of a hub circle."""
+    c = lc.circle
+    assert c.hub is not None
+    keys = {row.hub for row in lc.hub_table}
+    types = facilities["facility_type"].to_numpy(dtype=object)
+    ids = facilities["facility_id"].astype(str).to_numpy(dtype=object)
+    names = facilities["facility_name"].astype(str).to_numpy(dtype=object)
+    is_hub = np.isin(types, list(c.hub.hub_types)) & net.facilities.on_network
+    key_of = np.where(
+        np.isin(ids, list(keys)), ids, np.where(np.isin(names, list(keys)), names, "")
     )
-    issues = _issues_lonlat(network)
-    summary = _summary(
-        options,
-        loaded,
-        network,
-        table,
-        fac_table,
-        cov,
-        warnings,
-        speeds_m_min,
-        report_speed,
-        groups,
-        engine.name,
-        bool(communities is not None),
-    )
-    return AuditResult(
-        residents=table,
-        facilities=fac_table,
-        coverage=cov,
-        network_issues=issues,
-        summary=summary,
-        circles=loaded,
-    )
+    hub_rows = np.flatnonzero(is_hub & (key_of != ""))
+    destinations = list(c.hub.destinations)
+    hub_keys = [str(key_of[i]) for i in hub_rows]
+    line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
+    n = len(net.residents.edge)
+    k = max(1, min(len(hub_rows), MAX_HUBS_PER_RESIDENT))
+    if net.graph is None:
+        net.graph = build_search_graph(
+            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
+        )
+    access_s = np.full((n, k), np.nan)
+    hub_index = np.full((n, k), -1)
+    if len(hub_rows):
+        walking = c.hub.access == "walk"
+        horizon = c.hub.access_max_min * 60.0 * (speeds_m_s[c.id] if walking else 1.0)
+        reverse = False
+        if reverse not in net.engines:
+            net.engines[reverse] = _make_engine(options.engine, net.graph, reverse)
+        node_cost, node_ids = net.engines[reverse].nearest(
+            net.graph.facility_node[hub_rows], np.arange(len(hub_rows)), k, horizon
+        )
+        cost, hub_index = resident_costs(
+            _anchors(net, "to_facility"), node_cost, node_ids, k, horizon
+        )
+        access_s = cost / speeds_m_s[c.id] if walking else cost
+    times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
+    return {
+        "times_s": times,
+        "destinations": destinations,
+        "hubs_found": hub_keys,
+        "hubs_in_table": sorted(keys),
+    }
 
 
 def _community_column(
@@ -290,290 +597,3 @@ def _community_column(
         "every resident is reported as unassigned"
     )
     return [UNASSIGNED] * len(layer)
-
-
-def _search_groups(
-    circles: list[Circle], speeds_m_s: dict[str, float], types_used: list[str]
-) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Searches to run: facility-type group → (k, horizon in metres).
-
-    One per requirement group (k = the largest min_count) and one per facility type for the
-    nearest-facility columns; horizons reach twice the largest threshold that uses the group.
-    """
-    groups: dict[tuple[str, ...], tuple[int, float]] = {}
-
-    def add(key: tuple[str, ...], k: int, reach: float) -> None:
-        old_k, old_reach = groups.get(key, (1, 0.0))
-        groups[key] = (max(old_k, k), max(old_reach, reach))
-
-    for circle in circles:
-        for req in circle.requirements:
-            reach = REACH_FACTOR * threshold_m(req, speeds_m_s[circle.id])
-            add(req.facility_types, req.min_count, reach)
-            for ftype in req.facility_types:
-                add((ftype,), 1, reach)
-    assert all((t,) in groups for t in types_used)
-    return groups
-
-
-def _report_speeds(
-    circles: list[Circle], speeds_m_min: dict[str, float], types_used: list[str]
-) -> dict[str, float]:
-    """Speed (m/min) used for each ``<type>_min`` column: the slowest circle using the type."""
-    out: dict[str, float] = {}
-    for circle in circles:
-        for req in circle.requirements:
-            for ftype in req.facility_types:
-                out[ftype] = min(out.get(ftype, np.inf), speeds_m_min[circle.id])
-    return {t: out[t] for t in types_used}
-
-
-def _issues_lonlat(network: Network) -> pd.DataFrame:
-    issues = network.issues.copy()
-    if len(issues):
-        pts = gpd.GeoSeries(shapely.points(issues["x"], issues["y"]), crs=network.crs).to_crs(WGS84)
-        issues["lon"] = np.round(pts.x.to_numpy(), 7)
-        issues["lat"] = np.round(pts.y.to_numpy(), 7)
-    else:
-        issues["lon"] = pd.Series(dtype=float)
-        issues["lat"] = pd.Series(dtype=float)
-    return issues[["kind", "lon", "lat", "line_a", "line_b"]]
-
-
-def _counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
-    status = table["status"]
-    pop = table["population"]
-    unassigned = table["community_id"] == UNASSIGNED
-    by_type = {}
-    for ftype, rows in fac.groupby("facility_type", sort=True):
-        if ftype == "":
-            continue
-        by_type[str(ftype)] = {
-            "read": len(rows),
-            "ok": int((rows["status"] == STATUS_OK).sum()),
-            "off_network": int((rows["status"] == STATUS_OFF_NETWORK).sum()),
-            "used": bool((rows["status"] != "not_used").any()),
-        }
-    return {
-        "residents": {
-            "read": len(table),
-            "ok": int((status == STATUS_OK).sum()),
-            "off_network": int((status == STATUS_OFF_NETWORK).sum()),
-            "no_geometry": int((status == STATUS_NO_GEOMETRY).sum()),
-            "unassigned": int(unassigned.sum()),
-        },
-        "population": {
-            "read": float(pop.sum()),
-            "ok": float(pop[status == STATUS_OK].sum()),
-            "off_network": float(pop[status == STATUS_OFF_NETWORK].sum()),
-            "no_geometry": float(pop[status == STATUS_NO_GEOMETRY].sum()),
-            "unassigned": float(pop[unassigned].sum()),
-        },
-        "facilities": {
-            "read": len(fac),
-            "ok": int((fac["status"] == STATUS_OK).sum()),
-            "off_network": int((fac["status"] == STATUS_OFF_NETWORK).sum()),
-            "no_geometry": int((fac["status"] == STATUS_NO_GEOMETRY).sum()),
-            "not_used": int((fac["status"] == "not_used").sum()),
-            "by_type": by_type,
-        },
-    }
-
-
-def _cov_record(row: pd.Series) -> dict:
-    ratio = row["coverage_ratio"]
-    return {
-        "residents_total": int(row["residents_total"]),
-        "residents_met": int(row["residents_met"]),
-        "population_total": float(row["population_total"]),
-        "population_met": float(row["population_met"]),
-        "coverage_ratio": None if pd.isna(ratio) else round(float(ratio), 6),
-    }
-
-
-def _gap(value: object) -> bool | None:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else bool(value)
-
-
-def _summary(
-    options: AuditOptions,
-    loaded: list[LoadedCircle],
-    network: Network,
-    table: pd.DataFrame,
-    fac: pd.DataFrame,
-    cov: pd.DataFrame,
-    warnings: list[str],
-    speeds_m_min: dict[str, float],
-    report_speed: dict[str, float],
-    groups: dict[tuple[str, ...], tuple[int, float]],
-    engine: str,
-    has_layer: bool,
-) -> dict:
-    counts = _counts(table, fac)
-    by_type = counts["facilities"]["by_type"]
-    for lc in loaded:
-        for req in lc.circle.requirements:
-            if not any(by_type.get(t, {}).get("ok") for t in req.facility_types):
-                warnings.append(
-                    f"{lc.circle.id}/{req.id}: no usable facility of type "
-                    f"{' or '.join(req.facility_types)} in {options.facilities.name}, so nobody "
-                    "meets it; check --facility-type-field and the type values"
-                )
-    catalogue = load_catalogue()
-    unknown = sorted(set(by_type) - set(catalogue.types))
-    if unknown:
-        listed = []
-        for ftype in unknown[:8]:
-            close = difflib.get_close_matches(ftype, list(catalogue.types), n=1, cutoff=0.75)
-            hint = f", did you mean {close[0]!r}?" if close else ""
-            listed.append(f"{ftype!r} ({by_type[ftype]['read']}{hint})")
-        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
-        warnings.append(
-            f"facility types not in the catalogue (rules/facilities.yaml) are not used: "
-            f"{', '.join(listed)}{more}"
-        )
-    if counts["residents"]["off_network"]:
-        warnings.append(
-            f"{counts['residents']['off_network']} residents lie farther than "
-            f"{options.max_snap_m:g} m from the network (or nearest to a fragment not connected "
-            "to it): status off_network, counted as not covered"
-        )
-    if network.stats.get("crossings"):
-        warnings.append(
-            f"{network.stats['crossings']} places where network lines cross or touch without a "
-            "shared end point were NOT joined (bridges and tunnels are such places; otherwise "
-            "split the lines there): see network_issues.csv"
-        )
-    circles_out = []
-    for lc in loaded:
-        c = lc.circle
-        rows = cov[cov["circle_id"] == c.id]
-        reqs = []
-        for req in c.requirements:
-            r_rows = rows[rows["requirement_id"] == req.id]
-            overall = r_rows[r_rows["scope"] == "overall"].iloc[0]
-            reqs.append(
-                {
-                    "requirement_id": req.id,
-                    "name": None if req.name is None else req.name.model_dump(),
-                    "facility_types": list(req.facility_types),
-                    "max_time_min": req.max_time_min,
-                    "max_distance_m": req.max_distance_m,
-                    "threshold_m": round(threshold_m(req, speeds_m_min[c.id] / 60.0), 3),
-                    "min_count": req.min_count,
-                    "target_coverage": req.target_coverage,
-                    "sources": {k: v.model_dump(mode="json") for k, v in req.sources.items()},
-                    "overall": _cov_record(overall) | {"is_gap": _gap(overall["is_gap"])},
-                    "communities": [
-                        {"community_id": r["community_id"]}
-                        | _cov_record(r)
-                        | {"is_gap": _gap(r["is_gap"])}
-                        for _, r in r_rows[r_rows["scope"] == "community"].iterrows()
-                    ],
-                }
-            )
-        whole = rows[rows["requirement_id"] == ""]
-        circles_out.append(
-            {
-                "circle_id": c.id,
-                "name": c.name.model_dump(),
-                "description": c.description,
-                "mode": c.mode,
-                "tier": c.tier,
-                "speed_m_per_min": speeds_m_min[c.id],
-                "speed_source": (
-                    {"ref": "--walk-speed given on the command line", "tag": "default"}
-                    if options.walk_speed_m_per_min is not None
-                    else c.sources["speed_m_per_min"].model_dump(mode="json")
-                ),
-                "model": (
-                    f"walk on the street network at {speeds_m_min[c.id]:g} m/min, access legs "
-                    "included"
-                ),
-                "rule_file": str(lc.path),
-                "target_coverage": c.target_coverage,
-                "overall": _cov_record(whole[whole["scope"] == "overall"].iloc[0]),
-                "communities": [
-                    {"community_id": r["community_id"]} | _cov_record(r)
-                    for _, r in whole[whole["scope"] == "community"].iterrows()
-                ],
-                "requirements": reqs,
-            }
-        )
-    per_comm = table.groupby("community_id", sort=False).agg(
-        residents=("resident_id", "size"),
-        population=("population", "sum"),
-        residents_off_network=("status", lambda s: int((s == STATUS_OFF_NETWORK).sum())),
-    )
-    off_pop = (
-        table[table["status"] == STATUS_OFF_NETWORK].groupby("community_id")["population"].sum()
-    )
-    comm_order = cov.loc[cov["scope"] == "community", "community_id"].drop_duplicates().tolist()
-    communities_out = []
-    for cid in comm_order:
-        has = cid in per_comm.index
-        communities_out.append(
-            {
-                "community_id": cid,
-                "residents": int(per_comm.loc[cid, "residents"]) if has else 0,
-                "population": float(per_comm.loc[cid, "population"]) if has else 0.0,
-                "residents_off_network": int(per_comm.loc[cid, "residents_off_network"])
-                if has
-                else 0,
-                "population_off_network": float(off_pop.get(cid, 0.0)),
-            }
-        )
-    return {
-        "circles_version": __version__,
-        "run": {
-            "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "crs": network.crs.to_string(),
-            "engine": engine,
-            "parameters": {
-                "walk_speed_m_per_min": options.walk_speed_m_per_min,
-                "max_snap_m": options.max_snap_m,
-                "min_component_nodes": options.min_component_nodes,
-                "reach_factor": REACH_FACTOR,
-                "population_field": options.population_field,
-                "facility_type_field": options.facility_type_field,
-                "community_field": options.community_field,
-                "communities_from": "polygons" if has_layer else "residents column",
-                "times_reported_at_m_per_min": report_speed,
-                "reach_min": {
-                    k[0]: round(v[1] / report_speed[k[0]], 3)
-                    for k, v in groups.items()
-                    if len(k) == 1
-                },
-            },
-            "inputs": {
-                "network": _file_record(options.network),
-                "facilities": _file_record(options.facilities),
-                "residents": _file_record(options.residents),
-                "communities": _file_record(options.communities),
-            },
-            "rules": [
-                {"path": str(lc.path), "sha256": sha256(lc.path), "circle_id": lc.circle.id}
-                for lc in loaded
-            ],
-        },
-        "counts": counts,
-        "network": {
-            k: network.stats[k]
-            for k in (
-                "source",
-                "nodes",
-                "edges",
-                "length_km",
-                "edges_read",
-                "self_loops_dropped",
-                "parallel_edges_dropped",
-                "components",
-                "fragments",
-                "fragment_nodes",
-                "crossings",
-            )
-        },
-        "warnings": warnings,
-        "circles": circles_out,
-        "communities": communities_out,
-    }

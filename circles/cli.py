@@ -56,6 +56,28 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _parse_coords(given: list[str], project: Any) -> dict[str, str]:
+    """``--coords`` values (``LAYER=SYSTEM`` or a bare ``SYSTEM``) as a layer → system map."""
+    out: dict[str, str] = {}
+    if isinstance(project, list) and len(project) == 1 and isinstance(project[0], str):
+        project = project[0]
+    if isinstance(project, str):
+        out["*"] = project.strip().lower()
+    elif isinstance(project, dict):
+        out.update({str(k): str(v).strip().lower() for k, v in project.items()})
+    elif project is not None:
+        raise ProjectFileError(
+            "coords in the project file: give a system (gcj02) or a mapping of layer to system"
+        )
+    for item in given:
+        layer, sep, system = item.partition("=")
+        if sep:
+            out[layer.strip()] = system.strip().lower()
+        else:
+            out["*"] = layer.strip().lower()
+    return out
+
+
 def _pick(cli: Any, project: dict[str, Any], key: str, default: Any = None) -> Any:
     """The option's value: the command line first, then the project file, then the default."""
     if cli is not None and cli != [] and cli != ():
@@ -98,6 +120,30 @@ def audit(
             "the residents."
         ),
     ] = None,
+    zones: Annotated[
+        Path | None,
+        typer.Option(
+            help="Zone polygons for circles with per-zone thresholds (the EMS circle); their "
+            "--zone-field holds a zone id (central) or a district name the rules list (江岸区).",
+            show_default=False,
+        ),
+    ] = None,
+    zone_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Zone id or district name column of --zones. [default: zone]", show_default=False
+        ),
+    ] = None,
+    coords: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Coordinate system of an input layer given in longitude/latitude: "
+            "LAYER=wgs84|gcj02|bd09 (LAYER: facilities, residents, communities, zones), or a "
+            "bare system for all of them; GCJ-02 (Amap, Tencent) and BD-09 (Baidu) are "
+            "converted to WGS 84. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     rules: Annotated[
         list[str] | None,
         typer.Option(
@@ -121,6 +167,13 @@ def audit(
         str | None,
         typer.Option(
             help="Facility id column. [default: id, else row numbers]", show_default=False
+        ),
+    ] = None,
+    facility_name_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Facility name column; hubs match line-haul tables by id or name. [default: name]",
+            show_default=False,
         ),
     ] = None,
     population_field: Annotated[
@@ -166,6 +219,30 @@ def audit(
         typer.Option(
             help="Points farther than this many metres from the network are flagged "
             "off_network and count as not covered. [default: 250]",
+            show_default=False,
+        ),
+    ] = None,
+    road_class_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Road class column of a centre-line network, for driving speeds. "
+            "[default: highway, when present]",
+            show_default=False,
+        ),
+    ] = None,
+    speed_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Speed column (km/h) of a centre-line network; used before the class "
+            "speed. [default: maxspeed, when present]",
+            show_default=False,
+        ),
+    ] = None,
+    oneway_field: Annotated[
+        str | None,
+        typer.Option(
+            help="One-way column of a centre-line network (yes/1/true: along the "
+            "line; -1: against it). [default: oneway, when present]",
             show_default=False,
         ),
     ] = None,
@@ -219,6 +296,13 @@ def audit(
             facilities=Path(paths["facilities"]),
             residents=Path(paths["residents"]),
             communities=_pick(communities, proj, "communities"),
+            zones=_pick(zones, proj, "zones"),
+            zone_field=_pick(zone_field, proj, "zone_field", "zone"),
+            coords=_parse_coords(coords or [], proj.get("coords")),
+            facility_name_field=_pick(facility_name_field, proj, "facility_name_field", "name"),
+            road_class_field=_pick(road_class_field, proj, "road_class_field"),
+            speed_field=_pick(speed_field, proj, "speed_field"),
+            oneway_field=_pick(oneway_field, proj, "oneway_field"),
             rules=list(_pick(rules, proj, "rules", [])),
             circle_ids=list(_pick(circle, proj, "circles", [])),
             facility_type_field=_pick(facility_type_field, proj, "facility_type_field", "type"),

@@ -40,21 +40,36 @@ def _silence_stdout() -> Iterator[None]:
 
 
 class PandanaEngine:
-    """k-nearest facilities per node with pandana (undirected network)."""
+    """k-nearest facilities per node with pandana.
+
+    Parameters
+    ----------
+    graph
+        The search graph (undirected, or arcs of a directed network).
+    reverse
+        On a directed graph, measure from the facility to each node (pandana measures from the
+        node to the facility), by searching the graph with every arc turned round.
+    """
 
     name = "pandana"
 
-    def __init__(self, graph: SearchGraph):
+    def __init__(self, graph: SearchGraph, *, reverse: bool = False):
         import pandana  # heavy import, only when this engine is used
 
         self.graph = graph
         nodes = pd.DataFrame(
             {"x": np.arange(graph.n_nodes, dtype=float), "y": np.zeros(graph.n_nodes)}
         )
-        edges = pd.DataFrame({"from": graph.frm, "to": graph.to, "cost": graph.cost})
+        frm, to = (graph.to, graph.frm) if reverse else (graph.frm, graph.to)
+        edges = pd.DataFrame({"from": frm, "to": to, "cost": graph.cost})
         with _silence_stdout():
             self.net = pandana.Network(
-                nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["cost"]], twoway=True
+                nodes["x"],
+                nodes["y"],
+                edges["from"],
+                edges["to"],
+                edges[["cost"]],
+                twoway=not graph.directed,
             )
         self._categories = 0
 

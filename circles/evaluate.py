@@ -1,8 +1,9 @@
 """Rule checks and coverage: costs → met per resident → population-weighted coverage and gaps.
 
 Pure pandas/numpy: no files, no terminal. A resident meets a requirement when at least
-``min_count`` distinct facilities of its types lie within the threshold (walking time at the
-circle's speed, or network distance); it meets a circle when it meets every basic requirement.
+``min_count`` distinct facilities of its types lie within the threshold (a walking time at the
+circle's speed, a network distance, or a driving time for the resident's zone); it meets a
+circle when it meets every basic requirement.
 Residents that could not be evaluated (off the network, no geometry) meet nothing but still count
 in every population total.
 """
@@ -16,7 +17,7 @@ import pandas as pd
 
 from circles.schema import Circle, Requirement
 
-TOLERANCE_M = 1e-6
+TOLERANCE = 1e-6  # metres or seconds
 COVERAGE_COLUMNS = [
     "circle_id",
     "requirement_id",
@@ -32,50 +33,37 @@ COVERAGE_COLUMNS = [
 ]
 
 
-def threshold_m(requirement: Requirement, speed_m_s: float) -> float:
-    """The requirement's threshold as a network distance in metres."""
+def walk_threshold_m(requirement: Requirement, speed_m_s: float, minutes: np.ndarray) -> np.ndarray:
+    """Walking threshold in metres per resident: the distance, or the minutes at the speed."""
     if requirement.max_distance_m is not None:
-        return float(requirement.max_distance_m)
-    assert requirement.max_time_s is not None
-    return float(requirement.max_time_s * speed_m_s)
+        return np.full(len(minutes), float(requirement.max_distance_m))
+    return minutes * 60.0 * speed_m_s
 
 
-def requirement_met(cost_m: np.ndarray, requirement: Requirement, speed_m_s: float) -> np.ndarray:
-    """Boolean per resident: the ``min_count``-th nearest facility lies within the threshold.
+def facility_met(cost: np.ndarray, min_count: int, limit: np.ndarray) -> np.ndarray:
+    """Boolean per resident: the ``min_count``-th nearest facility lies within ``limit``.
 
     Parameters
     ----------
-    cost_m
-        ``n_residents × k`` distances to the nearest distinct facilities, best first, NaN where
+    cost
+        ``n_residents × k`` costs to the nearest distinct facilities, best first, NaN where
         none within reach; ``k`` must be at least ``min_count``.
-    requirement
-        The requirement to check.
-    speed_m_s
-        The circle's speed, turning a time threshold into metres.
+    min_count
+        How many facilities must be within the limit.
+    limit
+        Per-resident limit in the same unit as ``cost`` (metres walking, seconds driving).
     """
-    kth = cost_m[:, requirement.min_count - 1]
+    kth = cost[:, min_count - 1]
     with np.errstate(invalid="ignore"):
-        return kth <= threshold_m(requirement, speed_m_s) + TOLERANCE_M
+        return kth <= limit + TOLERANCE
 
 
-def checks(
-    circles: Sequence[Circle],
-    costs: dict[tuple[str, ...], np.ndarray],
-    speeds_m_s: dict[str, float],
-) -> dict[tuple[str, str], np.ndarray]:
-    """Met arrays keyed by ``(circle_id, requirement_id)``; ``""`` is the whole circle.
+def circle_met(circle: Circle, met: dict[tuple[str, str], np.ndarray]) -> np.ndarray:
+    """A resident meets a circle when it meets every basic requirement of it.
 
-    A resident meets the whole circle when it meets every basic requirement (every
-    requirement of a quality-tier circle).
+    (Every requirement, for a circle whose requirements are all quality-tier.)
     """
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for circle in circles:
-        speed = speeds_m_s[circle.id]
-        for req in circle.requirements:
-            out[(circle.id, req.id)] = requirement_met(costs[req.facility_types], req, speed)
-        gating = [out[(circle.id, req.id)] for req in circle.gating()]
-        out[(circle.id, "")] = np.logical_and.reduce(gating)
-    return out
+    return np.logical_and.reduce([met[(circle.id, r.id)] for r in circle.gating()])
 
 
 def _is_gap(ratio: np.ndarray, target: float | None) -> list[bool | None]:

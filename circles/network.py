@@ -6,13 +6,9 @@ from ``u`` to ``v``) and ``length_m``, the length of that geometry in metres.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings as pywarnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -21,8 +17,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from circles.errors import InputDataError, NetworkError
-from circles.io import read_layer
 from circles.projection import metric_crs, to_metric
+from circles.roads import read_centre_lines, read_osm
+from circles.schema import DriveSpeeds
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
@@ -51,6 +48,13 @@ class Network:
         Counts reported in ``summary.json`` (source, nodes, edges, components dropped...).
     issues
         Places where the input lines cross or touch without a shared end point.
+    mode
+        ``walk`` (undirected, costs in metres) or ``drive`` (directed, costs in seconds).
+    backward
+        Drive: True where the edge may also be driven from ``v`` to ``u`` (every edge may be
+        driven from ``u`` to ``v``; one-way ways were turned to run along their geometry).
+    speed_m_s
+        Drive: the speed on each edge, congestion included.
     """
 
     node_x: np.ndarray
@@ -63,6 +67,9 @@ class Network:
     fragment: np.ndarray
     stats: dict = field(default_factory=dict)
     issues: pd.DataFrame = field(default_factory=lambda: empty_issues())
+    mode: str = "walk"
+    backward: np.ndarray | None = None
+    speed_m_s: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -73,6 +80,13 @@ class Network:
     def n_edges(self) -> int:
         """Number of edges."""
         return len(self.u)
+
+    @property
+    def cost_per_m(self) -> np.ndarray:
+        """Cost of one metre of each edge: 1 (metres) walking, seconds per metre driving."""
+        if self.speed_m_s is None:
+            return np.ones(self.n_edges)
+        return 1.0 / self.speed_m_s
 
 
 def empty_issues() -> pd.DataFrame:
@@ -91,59 +105,6 @@ def empty_issues() -> pd.DataFrame:
 def is_pbf(path: Path) -> bool:
     """Whether ``path`` names an OSM PBF extract."""
     return path.name.lower().endswith(PBF_SUFFIXES)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _read_osm_walk(path: Path) -> gpd.GeoDataFrame:
-    """Walkable ways from an OSM extract, split at junctions, as lines with OSM node ids."""
-    import pyrosm  # imported here: heavy, and only needed for OSM input
-
-    sink = io.StringIO()
-    try:
-        with (
-            contextlib.redirect_stdout(sink),
-            contextlib.redirect_stderr(sink),
-            pywarnings.catch_warnings(),
-        ):
-            pywarnings.simplefilter("ignore")
-            _, edges = pyrosm.OSM(str(path)).get_network(network_type="walking", nodes=True)
-    except Exception as exc:  # pyrosm raises assorted types on corrupt input
-        raise NetworkError(
-            f"cannot read OSM extract {path} ({type(exc).__name__}: {exc}); check that it is a "
-            "complete .osm.pbf file"
-        ) from exc
-    if edges is None or len(edges) == 0:
-        raise NetworkError(
-            f"OSM extract {path} holds no walkable ways (footway, path, steps, pedestrian, "
-            "residential, service...); check the extract covers the study area"
-        )
-    return gpd.GeoDataFrame(
-        {"u_key": edges["u"].to_numpy(), "v_key": edges["v"].to_numpy()},
-        geometry=edges.geometry.to_numpy(),
-        crs=edges.crs or "EPSG:4326",
-    )
-
-
-def _read_centre_lines(path: Path, crs: str | None) -> gpd.GeoDataFrame:
-    """Centre-lines as single LineStrings with their source row (1-based) for messages."""
-    layer = read_layer(path, "network", crs=crs)
-    if len(layer) == 0:
-        raise NetworkError(f"network file {path.name} has no rows; give road centre-lines")
-    kinds = set(layer.geometry.dropna().geom_type.unique())
-    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
-        raise NetworkError(
-            f"network file {path.name} holds {', '.join(sorted(kinds)) or 'no geometries'}; "
-            "give road centre-lines (LineString) or an .osm.pbf extract"
-        )
-    lines = gpd.GeoDataFrame(
-        {"line": np.arange(1, len(layer) + 1)}, geometry=layer.geometry.values, crs=layer.crs
-    )
-    lines = lines[~(lines.geometry.isna() | lines.geometry.is_empty)]
-    lines = lines.explode(index_parts=False, ignore_index=True)
-    lines["geometry"] = shapely.force_2d(lines.geometry.to_numpy())
-    return lines
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -213,26 +174,51 @@ def _tiny_components(
     return on_fragment, stats
 
 
+def edge_speeds_m_s(raw: pd.DataFrame, drive: DriveSpeeds) -> np.ndarray:
+    """Speed of each drivable edge: tagged maxspeed (if used) else its class speed, × congestion."""
+    table = drive.road_class_km_per_h
+    classes = raw["road_class"].astype(str).str.extract(r"([a-z_]+)", expand=False).fillna("")
+    class_speed = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    tagged = raw["maxspeed_km_h"].to_numpy(dtype=float)
+    use = np.isfinite(tagged) if drive.use_maxspeed else np.zeros(len(raw), dtype=bool)
+    km_h = np.where(use, tagged, class_speed) * drive.congestion_factor
+    return km_h / 3.6
+
+
 def build_network(
     path: Path,
     *,
+    mode: str = "walk",
     crs: str | None = None,
     min_component_nodes: int = 50,
+    drive: DriveSpeeds | None = None,
+    class_field: str | None = None,
+    speed_field: str | None = None,
+    oneway_field: str | None = None,
 ) -> Network:
-    """Build the walking network from an OSM extract or a centre-line layer.
+    """Build the walking or driving network from an OSM extract or a centre-line layer.
 
     Parameters
     ----------
     path
-        ``.osm.pbf`` extract (walkable ways only) or a line layer whose lines meet at shared end
-        points. Lines that cross without a shared end point are not joined; they are listed in
+        ``.osm.pbf`` extract or a line layer whose lines meet at shared end points. Lines that
+        cross without a shared end point are not joined; they are listed in
         ``Network.issues`` (bridges and tunnels are such places; so are digitising errors).
+    mode
+        ``walk``: walkable ways, undirected, parallel edges keep the shortest. ``drive``:
+        drivable ways, one-way ways respected, speeds from ``drive``; parallel edges in the
+        same direction keep the fastest.
     crs
         Metric CRS to measure in; the local UTM zone when None. Also the CRS assumed for a line
         layer that carries none.
     min_component_nodes
         Components with fewer nodes are fragments (the largest component never is): points
         whose nearest edge lies on one are flagged off the network, as they can reach nothing.
+    drive
+        Speeds by road class and the congestion factor (required for ``mode="drive"``).
+    class_field, speed_field, oneway_field
+        Columns of a centre-line layer for driving (defaults: ``highway``, ``maxspeed``,
+        ``oneway`` when present).
 
     Raises
     ------
@@ -241,19 +227,38 @@ def build_network(
     """
     if not path.exists():
         raise InputDataError(f"network file {path} does not exist; check the path")
+    if mode == "drive" and drive is None:
+        raise NetworkError("a drive network needs drive speeds (the rule's drive block)")
     source = "osm" if is_pbf(path) else "lines"
-    raw = _read_osm_walk(path) if source == "osm" else _read_centre_lines(path, crs)
+    raw = (
+        read_osm(path, mode)
+        if source == "osm"
+        else read_centre_lines(
+            path,
+            crs,
+            mode,
+            class_field=class_field,
+            speed_field=speed_field,
+            oneway_field=oneway_field,
+        )
+    )
     target = metric_crs(raw, crs)
-    raw = to_metric(raw, target)
+    raw = to_metric(raw, target).reset_index(drop=True)
+    if mode == "drive":  # one-way against the geometry: turn the line round
+        flip = raw["oneway"].to_numpy() == -1
+        if flip.any():
+            raw.loc[flip, "geometry"] = shapely.reverse(raw.geometry.to_numpy()[flip])
+            if "u_key" in raw:
+                raw.loc[flip, ["u_key", "v_key"]] = raw.loc[flip, ["v_key", "u_key"]].to_numpy()
+            raw.loc[flip, "oneway"] = 1
     geoms = raw.geometry.to_numpy(dtype=object)
     lengths = shapely.length(geoms)
     issues = empty_issues()
+    start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
     if source == "osm":
         keys_u = raw["u_key"].to_numpy(dtype=np.int64)
         keys_v = raw["v_key"].to_numpy(dtype=np.int64)
-        start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
     else:
-        start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
         keys_u, keys_v = _node_keys(start), _node_keys(end)
         issues = _crossings(geoms, raw["line"].to_numpy())
     keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
@@ -263,13 +268,21 @@ def build_network(
     xy[u] = shapely.get_coordinates(start)
     xy[v] = shapely.get_coordinates(end)
 
-    keep = (u != v) & np.isfinite(lengths)
+    if mode == "drive":
+        speed = edge_speeds_m_s(raw, drive)  # type: ignore[arg-type]
+        both = raw["oneway"].to_numpy() == 0
+        cost = lengths / speed
+        # parallel edges: keep the fastest per node pair and direction (two-way, or which way)
+        signature = np.where(both, 0, np.where(u < v, 1, 2))
+    else:
+        speed, both, cost = None, np.ones(n_edges_in, dtype=bool), lengths
+        signature = np.zeros(n_edges_in, dtype=np.int64)
+    keep = (u != v) & np.isfinite(cost)
     self_loops = int((u == v).sum())
-    # parallel edges between the same two nodes: keep the shortest, never sum them
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((lengths, hi, lo))
+    order = np.lexsort((cost, signature, hi, lo))
     order = order[keep[order]]
-    pair = lo[order] * len(keys) + hi[order]
+    pair = (lo[order] * len(keys) + hi[order]) * 3 + signature[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = pair[1:] != pair[:-1]
     chosen = np.sort(order[first])
@@ -283,6 +296,7 @@ def build_network(
     u, v = inverse[: len(u)], inverse[len(u) :]
     stats = {
         "source": source,
+        "mode": mode,
         "nodes": len(used),
         "edges": len(u),
         "length_km": round(float(lengths[~on_fragment].sum()) / 1000.0, 3),
@@ -303,4 +317,7 @@ def build_network(
         fragment=on_fragment,
         stats=stats,
         issues=issues,
+        mode=mode,
+        backward=None if mode == "walk" else both[chosen],
+        speed_m_s=None if speed is None else speed[chosen],
     )

@@ -11,12 +11,18 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
 
-PATH_KEYS = {"network", "facilities", "residents", "communities", "out"}
+PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "out"}
 LIST_KEYS = {"rules", "circles"}
 KEYS = (
     PATH_KEYS
     | LIST_KEYS
     | {
+        "coords",
+        "zone_field",
+        "facility_name_field",
+        "road_class_field",
+        "speed_field",
+        "oneway_field",
         "facility_type_field",
         "facility_id_field",
         "population_field",

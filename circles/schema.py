@@ -151,7 +151,8 @@ class Requirement(Strict):
         default=None,
         gt=0,
         le=1,
-        description="Mode hub: share of the destinations that must be reached (default 1).",
+        description="Mode hub: share of the destinations that must be reached (on top of "
+        "min_count).",
     )
     target_coverage: float = Field(
         gt=0, le=1, description="Share of the population that should meet the requirement (0-1]."

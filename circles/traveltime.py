@@ -31,7 +31,10 @@ class SearchGraph:
     n_nodes
         Number of nodes (network nodes, split points, facility stubs).
     frm, to, cost
-        Undirected edges and their cost (metres).
+        Edges and their cost (metres walking, seconds driving): undirected when ``directed`` is
+        false, else one arc per direction that may be travelled.
+    directed
+        Whether ``frm``/``to`` are arcs of a directed network.
     facility_node
         Stub node of each facility row (-1 for facilities not on the network).
     splits
@@ -45,10 +48,15 @@ class SearchGraph:
     cost: np.ndarray
     facility_node: np.ndarray
     splits: pd.DataFrame
+    directed: bool = False
 
 
 class Engine(Protocol):
-    """Answers "the k nearest facilities of a group from every node, within a horizon"."""
+    """Answers "the k nearest facilities of a group from every node, within a horizon".
+
+    On a directed graph the cost runs from the node to the facility, or from the facility to
+    the node when the engine was built with ``reverse=True``.
+    """
 
     name: str
 
@@ -59,8 +67,14 @@ class Engine(Protocol):
         ...
 
 
-def build_search_graph(network: Network, facilities: Snaps) -> SearchGraph:
-    """Insert the snapped facilities into the network as split points and stub nodes."""
+def build_search_graph(
+    network: Network, facilities: Snaps, *, leg_cost_per_m: float = 1.0
+) -> SearchGraph:
+    """Insert the snapped facilities into the network as split points and stub nodes.
+
+    ``leg_cost_per_m`` prices the facilities' access legs (1 walking: metres; seconds per metre
+    driving).
+    """
     n_net = network.n_nodes
     on = np.flatnonzero(facilities.on_network)
     fac_edge = facilities.edge[on]
@@ -100,15 +114,27 @@ def build_search_graph(network: Network, facilities: Snaps) -> SearchGraph:
     whole = np.ones(network.n_edges, dtype=bool)
     whole[split_edges] = False
     stub_node = n_net + n_split + np.arange(len(on))
-    frm = np.concatenate([network.u[whole], splits["node"].to_numpy(), split_node])
-    to = np.concatenate([network.v[whole], splits["next_node"].to_numpy(), stub_node])
-    cost = np.concatenate(
+    cpm = network.cost_per_m
+    piece_edge = splits["edge"].to_numpy()
+    a = np.concatenate([network.u[whole], splits["node"].to_numpy()])
+    b = np.concatenate([network.v[whole], splits["next_node"].to_numpy()])
+    road_cost = np.concatenate(
         [
-            network.length_m[whole],
-            (splits["next_offset"] - splits["offset"]).to_numpy(),
-            facilities.snap_m[on],
+            network.length_m[whole] * cpm[whole],
+            (splits["next_offset"] - splits["offset"]).to_numpy() * cpm[piece_edge],
         ]
     )
+    leg_cost = facilities.snap_m[on] * leg_cost_per_m
+    directed = network.backward is not None
+    if directed:
+        back = np.concatenate([network.backward[whole], network.backward[piece_edge]])
+        frm = np.concatenate([a, b[back], split_node, stub_node])
+        to = np.concatenate([b, a[back], stub_node, split_node])
+        cost = np.concatenate([road_cost, road_cost[back], leg_cost, leg_cost])
+    else:
+        frm = np.concatenate([a, split_node])
+        to = np.concatenate([b, stub_node])
+        cost = np.concatenate([road_cost, leg_cost])
     facility_node = np.full(len(facilities.edge), -1, dtype=np.int64)
     facility_node[on] = stub_node
     return SearchGraph(
@@ -118,23 +144,39 @@ def build_search_graph(network: Network, facilities: Snaps) -> SearchGraph:
         cost=cost.astype(float),
         facility_node=facility_node,
         splits=splits,
+        directed=directed,
     )
 
 
 @dataclass
 class Anchors:
-    """The two search-graph nodes bracketing each resident and the distances to them."""
+    """The two search-graph nodes bracketing each resident and the costs between them.
+
+    ``cost_p``/``cost_q`` are inf where a one-way piece cannot be travelled that way.
+    """
 
     p: np.ndarray
     q: np.ndarray
-    to_p_m: np.ndarray
-    to_q_m: np.ndarray
-    leg_m: np.ndarray
+    cost_p: np.ndarray
+    cost_q: np.ndarray
+    leg: np.ndarray
     on_network: np.ndarray
 
 
-def anchor_residents(network: Network, graph: SearchGraph, residents: Snaps) -> Anchors:
-    """Find the piece of the search graph each snapped resident lies on."""
+def anchor_residents(
+    network: Network,
+    graph: SearchGraph,
+    residents: Snaps,
+    *,
+    direction: str = "to_facility",
+    leg_cost_per_m: float = 1.0,
+) -> Anchors:
+    """Find the piece of the search graph each snapped resident lies on.
+
+    On a directed network, ``direction`` says which way travel goes: ``to_facility`` (the
+    resident leaves through a piece end it may drive towards) or ``from_facility`` (the
+    facility arrives through a piece end it may drive from).
+    """
     n = len(residents.edge)
     on = residents.on_network
     rows = np.flatnonzero(on)
@@ -158,12 +200,21 @@ def anchor_residents(network: Network, graph: SearchGraph, residents: Snaps) -> 
         q[hit] = found["next_node"].to_numpy(dtype=np.int64)
         to_p[hit] = offset[hit] - start_off
         to_q[hit] = found["next_offset"].to_numpy() - offset[hit]
-    full = lambda fill, dtype: np.full(n, fill, dtype=dtype)  # noqa: E731
-    ap, aq = full(-1, np.int64), full(-1, np.int64)
-    dp, dq = full(np.nan, float), full(np.nan, float)
-    ap[rows], aq[rows], dp[rows], dq[rows] = p, q, np.maximum(to_p, 0), np.maximum(to_q, 0)
-    leg = np.where(on, residents.snap_m, np.nan)
-    return Anchors(p=ap, q=aq, to_p_m=dp, to_q_m=dq, leg_m=leg, on_network=on.copy())
+    cpm = network.cost_per_m[edge]
+    cost_p, cost_q = np.maximum(to_p, 0) * cpm, np.maximum(to_q, 0) * cpm
+    # a piece may be travelled v-ward always, u-ward only if two-way; a resident standing on a
+    # piece end needs no travel along the piece at all
+    if network.backward is not None:
+        one_way = ~network.backward[edge]
+        if direction == "to_facility":
+            cost_p[one_way & (to_p > SPLIT_EPS_M)] = np.inf
+        else:
+            cost_q[one_way & (to_q > SPLIT_EPS_M)] = np.inf
+    ap, aq = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    cp, cq = np.full(n, np.nan), np.full(n, np.nan)
+    ap[rows], aq[rows], cp[rows], cq[rows] = p, q, cost_p, cost_q
+    leg = np.where(on, residents.snap_m * leg_cost_per_m, np.nan)
+    return Anchors(p=ap, q=aq, cost_p=cp, cost_q=cq, leg=leg, on_network=on.copy())
 
 
 def _best_distinct(cost: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -201,14 +252,14 @@ def resident_costs(
     if len(rows) == 0:
         return out_cost, out_ids
     p, q = anchors.p[rows], anchors.q[rows]
-    via_p = node_cost[p] + anchors.to_p_m[rows, None]
-    via_q = node_cost[q] + anchors.to_q_m[rows, None]
+    via_p = node_cost[p] + anchors.cost_p[rows, None]
+    via_q = node_cost[q] + anchors.cost_q[rows, None]
     cost, ids = _best_distinct(
         np.concatenate([via_p, via_q], axis=1),
         np.concatenate([node_ids[p], node_ids[q]], axis=1),
         k,
     )
-    cost = cost + anchors.leg_m[rows, None]
+    cost = cost + anchors.leg[rows, None]
     beyond = ~(cost <= max_cost)
     out_cost[rows] = np.where(beyond, np.nan, cost)
     out_ids[rows] = np.where(beyond, -1, ids)

@@ -181,8 +181,11 @@ def facilities_table(
     id_field: str | None,
     type_field: str,
     warnings: list[str],
+    name_field: str | None = "name",
 ) -> gpd.GeoDataFrame:
-    """Facilities as points with ``facility_id``, ``facility_type`` and ``status``.
+    """Facilities as points with ``facility_id``, ``facility_type``, ``facility_name``, ``status``.
+
+    The name (from ``name_field`` when the column exists) matches hubs to hub-table rows.
 
     Raises
     ------
@@ -207,8 +210,16 @@ def facilities_table(
             "and are not used"
         )
     status = np.where(valid, STATUS_OK, STATUS_NO_GEOMETRY).astype(object)
+    names = np.full(len(layer), "", dtype=object)
+    if name_field is not None and name_field in [str(c) for c in layer.columns]:
+        names = layer[name_field].astype("string").str.strip().fillna("").to_numpy(dtype=object)
     return gpd.GeoDataFrame(
-        {"facility_id": ids.to_numpy(dtype=object), "facility_type": types, "status": status},
+        {
+            "facility_id": ids.to_numpy(dtype=object),
+            "facility_type": types,
+            "facility_name": names,
+            "status": status,
+        },
         geometry=gpd.GeoSeries(points, crs=layer.crs),
         crs=layer.crs,
     )

@@ -133,10 +133,10 @@ def _compare(pbf: Path, tmp_path: Path, n_res: int, n_fac: dict[str, int], seed:
             d = nx.multi_source_dijkstra_path_length(graph, src, weight="weight")
             want = np.array([d.get(n, np.inf) / SPEED for n in res_nodes])
             got = table[f"{ftype}_min"].to_numpy(dtype=float)
-            inside = want <= reach[ftype] - 0.01
+            inside = want <= reach[f"{ftype}_min"] - 0.01
             assert inside.sum() >= 20, "too few residents in reach to test anything"
             np.testing.assert_allclose(got[inside], want[inside], atol=0.01)
-            assert np.isnan(got[want > reach[ftype] + 0.01]).all()
+            assert np.isnan(got[want > reach[f"{ftype}_min"] + 0.01]).all()
     # the circle column agrees with the thresholds applied to the independent times
     got_met = table["ref"].to_numpy() == 1
     assert (got_met == expected_met).all()

@@ -15,6 +15,7 @@ The script is deterministic (fixed seed) and writes, next to itself:
 - ``communities.geojson``  12 community (社区) polygons; an eastern strip is left uncovered
 - ``residents.geojson``    residential compounds (小区), mostly polygons, some points
 - ``facilities.csv``       facilities with ``id``, ``name``, ``type``, ``lon``, ``lat``
+- ``zones.geojson``        two district polygons (the river's banks) for the EMS circle
 
 Deliberate quirks (so that the audit's warnings and edge cases show up):
 
@@ -127,9 +128,23 @@ FACILITY_SUFFIX = {
     "clinic": "诊所",
     "convenience_retail": "便利店",
     "hospital": "医院",
+    "ems_station": "急救站",
+    "rail_station": "站",
 }
+# Hubs carry the names used in the line-haul tables of the bundled Wuhan preset
+# (rules/wuhan/tables/*.csv), so that the hub circles have something to find here. Their places,
+# like everything in this district, are invented.
+HUB_NAMES = {"metro_station": ["街道口", "洪山广场", "武昌火车站"], "rail_station": ["武昌站"]}
+# Zones for the EMS circle: the northern bank plays a central district (10 minutes), the southern
+# bank a new urban district (12 minutes); the names are chosen only to match the preset's lists.
+ZONE_NAMES = {"north": "武昌区", "south": "江夏区"}
 # Facility types named after the community (社区) or subdistrict (街道) that contains them.
-NAMED_BY_COMMUNITY = {"elderly_daycare", "health_station", "community_service_station"}
+NAMED_BY_COMMUNITY = {
+    "elderly_daycare",
+    "health_station",
+    "community_service_station",
+    "ems_station",
+}
 
 
 @dataclass
@@ -737,6 +752,10 @@ def facility_plan(
         ("community_service_station", 4, district),
         ("health_centre", 1, south),
         ("hospital", 1, south),
+        # emergency medical circle and the hub circles (appended last: earlier places unchanged)
+        ("ems_station", 1, box(300, 100, 1200, 800)),
+        ("ems_station", 1, box(1800, 1600, 2800, 2300)),
+        ("rail_station", 1, box(2300, 200, 3000, 900)),
     ]
 
 
@@ -949,6 +968,15 @@ def main() -> None:
     compounds = compound_polygons(roads, overpass, river, park, rng)
     residents = residents_table(compounds, district, rng)
     facilities = place_facilities(rng, roads, district, river, park, communities)
+    for ftype, names in HUB_NAMES.items():
+        hubs = [f for f in facilities if f["type"] == ftype]
+        for facility, name in zip(hubs, names, strict=True):
+            facility["name"] = name
+    south = district.intersection(region_below(list(river.coords)))
+    zones = [
+        {"name": ZONE_NAMES["north"], "geometry": district.difference(south)},
+        {"name": ZONE_NAMES["south"], "geometry": south},
+    ]
     too_far = [f for f in facilities if min(r.geometry.distance(f["geometry"]) for r in roads) > 60]
     assert not too_far, "a facility lies more than 60 m from a street"
 
@@ -958,6 +986,7 @@ def main() -> None:
         "roads",
     )
     write_geojson(HERE / "communities.geojson", communities, "communities")
+    write_geojson(HERE / "zones.geojson", zones, "zones")
     write_geojson(HERE / "residents.geojson", residents, "residents")
     write_facilities(HERE / "facilities.csv", facilities)
     print(

@@ -1,0 +1,82 @@
+"""The hub model: door-to-door time = access to a hub + transfer + line-haul from a table.
+
+Pure numpy: given each resident's access time to its nearest hubs and a hub × destination table
+of line-haul minutes, the time to each destination is the best over the reachable hubs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from circles.rules import HubRow
+
+
+def line_haul_matrix(
+    rows: Sequence[HubRow], hub_keys: Sequence[str], destinations: Sequence[str]
+) -> np.ndarray:
+    """``len(hub_keys) × len(destinations)`` line-haul seconds (inf where the table has none).
+
+    Several rows for one hub and destination keep the fastest.
+    """
+    hub_index = {key: i for i, key in enumerate(hub_keys)}
+    dest_index = {d: j for j, d in enumerate(destinations)}
+    out = np.full((len(hub_keys), len(destinations)), np.inf)
+    for row in rows:
+        i, j = hub_index.get(row.hub), dest_index.get(row.destination)
+        if i is not None and j is not None:
+            out[i, j] = min(out[i, j], row.minutes * 60.0)
+    return out
+
+
+def door_to_door(
+    access_s: np.ndarray,
+    hub_ids: np.ndarray,
+    transfer_s: float,
+    line_haul_s: np.ndarray,
+    chunk: int = 65_536,
+) -> np.ndarray:
+    """Seconds from each resident to each destination via its best hub (inf: unreachable).
+
+    Parameters
+    ----------
+    access_s
+        ``n × k`` access seconds to the resident's nearest hubs (NaN where none).
+    hub_ids
+        ``n × k`` row of each of those hubs in ``line_haul_s`` (-1 where none).
+    transfer_s
+        Wait and transfer allowance added to every trip.
+    line_haul_s
+        ``n_hubs × n_destinations`` line-haul seconds (inf where no service).
+    """
+    n, k = access_s.shape
+    out = np.full((n, line_haul_s.shape[1]), np.inf)
+    if line_haul_s.shape[0] == 0:
+        return out
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        best = out[start:stop]
+        for j in range(k):
+            ids = hub_ids[start:stop, j]
+            ok = ids >= 0
+            if not ok.any():
+                continue
+            trip = access_s[start:stop, j][ok, None] + transfer_s + line_haul_s[ids[ok]]
+            best[ok] = np.minimum(best[ok], trip)
+    return out
+
+
+def destinations_met(
+    times_s: np.ndarray, max_s: np.ndarray, min_count: int, min_share: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per resident: how many destinations lie within ``max_s``, and whether enough do.
+
+    Enough means at least ``min_count`` of them and, when ``min_share`` is given, at least that
+    share of them.
+    """
+    reached = (times_s <= max_s[:, None] + 1e-6).sum(axis=1)
+    needed = min_count
+    if min_share is not None:
+        needed = max(needed, int(np.ceil(min_share * times_s.shape[1] - 1e-9)))
+    return reached, reached >= needed

@@ -1,0 +1,171 @@
+"""Reading street networks: walkable or drivable ways from OSM or centre-lines, with attributes.
+
+Both readers return one LineString per row with ``u_key``/``v_key`` node keys where the source
+has them (OSM node ids), and, for driving, the road class, the tagged maxspeed and the one-way
+flag normalised to ``1`` (along the geometry), ``-1`` (against it) or ``0`` (both ways).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings as pywarnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from circles.errors import NetworkError
+from circles.io import read_layer
+
+MPH_TO_KMH = 1.609344
+FORWARD = {"yes", "true", "1", "t", "f", "forward", "ft"}
+BACKWARD = {"-1", "reverse", "backward", "tf"}
+NOT_DRIVABLE = {
+    "footway",
+    "path",
+    "steps",
+    "pedestrian",
+    "cycleway",
+    "bridleway",
+    "corridor",
+    "track",
+    "elevator",
+    "platform",
+}
+ROLE_WORDS = {"walk": "walkable", "drive": "drivable"}
+
+
+def _pyrosm_edges(path: Path, network_type: str) -> gpd.GeoDataFrame:
+    import pyrosm  # imported here: heavy, and only needed for OSM input
+
+    sink = io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+            pywarnings.catch_warnings(),
+        ):
+            pywarnings.simplefilter("ignore")
+            _, edges = pyrosm.OSM(str(path)).get_network(network_type=network_type, nodes=True)
+    except Exception as exc:  # pyrosm raises assorted types on corrupt input
+        raise NetworkError(
+            f"cannot read OSM extract {path} ({type(exc).__name__}: {exc}); check that it is a "
+            "complete .osm.pbf file"
+        ) from exc
+    return edges
+
+
+def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
+    """Walkable (``mode="walk"``) or drivable (``"drive"``) ways of an OSM extract.
+
+    Walking follows pyrosm's ``walking`` filter (no motorways, cycleways, or ways closed to
+    pedestrians by ``access``/``foot``); driving follows its ``driving`` filter (car-accessible
+    ways). Ways are split at junctions; ``oneway`` and ``junction=roundabout`` set the direction.
+    """
+    edges = _pyrosm_edges(path, "walking" if mode == "walk" else "driving")
+    if edges is None or len(edges) == 0:
+        what = (
+            "walkable ways (footway, path, steps, pedestrian, residential, service...)"
+            if mode == "walk"
+            else "drivable ways (motorway to residential and service roads)"
+        )
+        raise NetworkError(f"OSM extract {path} holds no {what}; check it covers the study area")
+    out = gpd.GeoDataFrame(
+        {"u_key": edges["u"].to_numpy(), "v_key": edges["v"].to_numpy()},
+        geometry=edges.geometry.to_numpy(),
+        crs=edges.crs or "EPSG:4326",
+    )
+    if mode == "drive":
+        out["road_class"] = _text(edges, "highway")
+        out["maxspeed_km_h"] = parse_maxspeed(_text(edges, "maxspeed"))
+        oneway = oneway_flags(_text(edges, "oneway"))
+        roundabout = _text(edges, "junction").isin(["roundabout", "circular"]).to_numpy()
+        out["oneway"] = np.where((oneway == 0) & roundabout, 1, oneway)
+    return out
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    return frame[column].astype("string").fillna("").str.strip().str.lower().astype(object)
+
+
+def parse_maxspeed(values: pd.Series) -> np.ndarray:
+    """km/h from OSM-style maxspeed text (``50``, ``50 km/h``, ``30 mph``); NaN when unusable."""
+    out = np.full(len(values), np.nan)
+    for i, text in enumerate(values.to_numpy(dtype=object)):
+        match = re.match(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?", str(text or ""))
+        if match:
+            speed = float(match.group(1))
+            if match.group(2) == "mph":
+                speed *= MPH_TO_KMH
+            if 0 < speed <= 200:
+                out[i] = speed
+    return out
+
+
+def oneway_flags(values: pd.Series) -> np.ndarray:
+    """1 along the geometry, -1 against it, 0 both ways, from one-way text or numbers."""
+    text = values.astype("string").fillna("").str.strip().str.lower()
+    return np.where(text.isin(FORWARD), 1, np.where(text.isin(BACKWARD), -1, 0)).astype(np.int8)
+
+
+def read_centre_lines(
+    path: Path,
+    crs: str | None,
+    mode: str,
+    *,
+    class_field: str | None = None,
+    speed_field: str | None = None,
+    oneway_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Centre-lines as single LineStrings with their source row (1-based) and attributes.
+
+    For driving, ``class_field`` (default ``highway`` when present) drops ways cars cannot use
+    (footway, path, steps...) and selects the class speed; ``speed_field`` gives km/h;
+    ``oneway_field`` (default ``oneway`` when present) gives the direction.
+    """
+    layer = read_layer(path, "network", crs=crs)
+    if len(layer) == 0:
+        raise NetworkError(f"network file {path.name} has no rows; give road centre-lines")
+    kinds = set(layer.geometry.dropna().geom_type.unique())
+    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
+        raise NetworkError(
+            f"network file {path.name} holds {', '.join(sorted(kinds)) or 'no geometries'}; "
+            "give road centre-lines (LineString) or an .osm.pbf extract"
+        )
+    columns = [str(c) for c in layer.columns]
+
+    def pick(given: str | None, fallback: str, option: str) -> str | None:
+        if given is not None:
+            if given not in columns:
+                raise NetworkError(
+                    f"column {given!r} not found in network file {path.name}; available: "
+                    f"{', '.join(c for c in columns if c != layer.geometry.name)}; pass {option}"
+                )
+            return given
+        return fallback if fallback in columns else None
+
+    lines = gpd.GeoDataFrame(
+        {"line": np.arange(1, len(layer) + 1)}, geometry=layer.geometry.values, crs=layer.crs
+    )
+    if mode == "drive":
+        cls = pick(class_field, "highway", "--road-class-field")
+        spd = pick(speed_field, "maxspeed", "--speed-field")
+        one = pick(oneway_field, "oneway", "--oneway-field")
+        lines["road_class"] = _text(layer, cls) if cls else ""
+        lines["maxspeed_km_h"] = (
+            pd.to_numeric(layer[spd], errors="coerce").to_numpy(dtype=float) if spd else np.nan
+        )
+        lines["oneway"] = oneway_flags(layer[one]) if one else np.int8(0)
+        lines = lines[~lines["road_class"].isin(NOT_DRIVABLE)]
+    lines = lines[~(lines.geometry.isna() | lines.geometry.is_empty)]
+    lines = lines.explode(index_parts=False, ignore_index=True)
+    lines["geometry"] = shapely.force_2d(lines.geometry.to_numpy())
+    if len(lines) == 0:
+        raise NetworkError(f"network file {path.name} has no {ROLE_WORDS[mode]} lines")
+    return lines

@@ -1,0 +1,392 @@
+"""The audit summary: counts that reconcile every row, circle models, coverage, destinations.
+
+Builds the dict written as ``summary.json`` (and rendered by the terminal and Excel reports) from
+the audit's tables. Pure: no files, no terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from circles import __version__
+from circles.catalogue import load_catalogue
+from circles.io import sha256
+from circles.network import Network
+from circles.projection import WGS84
+from circles.rules import LoadedCircle
+from circles.schema import Circle
+from circles.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
+
+NETWORK_KEYS = (
+    "source",
+    "mode",
+    "nodes",
+    "edges",
+    "length_km",
+    "edges_read",
+    "self_loops_dropped",
+    "parallel_edges_dropped",
+    "components",
+    "fragments",
+    "fragment_nodes",
+    "crossings",
+)
+
+
+def issues_lonlat(network: Network) -> pd.DataFrame:
+    """The network's crossing report with lon/lat instead of metric coordinates."""
+    issues = network.issues.copy()
+    if len(issues):
+        pts = gpd.GeoSeries(shapely.points(issues["x"], issues["y"]), crs=network.crs)
+        pts = pts.to_crs(WGS84)
+        issues["lon"] = np.round(pts.x.to_numpy(), 7)
+        issues["lat"] = np.round(pts.y.to_numpy(), 7)
+    else:
+        issues["lon"] = pd.Series(dtype=float)
+        issues["lat"] = pd.Series(dtype=float)
+    return issues[["kind", "lon", "lat", "line_a", "line_b"]]
+
+
+def _file_record(path) -> dict | None:
+    if path is None:
+        return None
+    return {"path": str(path), "sha256": sha256(path)}
+
+
+def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
+    """Residents, population and facilities by status; they add up to what was read."""
+    status = table["status"]
+    pop = table["population"]
+    unassigned = table["community_id"] == UNASSIGNED
+    by_type = {}
+    for ftype, rows in fac.groupby("facility_type", sort=True):
+        if ftype == "":
+            continue
+        by_type[str(ftype)] = {
+            "read": len(rows),
+            "ok": int((rows["status"] == STATUS_OK).sum()),
+            "off_network": int((rows["status"] == STATUS_OFF_NETWORK).sum()),
+            "used": bool((rows["status"] != "not_used").any()),
+        }
+    kinds = (STATUS_OK, STATUS_OFF_NETWORK, STATUS_NO_GEOMETRY)
+    return {
+        "residents": {
+            "read": len(table),
+            **{k: int((status == k).sum()) for k in kinds},
+            "unassigned": int(unassigned.sum()),
+        },
+        "population": {
+            "read": float(pop.sum()),
+            **{k: float(pop[status == k].sum()) for k in kinds},
+            "unassigned": float(pop[unassigned].sum()),
+        },
+        "facilities": {
+            "read": len(fac),
+            **{k: int((fac["status"] == k).sum()) for k in (*kinds, "not_used")},
+            "by_type": by_type,
+        },
+    }
+
+
+def _cov_record(row: pd.Series) -> dict:
+    ratio = row["coverage_ratio"]
+    return {
+        "residents_total": int(row["residents_total"]),
+        "residents_met": int(row["residents_met"]),
+        "population_total": float(row["population_total"]),
+        "population_met": float(row["population_met"]),
+        "coverage_ratio": None if pd.isna(ratio) else round(float(ratio), 6),
+    }
+
+
+def _gap(value: object) -> bool | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else bool(value)
+
+
+def model_text(lc: LoadedCircle, speed_m_min: float | None) -> str:
+    """One line saying exactly what a circle measures."""
+    c = lc.circle
+    if c.mode == "walk":
+        return f"walk on the street network at {speed_m_min:g} m/min; access legs walked"
+    if c.mode == "drive":
+        assert c.drive is not None
+        types = sorted({t for r in c.requirements for t in r.facility_types})
+        way = "from" if c.direction == "from_facility" else "to"
+        zones = _zone_text(c)
+        return (
+            f"drive {way} {', '.join(types)} on the directed road network (one-way streets "
+            f"respected): road-class speeds{' or tagged maxspeed' if c.drive.use_maxspeed else ''}"
+            f" × congestion {c.drive.congestion_factor:g}; access legs at the service-road speed"
+            + (f"; {zones}" if zones else "")
+        )
+    assert c.hub is not None
+    access = (
+        f"walk at {speed_m_min:g} m/min" if c.hub.access == "walk" else "drive on the road network"
+    )
+    tags = sorted({row.source.tag.value for row in lc.hub_table})
+    return (
+        f"{access} (≤ {c.hub.access_max_min:g} min) to a {' or '.join(c.hub.hub_types)}, + "
+        f"{c.hub.transfer_min:g} min transfer, + line-haul minutes from {c.hub.table} "
+        f"({len(lc.hub_table)} rows, tags: {', '.join(tags)})"
+    )
+
+
+def _zone_text(c: Circle) -> str:
+    parts = []
+    for r in c.requirements:
+        if r.max_time_min_by_zone:
+            zones = " / ".join(
+                f"{m:g} min {c.zones[z].name.en}" for z, m in r.max_time_min_by_zone.items()
+            )
+            parts.append(f"{zones}, {r.max_time_min:g} min elsewhere")
+    return "; ".join(parts)
+
+
+def _warn_facilities(loaded, by_type, catalogue, facilities_path, warnings) -> None:
+    for lc in loaded:
+        for req in lc.circle.requirements:
+            types = req.facility_types or tuple(lc.circle.hub.hub_types if lc.circle.hub else ())
+            if types and not any(by_type.get(t, {}).get("ok") for t in types):
+                warnings.append(
+                    f"{lc.circle.id}/{req.id}: no usable facility of type {' or '.join(types)} "
+                    f"in {facilities_path.name}, so nobody meets it; check "
+                    "--facility-type-field and the type values"
+                )
+    unknown = sorted(set(by_type) - set(catalogue.types))
+    if unknown:
+        listed = []
+        for ftype in unknown[:8]:
+            close = difflib.get_close_matches(ftype, list(catalogue.types), n=1, cutoff=0.75)
+            hint = f", did you mean {close[0]!r}?" if close else ""
+            listed.append(f"{ftype!r} ({by_type[ftype]['read']}{hint})")
+        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+        warnings.append(
+            "facility types not in the catalogue (rules/facilities.yaml) are not used: "
+            f"{', '.join(listed)}{more}"
+        )
+
+
+def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) -> list[dict]:
+    if zone_ids is None:
+        return []
+    out = []
+    for zone in [*c.zones, ""]:
+        mask = zone_ids == zone
+        out.append(
+            {
+                "zone": zone or "(default)",
+                "residents": int(mask.sum()),
+                "population": float(table.loc[mask, "population"].sum()),
+            }
+        )
+    return out
+
+
+def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[dict]:
+    """Per requirement and destination: population reaching it within the threshold."""
+    times = hub["times_s"]
+    dests = hub["destinations"]
+    ok = (table["status"] == STATUS_OK).to_numpy()
+    pop = table["population"].to_numpy(dtype=float)
+    total = float(pop.sum())
+    out = []
+    for r in c.requirements:
+        assert r.max_time_min is not None
+        for d in r.destinations or []:
+            j = dests.index(d)
+            reach = ok & (times[:, j] <= r.max_time_min * 60.0 + 1e-6)
+            finite = times[ok, j][np.isfinite(times[ok, j])]
+            out.append(
+                {
+                    "requirement_id": r.id,
+                    "destination_id": d,
+                    "name": c.hub.destinations[d].model_dump() if c.hub else None,
+                    "population_reached": float(pop[reach].sum()),
+                    "share_reached": round(float(pop[reach].sum()) / total, 6) if total else None,
+                    "median_min": round(float(np.median(finite)) / 60.0, 2)
+                    if len(finite)
+                    else None,
+                }
+            )
+    return out
+
+
+def build_summary(
+    *,
+    options,
+    loaded: list[LoadedCircle],
+    networks: dict[str, Network],
+    residents: pd.DataFrame,
+    facilities: pd.DataFrame,
+    coverage: pd.DataFrame,
+    warnings: list[str],
+    speeds_m_min: dict[str, float],
+    zone_ids: dict[str, np.ndarray | None],
+    hub_results: dict[str, dict],
+    met: dict,
+    engine: str,
+    reach_min: dict[str, float],
+    column_speed: dict[str, float],
+) -> dict:
+    """The summary dict written as ``summary.json``."""
+    table, cov = residents, coverage
+    tally = counts(table, facilities)
+    _warn_facilities(
+        loaded, tally["facilities"]["by_type"], load_catalogue(), options.facilities, warnings
+    )
+    for cid, hub in hub_results.items():
+        missing = sorted(set(hub["hubs_in_table"]) - set(hub["hubs_found"]))
+        if missing:
+            warnings.append(
+                f"{cid}: hubs of the line-haul table not found among the facilities (by id or "
+                f"name, on the network): {', '.join(missing[:10])}"
+                + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            )
+    if tally["residents"]["off_network"]:
+        warnings.append(
+            f"{tally['residents']['off_network']} residents lie farther than "
+            f"{options.max_snap_m:g} m from a network the circles use (or nearest to a fragment "
+            "not connected to it): status off_network, counted as not covered"
+        )
+    main = networks.get("walk", next(iter(networks.values())))
+    if main.stats.get("crossings"):
+        warnings.append(
+            f"{main.stats['crossings']} places where network lines cross or touch without a "
+            "shared end point were NOT joined (bridges and tunnels are such places; otherwise "
+            "split the lines there): see network_issues.csv"
+        )
+    circles_out = []
+    for lc in loaded:
+        c = lc.circle
+        rows = cov[cov["circle_id"] == c.id]
+        reqs = []
+        for req in c.requirements:
+            r_rows = rows[rows["requirement_id"] == req.id]
+            overall = r_rows[r_rows["scope"] == "overall"].iloc[0]
+            reqs.append(
+                {
+                    "requirement_id": req.id,
+                    "name": None if req.name is None else req.name.model_dump(),
+                    "tier": req.tier or c.tier,
+                    "facility_types": list(req.facility_types),
+                    "destinations": req.destinations,
+                    "max_time_min": req.max_time_min,
+                    "max_time_min_by_zone": req.max_time_min_by_zone,
+                    "max_distance_m": req.max_distance_m,
+                    "min_count": req.min_count,
+                    "min_share": req.min_share,
+                    "target_coverage": req.target_coverage,
+                    "sources": {k: v.model_dump(mode="json") for k, v in req.sources.items()},
+                    "overall": _cov_record(overall) | {"is_gap": _gap(overall["is_gap"])},
+                    "communities": [
+                        {"community_id": r["community_id"]}
+                        | _cov_record(r)
+                        | {"is_gap": _gap(r["is_gap"])}
+                        for _, r in r_rows[r_rows["scope"] == "community"].iterrows()
+                    ],
+                }
+            )
+        whole = rows[rows["requirement_id"] == ""]
+        speed = speeds_m_min.get(c.id)
+        speed_source = None
+        if speed is not None:
+            speed_source = (
+                {"ref": "--walk-speed given on the command line", "tag": "default"}
+                if options.walk_speed_m_per_min is not None
+                else c.sources["speed_m_per_min"].model_dump(mode="json")
+            )
+        record = {
+            "circle_id": c.id,
+            "name": c.name.model_dump(),
+            "description": c.description,
+            "mode": c.mode,
+            "tier": c.tier,
+            "model": model_text(lc, speed),
+            "speed_m_per_min": speed,
+            "speed_source": speed_source,
+            "rule_file": str(lc.path),
+            "target_coverage": c.target_coverage,
+            "overall": _cov_record(whole[whole["scope"] == "overall"].iloc[0]),
+            "communities": [
+                {"community_id": r["community_id"]} | _cov_record(r)
+                for _, r in whole[whole["scope"] == "community"].iterrows()
+            ],
+            "requirements": reqs,
+        }
+        if c.drive is not None:
+            record["drive"] = c.drive.model_dump(mode="json")
+        if c.zones:
+            record["zones"] = _zone_counts(zone_ids.get(c.id), table, c)
+        if c.id in hub_results:
+            record["destinations"] = _destinations(c, hub_results[c.id], table, met)
+        circles_out.append(record)
+    per_comm = table.groupby("community_id", sort=False).agg(
+        residents=("resident_id", "size"),
+        population=("population", "sum"),
+        residents_off_network=("status", lambda s: int((s == STATUS_OFF_NETWORK).sum())),
+    )
+    off_pop = table[table["status"] == STATUS_OFF_NETWORK].groupby("community_id")["population"]
+    off_pop = off_pop.sum()
+    comm_order = cov.loc[cov["scope"] == "community", "community_id"].drop_duplicates().tolist()
+    communities_out = []
+    for cid in comm_order:
+        has = cid in per_comm.index
+        communities_out.append(
+            {
+                "community_id": cid,
+                "residents": int(per_comm.loc[cid, "residents"]) if has else 0,
+                "population": float(per_comm.loc[cid, "population"]) if has else 0.0,
+                "residents_off_network": (
+                    int(per_comm.loc[cid, "residents_off_network"]) if has else 0
+                ),
+                "population_off_network": float(off_pop.get(cid, 0.0)),
+            }
+        )
+    return {
+        "circles_version": __version__,
+        "run": {
+            "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "crs": main.crs.to_string(),
+            "engine": engine,
+            "parameters": {
+                "walk_speed_m_per_min": options.walk_speed_m_per_min,
+                "max_snap_m": options.max_snap_m,
+                "min_component_nodes": options.min_component_nodes,
+                "population_field": options.population_field,
+                "facility_type_field": options.facility_type_field,
+                "community_field": options.community_field,
+                "zone_field": options.zone_field if options.zones else None,
+                "coords": dict(options.coords),
+                "communities_from": "polygons" if options.communities else "residents column",
+                "reach_factor": 2.0,
+                "reach_min": reach_min,
+                "times_reported_at_m_per_min": column_speed,
+            },
+            "inputs": {
+                "network": _file_record(options.network),
+                "facilities": _file_record(options.facilities),
+                "residents": _file_record(options.residents),
+                "communities": _file_record(options.communities),
+                "zones": _file_record(options.zones),
+            },
+            "rules": [
+                {"path": str(lc.path), "sha256": sha256(lc.path), "circle_id": lc.circle.id}
+                for lc in loaded
+            ],
+        },
+        "counts": tally,
+        "network": {k: main.stats[k] for k in NETWORK_KEYS},
+        "networks": {
+            ("walk" if key == "walk" else f"drive{i}"): {k: n.stats[k] for k in NETWORK_KEYS}
+            for i, (key, n) in enumerate(networks.items())
+        },
+        "warnings": warnings,
+        "circles": circles_out,
+        "communities": communities_out,
+    }

@@ -1,0 +1,53 @@
+"""Zones: which of a circle's zones (e.g. central, new urban) each resident lies in.
+
+A zone layer holds polygons with one value each: a zone id of the circle (``central``) or a
+district name that the circle lists under a zone (``江岸区``). Residents in no polygon, or in a
+polygon whose value names no zone of the circle, get ``""`` and the requirement's default
+threshold.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from circles.schema import Circle, Requirement
+
+
+def zone_values(points: np.ndarray, zones: gpd.GeoDataFrame, field: str) -> np.ndarray:
+    """The zone layer's ``field`` value at each point (``""`` outside every polygon)."""
+    out = np.full(len(points), "", dtype=object)
+    has = ~shapely.is_missing(points)
+    tree = shapely.STRtree(zones.geometry.to_numpy(dtype=object))
+    idx, poly = tree.query(points[has], predicate="intersects")
+    if len(idx):
+        order = np.lexsort((poly, idx))
+        idx, poly = idx[order], poly[order]
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = idx[1:] != idx[:-1]
+        rows = np.flatnonzero(has)[idx[first]]
+        values = zones[field].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        out[rows] = values[poly[first]]
+    return out
+
+
+def circle_zone_ids(values: np.ndarray, circle: Circle) -> tuple[np.ndarray, list[str]]:
+    """Map zone-layer values to the circle's zone ids; also list values that matched none."""
+    lookup: dict[str, str] = {}
+    for zone_id, zone in circle.zones.items():
+        lookup[zone_id] = zone_id
+        for district in zone.districts:
+            lookup[district] = zone_id
+    ids = np.array([lookup.get(v, "") for v in values], dtype=object)
+    unmatched = sorted({v for v in values if v and v not in lookup})
+    return ids, unmatched
+
+
+def threshold_minutes(requirement: Requirement, zone_ids: np.ndarray) -> np.ndarray:
+    """Per resident: the requirement's minutes for its zone, else the default ``max_time_min``."""
+    assert requirement.max_time_min is not None
+    out = np.full(len(zone_ids), float(requirement.max_time_min))
+    for zone, minutes in (requirement.max_time_min_by_zone or {}).items():
+        out[zone_ids == zone] = minutes
+    return out
