@@ -14,6 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from circles.catalogue import load_catalogue
+from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
 from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
 from circles.hub import destinations_met, door_to_door, line_haul_matrix
@@ -46,6 +48,9 @@ REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the larges
 DEFAULT_MAX_SNAP_M = 250.0
 DEFAULT_MIN_COMPONENT_NODES = 50
 MAX_HUBS_PER_RESIDENT = 32
+# China's 7th population census (2020): 2.62 persons per family household on average
+# (source and tag recorded in summary.json, see circles.summary).
+DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 LAYER_ROLES = ("facilities", "residents", "communities", "zones")
 
 Progress = Callable[[str], None]
@@ -62,12 +67,15 @@ class AuditOptions:
     zones: Path | None = None
     rules: list[Path | str] = field(default_factory=list)
     circle_ids: list[str] = field(default_factory=list)
-    facility_type_field: str = "type"
+    facility_type_field: str | None = None
     facility_id_field: str | None = "id"
     facility_name_field: str | None = "name"
     population_field: str = "population"
+    households_field: str | None = None
+    persons_per_household: float = DEFAULT_PERSONS_PER_HOUSEHOLD
     resident_id_field: str | None = "id"
     community_field: str = "community"
+    subdistrict_field: str | None = None
     zone_field: str = "zone"
     coords: dict[str, str] = field(default_factory=dict)
     walk_speed_m_per_min: float | None = None
@@ -149,14 +157,20 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         options.residents,
         id_field=options.resident_id_field,
         population_field=options.population_field,
+        households_field=options.households_field,
+        persons_per_household=options.persons_per_household,
         warnings=warnings,
     )
+    fac_layer, type_field, classified = _facility_types(layers["facilities"], options, warnings)
+    name_field = options.facility_name_field
+    if name_field == "name" and "name" not in fac_layer.columns:
+        name_field = poi_columns(fac_layer).name
     facilities = facilities_table(
-        layers["facilities"],
+        fac_layer,
         options.facilities,
         id_field=options.facility_id_field,
-        type_field=options.facility_type_field,
-        name_field=options.facility_name_field,
+        type_field=type_field,
+        name_field=name_field,
         warnings=warnings,
     )
     communities = None
@@ -180,7 +194,41 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         "facilities": facilities,
         "communities": communities,
         "zones": zones,
+        "classified": classified,
+        "raw_communities": layers["communities"],
     }
+
+
+def _facility_types(
+    layer: gpd.GeoDataFrame, options: AuditOptions, warnings: list[str]
+) -> tuple[gpd.GeoDataFrame, str, pd.DataFrame | None]:
+    """The facility-type column to use: given, a column of catalogue ids, or classified POIs.
+
+    Without ``--facility-type-field``, a ``type`` column of catalogue ids is used as it is; an
+    Amap/Baidu-style table (typecode, 大类/中类/小类, or category text) is classified through
+    the catalogue, and its unmapped categories are reported.
+    """
+    if options.facility_type_field is not None:
+        return layer, options.facility_type_field, None
+    catalogue = load_catalogue()
+    if not looks_like_poi_table(layer, catalogue):
+        return layer, "type", None
+    result = classify(layer, catalogue)
+    layer = layer.copy()
+    layer["__facility_type"] = result["facility_type"].to_numpy()
+    unmapped = unmapped_summary(result)
+    if len(unmapped):
+        listed = ", ".join(
+            f"{r.category or '(no category)'} ({r.count})" for r in unmapped.head(8).itertuples()
+        )
+        more = f" and {len(unmapped) - 8} more" if len(unmapped) > 8 else ""
+        warnings.append(
+            f"facilities file {options.facilities.name}: {int(unmapped['count'].sum())} POIs "
+            f"match no facility type and are not used: {listed}{more}; run circles facilities "
+            "classify to see the mapping, extend rules/facilities.yaml, or pass "
+            "--facility-type-field"
+        )
+    return layer, "__facility_type", result
 
 
 def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult:
@@ -206,10 +254,18 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     crs = next(iter(nets.values())).network.crs
     residents = to_metric(residents, crs)
     facilities = to_metric(facilities, crs)
+    subdistricts: dict[str, str] = {}
     if inputs["communities"] is not None:
         comms = to_metric(inputs["communities"], crs)
         residents["community_id"] = assign_communities(residents, comms, warnings)
         community_ids = comms["community_id"].tolist()
+        if (residents["community_id"] == UNASSIGNED).all():
+            raise InputDataError(
+                f"no resident lies inside any polygon of communities file "
+                f"{options.communities.name}; check that both layers are in the same place "
+                "(their CRS, or --coords for GCJ-02/BD-09 data)"
+            )
+        subdistricts = _subdistricts(inputs["raw_communities"], comms, options)
     else:
         residents["community_id"] = _community_column(inputs["raw_residents"], options, warnings)
         community_ids = [c for c in dict.fromkeys(residents["community_id"]) if c != UNASSIGNED]
@@ -249,6 +305,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         )
         fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
     evaluable = status == STATUS_OK
+    _check_snapping(status, nets, fac_status, fac_used, options)
 
     progress("computing travel times")
     speeds = {
@@ -317,7 +374,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     frame = pd.DataFrame(
         {"community_id": residents["community_id"], "population": residents["population"]}
     )
-    cov = coverage(frame, circles, met, community_ids)
+    cov = coverage(frame, circles, met, community_ids, subdistricts=subdistricts)
     snap_cols = {
         ("snap_m" if key == "walk" or len(nets) == 1 else "drive_snap_m"): net.residents.snap_m
         for key, net in nets.items()
@@ -360,6 +417,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         engine=options.engine,
         reach_min=reach_min,
         column_speed=column_speed,
+        classified=inputs["classified"],
     )
     return AuditResult(
         residents=table,
@@ -369,6 +427,50 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         summary=summary,
         circles=loaded,
     )
+
+
+def _subdistricts(
+    raw: gpd.GeoDataFrame, comms: gpd.GeoDataFrame, options: AuditOptions
+) -> dict[str, str]:
+    """Community id → sub-district (街道) name, from ``--subdistrict-field`` of the communities."""
+    field = options.subdistrict_field
+    columns = [str(c) for c in raw.columns]
+    if field is None:
+        field = next((c for c in ("subdistrict", "街道", "街道名称") if c in columns), None)
+        if field is None:
+            return {}
+    elif field not in columns:
+        raise InputDataError(
+            f"column {field!r} not found in communities file {options.communities.name}; "
+            f"available: {', '.join(c for c in columns if c != raw.geometry.name)}; pass "
+            "--subdistrict-field"
+        )
+    values = raw[field].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+    return {cid: str(v) for cid, v in zip(comms["community_id"], values, strict=True) if v}
+
+
+def _check_snapping(
+    status: np.ndarray,
+    nets: dict,
+    fac_status: np.ndarray,
+    fac_used: np.ndarray,
+    options: AuditOptions,
+) -> None:
+    """Stop when nothing could be placed on the network: a CRS or coordinate mix-up, not data."""
+    located = status != "no_geometry"
+    if located.any() and not (status == STATUS_OK).any():
+        nearest = min(float(np.nanmin(n.residents.snap_m)) for n in nets.values())
+        raise InputDataError(
+            f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m of "
+            f"the network (the nearest is {nearest:,.0f} m away); check that both are in the "
+            "same place (CRS, or --coords for GCJ-02/BD-09 data), or raise --max-snap"
+        )
+    if fac_used.any() and not (fac_status[fac_used] == STATUS_OK).any():
+        raise InputDataError(
+            f"no facility of {options.facilities.name} that the circles use lies within "
+            f"{options.max_snap_m:g} m of the network; check that both are in the same place "
+            "(CRS, or --coords for GCJ-02/BD-09 data), or raise --max-snap"
+        )
 
 
 def _check_options(options: AuditOptions) -> None:

@@ -33,6 +33,12 @@ rules_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(rules_app, name="rules")
+facilities_app = typer.Typer(
+    help="Look at facility files: how source POI categories map to facility types.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(facilities_app, name="facilities")
 
 
 def _version(value: bool) -> None:
@@ -161,7 +167,13 @@ def audit(
         ),
     ] = None,
     facility_type_field: Annotated[
-        str | None, typer.Option(help="Facility type column. [default: type]", show_default=False)
+        str | None,
+        typer.Option(
+            help="Facility type column holding catalogue ids. [default: `type` when it holds "
+            "catalogue ids; an Amap/Baidu export (typecode, 大类/中类/小类) is classified "
+            "through rules/facilities.yaml instead]",
+            show_default=False,
+        ),
     ] = None,
     facility_id_field: Annotated[
         str | None,
@@ -188,6 +200,31 @@ def audit(
         str | None,
         typer.Option(
             help="Resident id column. [default: id, else row numbers]", show_default=False
+        ),
+    ] = None,
+    households_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Households column (户数) of the residents; population = households × "
+            "--persons-per-household where the population is absent. [default: households or "
+            "户数 when present]",
+            show_default=False,
+        ),
+    ] = None,
+    persons_per_household: Annotated[
+        float | None,
+        typer.Option(
+            help="Persons per household for --households-field. [default: 2.62, China's 2020 "
+            "census national average]",
+            show_default=False,
+        ),
+    ] = None,
+    subdistrict_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Sub-district (街道) column of --communities; coverage rolls up to it. "
+            "[default: subdistrict or 街道 when present]",
+            show_default=False,
         ),
     ] = None,
     community_field: Annotated[
@@ -271,7 +308,12 @@ def audit(
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
 ) -> None:
     """Audit the circles on a street network and write the report folder."""
-    from circles.audit import DEFAULT_MAX_SNAP_M, DEFAULT_MIN_COMPONENT_NODES, AuditOptions
+    from circles.audit import (
+        DEFAULT_MAX_SNAP_M,
+        DEFAULT_MIN_COMPONENT_NODES,
+        DEFAULT_PERSONS_PER_HOUSEHOLD,
+        AuditOptions,
+    )
 
     try:
         from circles.project import load_project
@@ -305,7 +347,17 @@ def audit(
             oneway_field=_pick(oneway_field, proj, "oneway_field"),
             rules=list(_pick(rules, proj, "rules", [])),
             circle_ids=list(_pick(circle, proj, "circles", [])),
-            facility_type_field=_pick(facility_type_field, proj, "facility_type_field", "type"),
+            facility_type_field=_pick(facility_type_field, proj, "facility_type_field"),
+            households_field=_pick(households_field, proj, "households_field"),
+            persons_per_household=float(
+                _pick(
+                    persons_per_household,
+                    proj,
+                    "persons_per_household",
+                    DEFAULT_PERSONS_PER_HOUSEHOLD,
+                )
+            ),
+            subdistrict_field=_pick(subdistrict_field, proj, "subdistrict_field"),
             facility_id_field=_pick(facility_id_field, proj, "facility_id_field", "id"),
             population_field=_pick(population_field, proj, "population_field", "population"),
             resident_id_field=_pick(resident_id_field, proj, "resident_id_field", "id"),
@@ -482,3 +534,45 @@ def rules_docs(
     if stale:
         _fail(f"stale: {', '.join(stale)}; run circles rules docs --write")
     typer.echo("generated rule docs are current")
+
+
+# --------------------------------------------------------------------------- circles facilities
+
+
+@facilities_app.command("classify")
+def facilities_classify(
+    path: Annotated[Path, typer.Argument(help="POI file: an Amap/Baidu CSV export or a layer.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--out",
+            help="Also write every row with its facility type to this CSV.",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+    ] = False,
+) -> None:
+    """Show how a POI file's categories map to facility types, without running an audit."""
+    from circles.poi import classify_file
+    from circles.report.classify_view import classification_tables
+
+    try:
+        frame, result = classify_file(path)
+        if out is not None:
+            if out.exists() and not overwrite:
+                from circles.errors import OutputError
+
+                raise OutputError(f"{out} exists; pass --overwrite to replace it")
+            table = frame.drop(columns=[frame.geometry.name]).assign(
+                facility_type=result["facility_type"], matched_by=result["matched_by"]
+            )
+            table.to_csv(out, index=False, encoding="utf-8")
+    except CirclesError as exc:
+        _fail(str(exc))
+        return
+    console = Console(highlight=False)
+    for table in classification_tables(result):
+        console.print(table)

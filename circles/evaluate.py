@@ -77,8 +77,10 @@ def coverage(
     circles: Sequence[Circle],
     met: dict[tuple[str, str], np.ndarray],
     community_ids: Sequence[str],
+    *,
+    subdistricts: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Population-weighted coverage, overall and per community, for circles and requirements.
+    """Population-weighted coverage: overall, per community and per sub-district.
 
     Parameters
     ----------
@@ -87,22 +89,32 @@ def coverage(
     circles
         The circles evaluated.
     met
-        Output of :func:`checks`.
+        Met arrays keyed by ``(circle_id, requirement_id)``; ``""`` is the whole circle.
     community_ids
         Every community to report, in order (including those with no residents); residents in
         other communities (``unassigned``) are appended.
+    subdistricts
+        Community id → sub-district (街道); when given, rows with scope ``subdistrict`` roll the
+        communities up (their ``community_id`` column holds the sub-district name).
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COVERAGE_COLUMNS`.
+        Columns :data:`COVERAGE_COLUMNS`; ``scope`` is overall, community or subdistrict.
     """
     communities = list(dict.fromkeys([*community_ids, *residents["community_id"].unique()]))
     codes = pd.Categorical(residents["community_id"], categories=communities).codes
     population = residents["population"].to_numpy(dtype=float)
-    n_comm = len(communities)
-    res_total = np.bincount(codes, minlength=n_comm)
-    pop_total = np.bincount(codes, weights=population, minlength=n_comm)
+    groups: list[tuple[str, list[str], np.ndarray]] = [
+        ("overall", [""], np.zeros(len(communities), dtype=np.int64)),
+        ("community", communities, np.arange(len(communities))),
+    ]
+    if subdistricts:
+        names = list(dict.fromkeys(v for c in communities if (v := subdistricts.get(c))))
+        index = {name: i for i, name in enumerate(names)}
+        # communities with no sub-district (and unassigned residents) roll up to none
+        parent = np.array([index.get(subdistricts.get(c, ""), -1) for c in communities])
+        groups.append(("subdistrict", names, parent))
     frames = []
     for circle in circles:
         targets = {"": circle.target_coverage} | {
@@ -110,35 +122,45 @@ def coverage(
         }
         for req_id in ["", *(r.id for r in circle.requirements)]:
             m = met[(circle.id, req_id)]
-            res_met = np.bincount(codes, weights=m.astype(float), minlength=n_comm)
-            pop_met = np.bincount(codes, weights=population * m, minlength=n_comm)
+            per_comm = {
+                "residents_total": np.bincount(codes, minlength=len(communities)).astype(float),
+                "residents_met": np.bincount(
+                    codes, weights=m.astype(float), minlength=len(communities)
+                ),
+                "population_total": np.bincount(
+                    codes, weights=population, minlength=len(communities)
+                ),
+                "population_met": np.bincount(
+                    codes, weights=population * m, minlength=len(communities)
+                ),
+            }
             target = targets[req_id]
-            all_total, all_met = float(pop_total.sum()), float(pop_met.sum())
-            tot = np.concatenate([[all_total], pop_total])
-            got = np.concatenate([[all_met], pop_met])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(tot > 0, got / np.where(tot > 0, tot, 1), np.nan)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "circle_id": circle.id,
-                        "requirement_id": req_id,
-                        "scope": ["overall"] + ["community"] * n_comm,
-                        "community_id": ["", *communities],
-                        "residents_total": np.concatenate([[res_total.sum()], res_total]).astype(
-                            int
-                        ),
-                        "residents_met": np.rint(np.concatenate([[res_met.sum()], res_met])).astype(
-                            int
-                        ),
-                        "population_total": tot,
-                        "population_met": got,
-                        "coverage_ratio": ratio,
-                        "target_coverage": np.nan if target is None else float(target),
-                        "is_gap": _is_gap(ratio, target),
-                    }
+            for scope, labels, parent in groups:
+                keep = parent >= 0
+                sums = {
+                    key: np.bincount(parent[keep], weights=values[keep], minlength=len(labels))
+                    for key, values in per_comm.items()
+                }
+                tot, got = sums["population_total"], sums["population_met"]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio = np.where(tot > 0, got / np.where(tot > 0, tot, 1), np.nan)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "circle_id": circle.id,
+                            "requirement_id": req_id,
+                            "scope": scope,
+                            "community_id": labels,
+                            "residents_total": np.rint(sums["residents_total"]).astype(int),
+                            "residents_met": np.rint(sums["residents_met"]).astype(int),
+                            "population_total": tot,
+                            "population_met": got,
+                            "coverage_ratio": ratio,
+                            "target_coverage": np.nan if target is None else float(target),
+                            "is_gap": _is_gap(ratio, target),
+                        }
+                    )
                 )
-            )
     out = pd.concat(frames, ignore_index=True)
     out["is_gap"] = out["is_gap"].astype(object)
     return out[COVERAGE_COLUMNS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -19,11 +20,11 @@ from circles.errors import InputDataError, OutputError
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".parquet"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-LON_NAMES = ("lon", "lng", "long", "longitude", "经度")
-LAT_NAMES = ("lat", "latitude", "纬度")
+LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "wgs84_lng", "gcj02_lng", "x_lng")
+LAT_NAMES = ("lat", "latitude", "纬度", "wgs84_lat", "gcj02_lat", "y_lat")
+LOCATION_NAMES = ("location", "坐标", "经纬度", "lnglat", "lng_lat")
 X_NAMES = ("x",)
 Y_NAMES = ("y",)
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def sha256(path: Path) -> str:
@@ -43,23 +44,56 @@ def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def detect_encoding(raw: bytes) -> str:
+    """The text encoding of ``raw``: UTF-8 (with or without BOM) when it decodes, else a guess.
+
+    Chinese exports are UTF-8, UTF-8 with BOM, or GBK/GB18030; charset-normalizer decides
+    between the legacy encodings, and GB18030 (a superset of GBK) is the fallback.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:200_000], cp_isolation=["gb18030", "big5", "utf_16"]).best()
+    name = (best.encoding if best is not None else "gb18030").lower()
+    return "gb18030" if name in {"gbk", "gb2312", "gb18030"} else name
+
+
 def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    last_error: Exception | None = None
-    for encoding in CSV_ENCODINGS:
-        try:
-            return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False)
-        except UnicodeDecodeError as exc:
-            last_error = exc
-        except pd.errors.EmptyDataError as exc:
-            raise InputDataError(
-                f"{role} file {path} is empty; give a CSV with a header row"
-            ) from exc
-        except (pd.errors.ParserError, OSError) as exc:
-            raise InputDataError(f"cannot read {role} file {path}: {exc}") from exc
-    raise InputDataError(
-        f"cannot decode {role} file {path} as UTF-8 or GB18030 ({last_error}); save it as UTF-8"
-    )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputDataError(f"cannot read {role} file {path} ({exc.strerror})") from exc
+    encoding = detect_encoding(raw)
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputDataError(
+            f"cannot decode {role} file {path} as UTF-8 or GB18030; save it as UTF-8"
+        ) from exc
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise InputDataError(f"{role} file {path} is empty; give a CSV with a header row") from exc
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputDataError(
+            f"cannot read {role} file {path} ({first}); check it is a CSV"
+        ) from exc
+
+
+def _split_location(frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """A single "lng,lat" column (as Amap exports it) split into two text columns."""
+    parts = frame[column].astype(str).str.replace("，", ",").str.split(",", n=1, expand=True)
+    if parts.shape[1] < 2:
+        parts[1] = ""
+    return parts[0].fillna(""), parts[1].fillna("")
 
 
 def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFrame:
@@ -71,6 +105,11 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
     columns = [str(c) for c in frame.columns]
     lon, lat = _find_column(columns, LON_NAMES), _find_column(columns, LAT_NAMES)
     x, y = _find_column(columns, X_NAMES), _find_column(columns, Y_NAMES)
+    location = _find_column(columns, LOCATION_NAMES)
+    if (lon is None or lat is None) and location is not None:
+        frame["__lon"], frame["__lat"] = _split_location(frame, location)
+        lon, lat = "__lon", "__lat"
+        frame = frame.drop(columns=[location])
     if lon is not None and lat is not None:
         xcol, ycol, layer_crs = lon, lat, "EPSG:4326"
     elif x is not None and y is not None:
@@ -83,15 +122,59 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
     else:
         raise InputDataError(
             f"{role} file {path} has no coordinate columns; expected lon/lat (or lng/lat, "
-            f"经度/纬度) or x/y; found: {', '.join(columns)}"
+            f"经度/纬度, a 'location' column of \"lng,lat\") or x/y; found: {', '.join(columns)}"
         )
     xs = pd.to_numeric(frame[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
     ys = pd.to_numeric(frame[ycol].str.strip(), errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(xs) & np.isfinite(ys)
+    if layer_crs == "EPSG:4326" and ok.any():
+        _check_lonlat(xs[ok], ys[ok], xcol, ycol, path, role)
     geometry = np.full(len(frame), None, dtype=object)
     geometry[ok] = shapely.points(xs[ok], ys[ok])
     data = frame.drop(columns=[xcol, ycol])
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=layer_crs), crs=layer_crs)
+
+
+def _check_lonlat(
+    lon: np.ndarray, lat: np.ndarray, lon_col: str, lat_col: str, path: Path, role: str
+) -> None:
+    """Refuse coordinates that cannot be lon/lat, and say when the columns look swapped."""
+    name = lambda c: "location" if c.startswith("__") else c  # noqa: E731
+    swapped = (np.abs(lat) > 90) & (np.abs(lon) <= 90)
+    if swapped.mean() > 0.5:
+        raise InputDataError(
+            f"{role} file {path}: columns {name(lon_col)!r} and {name(lat_col)!r} look swapped "
+            f"({name(lat_col)!r} holds {lat[swapped][0]:g}, beyond ±90); swap them"
+        )
+    bad = (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        raise InputDataError(
+            f"{role} file {path}: {int(bad.sum())} rows are not longitude/latitude (e.g. "
+            f"{lon[bad][0]:g}, {lat[bad][0]:g}); for projected x/y name the columns x and y and "
+            "pass --crs"
+        )
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """Encoding of a shapefile's attributes when no .cpg says it: UTF-8 if it decodes, else GBK.
+
+    Chinese shapefiles without a .cpg are usually GBK; read as Latin-1 (GDAL's fallback) their
+    names would come out garbled.
+    """
+    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next(
+        (path.with_suffix(s) for s in (".dbf", ".DBF") if path.with_suffix(s).exists()), None
+    )
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    header = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
+    body = raw[header:]
+    if body.isascii():
+        return None
+    enc = detect_encoding(body)
+    return "UTF-8" if enc.startswith("utf-8") else "GB18030"
 
 
 def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataFrame:
@@ -118,8 +201,13 @@ def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataF
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_points_csv(path, role, crs=crs)
+    options = {}
+    if suffix == ".shp":
+        encoding = _shapefile_encoding(path)
+        if encoding:
+            options["encoding"] = encoding
     try:
-        layer = gpd.read_file(path, engine="pyogrio")
+        layer = gpd.read_file(path, engine="pyogrio", **options)
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(
@@ -146,6 +234,15 @@ def staged_output(out: Path, names: list[str], *, overwrite: bool) -> Iterator[P
     Refuses to start when any of ``names`` already exists in ``out`` and ``overwrite`` is false,
     so a run never clobbers an earlier report by accident and a failure never leaves a half report.
     """
+    locks = [
+        lock for n in names for lock in (out / f"~${n}", out / f".~lock.{n}#") if lock.exists()
+    ]
+    if locks:
+        name = locks[0].name.removeprefix("~$").removeprefix(".~lock.").removesuffix("#")
+        raise OutputError(
+            f"{out / name} is open in another program (lock file {locks[0].name}); close it and "
+            "run again, or choose another --out"
+        )
     existing = [n for n in names if (out / n).exists()]
     if existing and not overwrite:
         raise OutputError(
@@ -172,6 +269,11 @@ def staged_output(out: Path, names: list[str], *, overwrite: bool) -> Iterator[P
             return
         for name in names:
             os.replace(stage / name, out / name)
+    except PermissionError as exc:
+        raise OutputError(
+            f"cannot replace {exc.filename or out}: it is open in another program or read-only; "
+            "close it and run again, or choose another --out"
+        ) from exc
     except OSError as exc:
         raise OutputError(
             f"cannot write the report to {out} ({exc}); choose another --out"

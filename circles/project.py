@@ -18,6 +18,9 @@ KEYS = (
     | LIST_KEYS
     | {
         "coords",
+        "households_field",
+        "persons_per_household",
+        "subdistrict_field",
         "zone_field",
         "facility_name_field",
         "road_class_field",

@@ -23,6 +23,10 @@ from circles.rules import LoadedCircle
 from circles.schema import Circle
 from circles.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
 
+PERSONS_PER_HOUSEHOLD_SOURCE = {
+    "ref": "第七次全国人口普查公报 (2020): 平均每个家庭户的人口为2.62人 (national average)",
+    "tag": "recalled",
+}
 NETWORK_KEYS = (
     "source",
     "mode",
@@ -75,7 +79,21 @@ def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
             "used": bool((rows["status"] != "not_used").any()),
         }
     kinds = (STATUS_OK, STATUS_OFF_NETWORK, STATUS_NO_GEOMETRY)
+    # one category per resident, so that they add up to what was read
+    category = np.select(
+        [status == STATUS_NO_GEOMETRY, status == STATUS_OFF_NETWORK, unassigned],
+        ["invalid", "off_network", "unassigned"],
+        default="evaluated",
+    )
+    reconcile = {
+        name: {
+            "residents": int((category == name).sum()),
+            "population": float(pop[category == name].sum()),
+        }
+        for name in ("evaluated", "off_network", "unassigned", "invalid")
+    }
     return {
+        "reconcile": reconcile,
         "residents": {
             "read": len(table),
             **{k: int((status == k).sum()) for k in kinds},
@@ -91,6 +109,23 @@ def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
             **{k: int((fac["status"] == k).sum()) for k in (*kinds, "not_used")},
             "by_type": by_type,
         },
+    }
+
+
+def _classification(classified: pd.DataFrame | None) -> dict | None:
+    """How POI categories were mapped to facility types (None when types were given)."""
+    if classified is None:
+        return None
+    mapped = classified[classified["facility_type"] != ""]
+    unmapped = classified[classified["facility_type"] == ""]
+    return {
+        "rows": len(classified),
+        "mapped": len(mapped),
+        "by_type": {str(k): int(v) for k, v in mapped["facility_type"].value_counts().items()},
+        "unmapped_categories": [
+            {"category": str(k), "count": int(v)}
+            for k, v in unmapped["category"].value_counts().head(50).items()
+        ],
     }
 
 
@@ -233,6 +268,7 @@ def build_summary(
     engine: str,
     reach_min: dict[str, float],
     column_speed: dict[str, float],
+    classified: pd.DataFrame | None = None,
 ) -> dict:
     """The summary dict written as ``summary.json``."""
     table, cov = residents, coverage
@@ -290,6 +326,12 @@ def build_summary(
                         | {"is_gap": _gap(r["is_gap"])}
                         for _, r in r_rows[r_rows["scope"] == "community"].iterrows()
                     ],
+                    "subdistricts": [
+                        {"subdistrict": r["community_id"]}
+                        | _cov_record(r)
+                        | {"is_gap": _gap(r["is_gap"])}
+                        for _, r in r_rows[r_rows["scope"] == "subdistrict"].iterrows()
+                    ],
                 }
             )
         whole = rows[rows["requirement_id"] == ""]
@@ -316,6 +358,10 @@ def build_summary(
             "communities": [
                 {"community_id": r["community_id"]} | _cov_record(r)
                 for _, r in whole[whole["scope"] == "community"].iterrows()
+            ],
+            "subdistricts": [
+                {"subdistrict": r["community_id"]} | _cov_record(r)
+                for _, r in whole[whole["scope"] == "subdistrict"].iterrows()
             ],
             "requirements": reqs,
         }
@@ -362,6 +408,10 @@ def build_summary(
                 "facility_type_field": options.facility_type_field,
                 "community_field": options.community_field,
                 "zone_field": options.zone_field if options.zones else None,
+                "subdistrict_field": options.subdistrict_field,
+                "households_field": options.households_field,
+                "persons_per_household": options.persons_per_household,
+                "persons_per_household_source": dict(PERSONS_PER_HOUSEHOLD_SOURCE),
                 "coords": dict(options.coords),
                 "communities_from": "polygons" if options.communities else "residents column",
                 "reach_factor": 2.0,
@@ -381,6 +431,7 @@ def build_summary(
             ],
         },
         "counts": tally,
+        "classification": _classification(classified),
         "network": {k: main.stats[k] for k in NETWORK_KEYS},
         "networks": {
             ("walk" if key == "walk" else f"drive{i}"): {k: n.stats[k] for k in NETWORK_KEYS}

@@ -95,6 +95,49 @@ def representative_points(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray,
     return out, valid, repaired
 
 
+def _numbers(
+    raw: pd.Series, path: Path, col: str, ids: pd.Series, what: str
+) -> tuple[pd.Series, pd.Series]:
+    """Numbers of a column (NaN where blank); a non-number or a negative value is an error."""
+    text = raw.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).fillna(True)
+    number = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+    bad = ~blank & number.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(
+            f"residents file {path.name}: column {col!r} holds {text.iloc[row]!r} at row "
+            f"{row + 1} (resident {ids.iloc[row]}), not a number; fix the value"
+        )
+    negative = (number < 0).fillna(False)
+    if negative.any():
+        row = int(np.flatnonzero(negative.to_numpy())[0])
+        raise InputDataError(
+            f"residents file {path.name}: column {col!r} is negative ({number.iloc[row]:g}) "
+            f"at row {row + 1} (resident {ids.iloc[row]}); {what} must be >= 0"
+        )
+    return number, blank
+
+
+def _households(
+    layer: gpd.GeoDataFrame, path: Path, ids: pd.Series, field: str | None, per: float
+) -> np.ndarray | None:
+    """Households × persons per household (NaN where blank), or None without such a column."""
+    columns = [str(c) for c in layer.columns]
+    if field is None:
+        field = next(
+            (c for c in ("households", "户数", "household", "总户数") if c in columns), None
+        )
+        if field is None:
+            return None
+    else:
+        field = _column(layer, field, path, "residents", "--households-field")
+    if not per > 0:
+        raise InputDataError(f"--persons-per-household {per:g} must be > 0")
+    number, _ = _numbers(layer[field], path, field, ids, "households")
+    return number.to_numpy(dtype=float) * per
+
+
 def residents_table(
     layer: gpd.GeoDataFrame,
     path: Path,
@@ -102,8 +145,14 @@ def residents_table(
     id_field: str | None,
     population_field: str,
     warnings: list[str],
+    households_field: str | None = None,
+    persons_per_household: float = 2.62,
 ) -> gpd.GeoDataFrame:
     """Residents as points with ``resident_id``, ``population`` and ``status``, in input order.
+
+    Population comes from ``population_field``; where it is absent or blank, from households
+    (``households_field``, or a ``households``/``户数`` column) × ``persons_per_household``;
+    failing both, each resident weighs 1, with a warning.
 
     Raises
     ------
@@ -114,36 +163,32 @@ def residents_table(
         raise InputDataError(f"residents file {path.name} has no rows; give at least one resident")
     ids = _ids(layer, id_field, path, "residents", "--resident-id-field")
     columns = [str(c) for c in layer.columns]
-    if population_field not in columns and population_field.lower() not in {
+    households = _households(layer, path, ids, households_field, persons_per_household)
+    has_pop = population_field in columns or population_field.lower() in {
         c.lower() for c in columns
-    }:
+    }
+    if not has_pop:
         if population_field != "population":
             _column(layer, population_field, path, "residents", "--population-field")
-        population = np.ones(len(layer))
-        warnings.append(
-            f"residents file {path.name} has no {population_field!r} column; every resident "
-            "weighs 1 (coverage is a share of residents, not of people); pass --population-field"
-        )
+        if households is not None:
+            population = np.where(np.isnan(households), 1.0, households)
+            warnings.append(
+                f"residents file {path.name}: population = households × "
+                f"{persons_per_household:g} persons per household (--persons-per-household)"
+            )
+        else:
+            population = np.ones(len(layer))
+            warnings.append(
+                f"residents file {path.name} has no {population_field!r} or households column; "
+                "every resident weighs 1 (coverage is a share of residents, not of people); "
+                "pass --population-field or --households-field"
+            )
     else:
         col = _column(layer, population_field, path, "residents", "--population-field")
-        raw = layer[col]
-        text = raw.astype("string").str.strip()
-        blank = text.isna() | (text == "")
-        number = pd.to_numeric(text.where(~blank), errors="coerce")
-        bad = ~blank & number.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputDataError(
-                f"residents file {path.name}: column {col!r} holds {text.iloc[row]!r} at row "
-                f"{row + 1} (resident {ids.iloc[row]}), not a number; fix the value"
-            )
-        negative = number < 0
-        if negative.any():
-            row = int(np.flatnonzero(negative.fillna(False).to_numpy())[0])
-            raise InputDataError(
-                f"residents file {path.name}: column {col!r} is negative ({number.iloc[row]:g}) "
-                f"at row {row + 1} (resident {ids.iloc[row]}); population must be >= 0"
-            )
+        number, blank = _numbers(layer[col], path, col, ids, "population")
+        if households is not None:
+            number = number.where(~blank, pd.Series(households, index=number.index))
+            blank = blank & np.isnan(households)
         population = number.fillna(1.0).to_numpy(dtype=float)
         if blank.any():
             warnings.append(
