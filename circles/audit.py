@@ -148,7 +148,9 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
             layers[role] = None
             continue
         system = options.coords.get(role, options.coords.get("*"))
-        layer = read_layer(path, role, crs=None if system else options.crs)
+        layer = read_layer(
+            path, role, crs="EPSG:4326" if system else options.crs, warnings=warnings
+        )
         if system:
             layer = to_wgs84_coords(layer, system, role=role, path=str(path))
         layers[role] = layer
@@ -478,6 +480,11 @@ def _check_options(options: AuditOptions) -> None:
         raise InputDataError(f"--walk-speed {options.walk_speed_m_per_min:g} must be > 0 m/min")
     if options.max_snap_m <= 0:
         raise InputDataError(f"--max-snap {options.max_snap_m:g} must be > 0 metres")
+    if options.min_component_nodes < 0:
+        raise InputDataError(
+            f"--min-component-nodes {options.min_component_nodes} must be >= 0 (0 keeps every "
+            "component)"
+        )
     for role in options.coords:
         if role != "*" and role not in LAYER_ROLES:
             raise InputDataError(
@@ -496,8 +503,8 @@ def _check_options(options: AuditOptions) -> None:
         if path is not None and not Path(path).exists()
     ]
     if missing:
-        verb = "does" if len(missing) == 1 else "do"
-        raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the path")
+        verb, what = ("does", "path") if len(missing) == 1 else ("do", "paths")
+        raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the {what}")
 
 
 def _build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, _Net]:

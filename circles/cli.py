@@ -6,17 +6,50 @@ Exit codes: 0 ran; 1 gaps found with ``--fail-on-gaps``; 2 usage, rule or input 
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from circles import __version__
 from circles.errors import CirclesError, ProjectFileError, RuleError
 
+try:  # typer vendors click since 0.20; older typers use click itself
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as _click_exc
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, an unknown option) as one line, exit code 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _click_exc.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except _click_exc.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "circles"
+            sys.stderr.write(f"error: {exc.format_message()} (see {command} --help)\n")
+            sys.exit(2)
+        except _click_exc.ClickException as exc:
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+            sys.exit(exc.exit_code)
+        except _click_exc.Abort:
+            sys.stderr.write("aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="circles",
     help="Audit how well residents reach everyday facilities on the street network: Wuhan's "
     "service circles and the GB 50180 life circles, population-weighted, by community.",
@@ -28,12 +61,14 @@ app = typer.Typer(
 
 err = Console(stderr=True, highlight=False)
 rules_app = typer.Typer(
+    cls=_OneLineErrors,
     help="Check, list and show rule files; print their JSON Schema.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(rules_app, name="rules")
 facilities_app = typer.Typer(
+    cls=_OneLineErrors,
     help="Look at facility files: how source POI categories map to facility types.",
     no_args_is_help=True,
     rich_markup_mode=None,

@@ -135,6 +135,15 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=layer_crs), crs=layer_crs)
 
 
+def _gdal_reason(message: str, path: Path) -> str:
+    """GDAL's first sentence without the path it repeats or its driver-prefix advice."""
+    first = message.splitlines()[0] if message else ""
+    first = first.split("; It might help", 1)[0].split(". It might help", 1)[0]
+    for quoted in (f"'{path}' ", f"{path}: ", f"'{path}'", str(path)):
+        first = first.replace(quoted, "")
+    return first.strip(" .;:")
+
+
 def _check_lonlat(
     lon: np.ndarray, lat: np.ndarray, lon_col: str, lat_col: str, path: Path, role: str
 ) -> None:
@@ -177,7 +186,18 @@ def _shapefile_encoding(path: Path) -> str | None:
     return "UTF-8" if enc.startswith("utf-8") else "GB18030"
 
 
-def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataFrame:
+def _layer_names(path: Path) -> list[str]:
+    try:
+        import pyogrio
+
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # unreadable files are reported by the read itself
+        return []
+
+
+def read_layer(
+    path: Path, role: str, *, crs: str | None = None, warnings: list[str] | None = None
+) -> gpd.GeoDataFrame:
     """Read a vector layer or a CSV of points, with a CRS, rows in file order.
 
     Parameters
@@ -201,7 +221,15 @@ def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataF
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_points_csv(path, role, crs=crs)
-    options = {}
+    options: dict = {}
+    if suffix == ".gpkg" and warnings is not None:
+        layers = _layer_names(path)
+        if len(layers) > 1:
+            warnings.append(
+                f"{role} file {path.name} holds {len(layers)} layers ({', '.join(layers[:5])}); "
+                f"read the first, {layers[0]!r}; keep one layer per file to choose another"
+            )
+            options["layer"] = layers[0]
     if suffix == ".shp":
         encoding = _shapefile_encoding(path)
         if encoding:
@@ -209,7 +237,7 @@ def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataF
     try:
         layer = gpd.read_file(path, engine="pyogrio", **options)
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = _gdal_reason(str(exc), path) or type(exc).__name__
         raise InputDataError(
             f"cannot read {role} file {path} ({first}); give a GeoPackage, GeoJSON, Shapefile "
             "or CSV"
@@ -217,8 +245,9 @@ def read_layer(path: Path, role: str, *, crs: str | None = None) -> gpd.GeoDataF
     if layer.crs is None:
         if crs is None:
             raise InputDataError(
-                f"{role} file {path} has no CRS; pass --crs with the CRS its coordinates are in "
-                "(e.g. --crs EPSG:4326)"
+                f"{role} file {path} has no CRS; pass --crs with the projected CRS its "
+                f"coordinates are in (e.g. --crs EPSG:32650), or --coords {role}=wgs84 (or "
+                "gcj02, bd09) when they are longitude/latitude"
             )
         layer = layer.set_crs(crs)
     return layer

@@ -290,7 +290,10 @@ def build_network(
     u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
 
     if len(u) == 0:
-        raise NetworkError(f"network file {path.name} yields no edges after cleaning")
+        raise NetworkError(
+            f"network file {path.name} yields no edges: all {n_edges_in} lines start and end at "
+            "the same point; give road centre-lines that meet at shared end points"
+        )
     on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
     used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
     u, v = inverse[: len(u)], inverse[len(u) :]

@@ -40,6 +40,41 @@ KEYS = (
 )
 
 
+NUMBER_KEYS = {
+    "walk_speed": "metres per minute (e.g. walk_speed: 48)",
+    "max_snap": "metres (e.g. max_snap: 250)",
+    "persons_per_household": "persons (e.g. persons_per_household: 2.62)",
+}
+INTEGER_KEYS = {"min_component_nodes": "a node count (e.g. min_component_nodes: 50)"}
+
+
+def _typed(path: Path, key: str, value: Any) -> Any:
+    """Check a value's type: numbers where numbers go, text (or lists of text) elsewhere."""
+    if key in NUMBER_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ProjectFileError(
+                f"{path}: {key} {value!r} is not a number; give {NUMBER_KEYS[key]}"
+            )
+        return float(value)
+    if key in INTEGER_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProjectFileError(
+                f"{path}: {key} {value!r} is not a whole number; give {INTEGER_KEYS[key]}"
+            )
+        return value
+    if key == "coords":
+        return value
+    if key in LIST_KEYS:
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+            raise ProjectFileError(f"{path}: {key} must be a name or a list of names")
+        return [str(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProjectFileError(
+            f"{path}: {key} {value!r} must be a single value, not a list or mapping"
+        )
+    return str(value)
+
+
 def load_project(path: Path) -> dict[str, Any]:
     """Read a project file; paths in it are taken relative to the file's folder.
 
@@ -48,6 +83,8 @@ def load_project(path: Path) -> dict[str, Any]:
     ProjectFileError
         When the file is unreadable, not a mapping, or names an unknown key.
     """
+    if not path.exists():
+        raise ProjectFileError(f"project file {path} does not exist; check the path")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -78,6 +115,7 @@ def load_project(path: Path) -> dict[str, Any]:
             value = [value]
         if value is None:
             continue
+        value = _typed(path, key, value)
         if key in PATH_KEYS:
             value = base / str(value)
         elif key == "rules":

@@ -163,9 +163,18 @@ def read_centre_lines(
         )
         lines["oneway"] = oneway_flags(layer[one]) if one else np.int8(0)
         lines = lines[~lines["road_class"].isin(NOT_DRIVABLE)]
-    lines = lines[~(lines.geometry.isna() | lines.geometry.is_empty)]
+    empty = lines.geometry.isna() | lines.geometry.is_empty
+    if empty.all() and len(lines):
+        raise NetworkError(
+            f"network file {path.name} has no lines with coordinates ({int(empty.sum())} rows "
+            "have empty geometries); give road centre-lines (LineString) or an .osm.pbf extract"
+        )
+    lines = lines[~empty]
     lines = lines.explode(index_parts=False, ignore_index=True)
     lines["geometry"] = shapely.force_2d(lines.geometry.to_numpy())
     if len(lines) == 0:
-        raise NetworkError(f"network file {path.name} has no {ROLE_WORDS[mode]} lines")
+        raise NetworkError(
+            f"network file {path.name} has no {ROLE_WORDS[mode]} lines (classes such as "
+            "footway and path are not drivable); check --road-class-field"
+        )
     return lines

@@ -51,15 +51,22 @@ def _ids(
     empty = values.isna() | (values == "")
     if empty.any():
         row = int(np.flatnonzero(empty.to_numpy())[0]) + 1
+        count = int(empty.sum())
         raise InputDataError(
-            f"{role} file {path.name}: column {col!r} is empty in {int(empty.sum())} rows "
-            f"(first: row {row}); fill in the ids or pass {option} naming another column"
+            f"{role} file {path.name}: column {col!r} is empty in {count} "
+            f"row{'s' if count != 1 else ''} (first: row {row}); fill in the ids or pass "
+            f"{option} naming another column"
         )
     dup = values[values.duplicated(keep=False)]
     if len(dup):
+        first = dup.iloc[0]
+        rows = [int(r) + 1 for r in np.flatnonzero((values == first).to_numpy())]
+        others = dup.nunique() - 1
+        more = f"; {others} more ids repeat too" if others else ""
         raise InputDataError(
-            f"{role} file {path.name}: column {col!r} has duplicate ids ({dup.iloc[0]!r} and "
-            f"{dup.nunique() - 1} more); make them unique or pass {option} naming another column"
+            f"{role} file {path.name}: column {col!r} repeats the id {first!r} (rows "
+            f"{', '.join(map(str, rows[:5]))}){more}; make the ids unique or pass {option} "
+            "naming another column"
         )
     return values.astype(object)
 
@@ -102,7 +109,7 @@ def _numbers(
     text = raw.astype("string").str.strip()
     blank = (text.isna() | (text == "")).fillna(True)
     number = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
-    bad = ~blank & number.isna()
+    bad = ~blank & ~np.isfinite(number.fillna(0.0)) | (~blank & number.isna())
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputDataError(
@@ -196,6 +203,11 @@ def residents_table(
                 f"(first: resident {ids[blank].iloc[0]}); each weighs 1"
             )
     points, valid, repaired = representative_points(layer.geometry)
+    if not valid.any():
+        raise InputDataError(
+            f"residents file {path.name}: none of its {len(layer)} rows has a geometry; give "
+            "points or polygons (a CSV needs lon/lat or x/y columns)"
+        )
     if repaired:
         warnings.append(
             f"residents file {path.name}: repaired {repaired} invalid geometries before taking "
@@ -237,6 +249,8 @@ def facilities_table(
     InputDataError
         When the type column is missing or ids are not unique.
     """
+    if len(layer) == 0:
+        raise InputDataError(f"facilities file {path.name} has no rows; give at least one facility")
     ids = _ids(layer, id_field, path, "facilities", "--facility-id-field")
     col = _column(layer, type_field, path, "facilities", "--facility-type-field")
     types = layer[col].astype("string").str.strip().fillna("").to_numpy(dtype=object)
