@@ -23,9 +23,23 @@ UNASSIGNED = "unassigned"
 # activity_10min, circle target 80% [verified]
 #   micro_public_space  600 m [default], target 80% [verified]: met by A B C | E
 #   whole circle: A B C | E
+# ems (drive, no circle target; zones: JIANGHAN is central, RIVERSIDE new_urban, H in none)
+#   ems_station  10 min central / 12 min new_urban [verified], 12 min elsewhere [default],
+#                target 90% [default]: met by A B C D | E
+#   whole circle: A B C D | E
+# metro_area_2h (hub, drive access, no circle target)
+#   wuhan_1plus8 (basic)      120 min [verified] to all [default] of 8 cities, target 80%
+#                             [default]: met by A B C | E F
+#   middle_yangtze (quality)  120 min [verified] to all [recalled] of 2 cities, target 80%
+#                             [default]: met by nobody (nobody reaches Nanchang)
+#   whole circle (basic requirements only): A B C | E F
+#   destinations: A B C E F (1400) reach every city of the 1+8; D (50) reaches all but
+#   tianmen and qianjiang; G (50) reaches ezhou only; A (400) alone reaches changsha.
 #
-# Gaps (community rows below target): RIVERSIDE kindergarten 350 not met (30%),
-# JIANGHAN primary_school 300 not met (70%), RIVERSIDE micro_public_space 200 not met (60%).
+# Gaps (community rows below target), basic first, then largest population not met:
+# RIVERSIDE kindergarten 350 not met (30%), JIANGHAN primary_school 300 (70%),
+# RIVERSIDE ems_station 200 (60%), RIVERSIDE micro_public_space 200 (60%);
+# then quality: JIANGHAN middle_yangtze 1000 (0%), RIVERSIDE middle_yangtze 500 (0%).
 # Worst first: RIVERSIDE (lowest whole-circle coverage 30%), JIANGHAN (70%), unassigned (no people).
 
 # (community, residents_total, residents_met, population_total, population_met) per row
@@ -38,6 +52,11 @@ MET = {
         (RIVERSIDE, 3, 1, 500, 300),
     ],
     ("activity_10min", ""): [(JIANGHAN, 4, 3, 1000, 950), (RIVERSIDE, 3, 1, 500, 300)],
+    ("ems", "ems_station"): [(JIANGHAN, 4, 4, 1000, 1000), (RIVERSIDE, 3, 1, 500, 300)],
+    ("ems", ""): [(JIANGHAN, 4, 4, 1000, 1000), (RIVERSIDE, 3, 1, 500, 300)],
+    ("metro_area_2h", "wuhan_1plus8"): [(JIANGHAN, 4, 3, 1000, 950), (RIVERSIDE, 3, 2, 500, 450)],
+    ("metro_area_2h", "middle_yangtze"): [(JIANGHAN, 4, 0, 1000, 0), (RIVERSIDE, 3, 0, 500, 0)],
+    ("metro_area_2h", ""): [(JIANGHAN, 4, 3, 1000, 950), (RIVERSIDE, 3, 2, 500, 450)],
 }
 TARGETS = {
     ("life_15min", "kindergarten"): 0.9,
@@ -45,6 +64,87 @@ TARGETS = {
     ("life_15min", ""): math.nan,
     ("activity_10min", "micro_public_space"): 0.8,
     ("activity_10min", ""): 0.8,
+    ("ems", "ems_station"): 0.9,
+    ("ems", ""): math.nan,
+    ("metro_area_2h", "wuhan_1plus8"): 0.8,
+    ("metro_area_2h", "middle_yangtze"): 0.8,
+    ("metro_area_2h", ""): math.nan,
+}
+
+# metro_area_2h destinations: (requirement, id, zh, en, population reached, median minutes)
+DESTINATIONS = [
+    ("wuhan_1plus8", "huangshi", "黄石", "Huangshi", 1450, 78.9),
+    ("wuhan_1plus8", "ezhou", "鄂州", "Ezhou", 1500, 58.9),
+    ("wuhan_1plus8", "xiaogan", "孝感", "Xiaogan", 1450, 68.9),
+    ("wuhan_1plus8", "huanggang", "黄冈", "Huanggang", 1450, 73.9),
+    ("wuhan_1plus8", "xianning", "咸宁", "Xianning", 1450, 58.9),
+    ("wuhan_1plus8", "xiantao", "仙桃", "Xiantao", 1450, 83.9),
+    ("wuhan_1plus8", "tianmen", "天门", "Tianmen", 1400, 93.9),
+    ("wuhan_1plus8", "qianjiang", "潜江", "Qianjiang", 1400, 103.9),
+    ("middle_yangtze", "changsha", "长沙", "Changsha", 400, 121.3),
+    ("middle_yangtze", "nanchang", "南昌", "Nanchang", 0, None),
+]
+TOTAL_POPULATION = 1500.0
+
+# ems zones: (zone, residents, population)
+ZONES = [("central", 4, 1000.0), ("new_urban", 3, 500.0), ("(default)", 1, 0.0)]
+
+DRIVE = {
+    "road_class_km_per_h": {
+        "motorway": 80.0,
+        "motorway_link": 40.0,
+        "trunk": 60.0,
+        "trunk_link": 40.0,
+        "primary": 50.0,
+        "primary_link": 30.0,
+        "secondary": 40.0,
+        "secondary_link": 30.0,
+        "tertiary": 30.0,
+        "tertiary_link": 25.0,
+        "unclassified": 25.0,
+        "residential": 20.0,
+        "living_street": 10.0,
+        "service": 15.0,
+        "default": 20.0,
+    },
+    "congestion_factor": 0.77,
+    "use_maxspeed": True,
+    "sources": {
+        "road_class_km_per_h": {
+            "ref": "within the CJJ 37 design-speed ranges (STANDARDS.md §5); values chosen by us",
+            "tag": "recalled",
+        },
+        "congestion_factor": {
+            "ref": "peak congestion cut speeds by 22.8 % in Dalian (STANDARDS.md §5, S23)",
+            "tag": "verified",
+        },
+    },
+}
+
+WALK_NETWORK = {
+    "source": "lines",
+    "mode": "walk",
+    "nodes": 1234,
+    "edges": 2345,
+    "length_km": 123.4,
+    "edges_read": 2345,
+    "self_loops_dropped": 0,
+    "parallel_edges_dropped": 0,
+    "components": 4,
+    "fragments": 3,
+    "fragment_nodes": 40,
+    "crossings": 2,
+}
+DRIVE_NETWORK = {
+    **WALK_NETWORK,
+    "mode": "drive",
+    "nodes": 1100,
+    "edges": 2050,
+    "length_km": 110.25,
+    "edges_read": 2050,
+    "components": 1,
+    "fragments": 0,
+    "fragment_nodes": 0,
 }
 
 
@@ -104,25 +204,226 @@ def _stats(coverage, circle_id, requirement_id, *, with_gap):
     return entry(overall), [entry(row, row["community_id"]) for _, row in communities.iterrows()]
 
 
-def _make_summary(coverage: pd.DataFrame) -> dict:
-    life_overall, life_communities = _stats(coverage, "life_15min", "", with_gap=False)
-    act_overall, act_communities = _stats(coverage, "activity_10min", "", with_gap=False)
+def _requirement(coverage, circle_id, requirement_id, name, sources, **keys):
+    """One requirement of the summary, keys in the order audit summaries have them."""
+    overall, communities = _stats(coverage, circle_id, requirement_id, with_gap=True)
+    return {
+        "requirement_id": requirement_id,
+        "name": dict(zip(("zh", "en"), name, strict=True)),
+        "tier": keys.get("tier", "basic"),
+        "facility_types": keys.get("facility_types", []),
+        "destinations": keys.get("destinations"),
+        "max_time_min": keys.get("max_time_min"),
+        "max_time_min_by_zone": keys.get("max_time_min_by_zone"),
+        "max_distance_m": keys.get("max_distance_m"),
+        "min_count": 1,
+        "min_share": keys.get("min_share"),
+        "target_coverage": TARGETS[(circle_id, requirement_id)],
+        "sources": sources,
+        "overall": overall,
+        "communities": communities,
+    }
 
-    def requirement(circle_id, requirement_id, facility_types, threshold, sources):
-        overall, communities = _stats(coverage, circle_id, requirement_id, with_gap=True)
-        return {
-            "requirement_id": requirement_id,
-            "facility_types": facility_types,
-            "max_time_min": threshold if threshold < 100 else None,
-            "max_distance_m": threshold if threshold >= 100 else None,
-            "min_count": 1,
-            "target_coverage": TARGETS[(circle_id, requirement_id)],
-            "sources": sources,
-            "overall": overall,
-            "communities": communities,
-        }
 
+def _circle(coverage, circle_id, name, requirements, **keys):
+    """One circle of the summary, keys in the order audit summaries have them."""
+    overall, communities = _stats(coverage, circle_id, "", with_gap=False)
+    circle = {
+        "circle_id": circle_id,
+        "name": dict(zip(("zh", "en"), name, strict=True)),
+        "description": keys["description"],
+        "mode": keys["mode"],
+        "tier": "basic",
+        "model": keys["model"],
+        "speed_m_per_min": keys.get("speed_m_per_min"),
+        "speed_source": keys.get("speed_source"),
+        "rule_file": f"rules/wuhan/{keys['rule_file']}.yaml",
+        "target_coverage": keys.get("target_coverage"),
+    }
+    if "sources" in keys:
+        circle["sources"] = keys["sources"]
+    circle |= {"overall": overall, "communities": communities, "requirements": requirements}
+    for extra in ("drive", "zones", "destinations"):
+        if extra in keys:
+            circle[extra] = keys[extra]
+    return circle
+
+
+def _make_circles(coverage: pd.DataFrame) -> list[dict]:
     gb = "GB 50180-2018 Appendix B"
+    walk_model = "walk on the street network at 60 m/min; access legs walked"
+    default_target = {"ref": "circles default", "tag": "default"}
+    planning_target = {"ref": "planning default", "tag": "default"}
+    life = _circle(
+        coverage,
+        "life_15min",
+        ("15分钟生活圈", "15-minute life circle"),
+        [
+            _requirement(
+                coverage,
+                "life_15min",
+                "kindergarten",
+                ("幼儿园", "kindergarten"),
+                {
+                    "max_time_min": {"ref": "Wuhan 2020", "tag": "verified"},
+                    "target_coverage": default_target,
+                },
+                facility_types=["kindergarten"],
+                max_time_min=15.0,
+            ),
+            _requirement(
+                coverage,
+                "life_15min",
+                "primary_school",
+                ("小学", "primary school"),
+                {
+                    "max_time_min": {"ref": gb, "tag": "recalled"},
+                    "target_coverage": default_target,
+                },
+                facility_types=["primary_school"],
+                max_time_min=15.0,
+            ),
+        ],
+        description="完善教育、养老、菜场等基本公共服务设施 — everything within a 15-minute walk.",
+        mode="walk",
+        model=walk_model,
+        speed_m_per_min=60.0,
+        speed_source={"ref": "planning practice", "tag": "default"},
+        rule_file="life_15min",
+    )
+    activity = _circle(
+        coverage,
+        "activity_10min",
+        ("10分钟活动圈", "10-minute activity circle"),
+        [
+            _requirement(
+                coverage,
+                "activity_10min",
+                "micro_public_space",
+                ("微型公共空间", "micro public space"),
+                {
+                    "max_distance_m": default_target,
+                    "target_coverage": {"ref": "Wuhan 2020", "tag": "verified"},
+                },
+                facility_types=[
+                    "pocket_park",
+                    "community_park",
+                    "plaza",
+                    "playground",
+                    "outdoor_fitness",
+                ],
+                max_distance_m=600.0,
+            )
+        ],
+        description="构建微型公共空间（场所）网络 — a micro public space within 600 m.",
+        mode="walk",
+        # no walking speed: the only requirement has a distance threshold
+        model="walk on the street network; access legs walked",
+        rule_file="activity_10min",
+        target_coverage=0.8,
+        sources={"target_coverage": {"ref": "Wuhan 2020", "tag": "verified"}},
+    )
+    ems = _circle(
+        coverage,
+        "ems",
+        ("医疗急救圈", "emergency medical circle"),
+        [
+            _requirement(
+                coverage,
+                "ems",
+                "ems_station",
+                ("急救站", "EMS station"),
+                {
+                    "max_time_min_by_zone": {
+                        "ref": "Wuhan 2020: 中心城区10分钟、新城区12分钟医疗急救圈",
+                        "tag": "verified",
+                    },
+                    "max_time_min": {
+                        "ref": "residents outside both zones: the new-urban 12 minutes",
+                        "tag": "default",
+                    },
+                    "target_coverage": planning_target,
+                },
+                facility_types=["ems_centre", "ems_station"],
+                max_time_min=12.0,
+                max_time_min_by_zone={"central": 10.0, "new_urban": 12.0},
+            )
+        ],
+        description="中心城区10分钟、新城区12分钟医疗急救圈 — drive time from the nearest station.",
+        mode="drive",
+        model=(
+            "drive from ems_centre, ems_station on the directed road network (one-way streets "
+            "respected): road-class speeds or tagged maxspeed × congestion 0.77; access legs at "
+            "the service-road speed; 10 min central districts / 12 min new urban districts, "
+            "12 min elsewhere"
+        ),
+        rule_file="4_ems",
+        drive=DRIVE,
+        zones=[
+            {"zone": zone, "residents": residents, "population": population}
+            for zone, residents, population in ZONES
+        ],
+    )
+    metro = _circle(
+        coverage,
+        "metro_area_2h",
+        ("武汉城市圈2小时出行圈", "2-hour metro-area circle"),
+        [
+            _requirement(
+                coverage,
+                "metro_area_2h",
+                "wuhan_1plus8",
+                ("武汉城市圈（1+8）", "Wuhan city circle (1+8)"),
+                {
+                    "max_time_min": {"ref": "Wuhan 2020 seven service circles", "tag": "verified"},
+                    "min_share": {"ref": "every city of the circle", "tag": "default"},
+                    "target_coverage": planning_target,
+                },
+                destinations=[d[1] for d in DESTINATIONS if d[0] == "wuhan_1plus8"],
+                max_time_min=120.0,
+                min_share=1.0,
+            ),
+            _requirement(
+                coverage,
+                "metro_area_2h",
+                "middle_yangtze",
+                ("长江中游城市群核心城市", "Middle Yangtze core cities"),
+                {
+                    "max_time_min": {"ref": "武汉都市圈交通运输发展规划 2023", "tag": "verified"},
+                    "min_share": {"ref": "both core cities", "tag": "recalled"},
+                    "target_coverage": planning_target,
+                },
+                tier="quality",
+                destinations=[d[1] for d in DESTINATIONS if d[0] == "middle_yangtze"],
+                max_time_min=120.0,
+                min_share=1.0,
+            ),
+        ],
+        description="武汉城市圈2小时出行圈 — drive to a railway station, ride to each city.",
+        mode="hub",
+        model=(
+            "drive on the road network (≤ 60 min) to a rail_station, + 20 min transfer, + "
+            "line-haul minutes from tables/metro_area_2h.csv (30 rows, tags: default)"
+        ),
+        rule_file="6_metro_area_2h",
+        drive=DRIVE,
+        destinations=[
+            {
+                "requirement_id": requirement_id,
+                "destination_id": destination_id,
+                "name": {"zh": zh, "en": en},
+                "population_reached": float(reached),
+                "share_reached": round(reached / TOTAL_POPULATION, 6),
+                "median_min": median_min,
+            }
+            for requirement_id, destination_id, zh, en, reached, median_min in DESTINATIONS
+        ],
+    )
+    return [life, activity, ems, metro]
+
+
+def _make_summary(coverage: pd.DataFrame) -> dict:
+    circles = _make_circles(coverage)
     return {
         "circles_version": "0.1.0",
         "run": {
@@ -136,24 +437,20 @@ def _make_summary(coverage: pd.DataFrame) -> dict:
                 "population_field": "population",
                 "facility_type_field": "type",
                 "community_field": "community",
+                "zone_field": "name",
             },
             "inputs": {
                 "network": {"path": "data/roads.geojson", "sha256": "ab" * 32},
                 "facilities": {"path": "data/facilities.csv", "sha256": "cd" * 32},
                 "residents": {"path": "data/residents.geojson", "sha256": "ef" * 32},
                 "communities": None,
+                "zones": {"path": "data/zones.geojson", "sha256": "9a" * 32},
             },
             "rules": [
-                {
-                    "path": "rules/wuhan/life_15min.yaml",
-                    "sha256": "0f" * 32,
-                    "circle_id": "life_15min",
-                },
-                {
-                    "path": "rules/wuhan/activity_10min.yaml",
-                    "sha256": "1e" * 32,
-                    "circle_id": "activity_10min",
-                },
+                {"path": circle["rule_file"], "sha256": sha256, "circle_id": circle["circle_id"]}
+                for circle, sha256 in zip(
+                    circles, ("0f" * 32, "1e" * 32, "2d" * 32, "3c" * 32), strict=True
+                )
             ],
         },
         "counts": {
@@ -177,75 +474,10 @@ def _make_summary(coverage: pd.DataFrame) -> dict:
                 },
             },
         },
-        "network": {
-            "source": "lines",
-            "nodes": 1234,
-            "edges": 2345,
-            "length_km": 123.4,
-            "fragments": 3,
-            "fragment_nodes": 40,
-            "crossings": 2,
-        },
+        "network": WALK_NETWORK,
+        "networks": {"walk": WALK_NETWORK, "drive1": DRIVE_NETWORK},
         "warnings": ["1 resident farther than 250 m from the network (max_snap_m)"],
-        "circles": [
-            {
-                "circle_id": "life_15min",
-                "name": {"zh": "15分钟生活圈", "en": "15-minute life circle"},
-                "mode": "walk",
-                "speed_m_per_min": 60.0,
-                "speed_source": {"ref": "planning practice", "tag": "default"},
-                "rule_file": "rules/wuhan/life_15min.yaml",
-                "target_coverage": None,
-                "overall": life_overall,
-                "communities": life_communities,
-                "requirements": [
-                    requirement(
-                        "life_15min",
-                        "kindergarten",
-                        ["kindergarten"],
-                        15.0,
-                        {
-                            "max_time_min": {"ref": "Wuhan 2020", "tag": "verified"},
-                            "target_coverage": {"ref": "circles default", "tag": "default"},
-                        },
-                    ),
-                    requirement(
-                        "life_15min",
-                        "primary_school",
-                        ["primary_school"],
-                        15.0,
-                        {
-                            "max_time_min": {"ref": gb, "tag": "recalled"},
-                            "target_coverage": {"ref": "circles default", "tag": "default"},
-                        },
-                    ),
-                ],
-            },
-            {
-                "circle_id": "activity_10min",
-                "name": {"zh": "10分钟活动圈", "en": "10-minute activity circle"},
-                "mode": "walk",
-                "speed_m_per_min": None,
-                "speed_source": None,
-                "rule_file": "rules/wuhan/activity_10min.yaml",
-                "target_coverage": 0.8,
-                "sources": {"target_coverage": {"ref": "Wuhan 2020", "tag": "verified"}},
-                "overall": act_overall,
-                "communities": act_communities,
-                "requirements": [
-                    requirement(
-                        "activity_10min",
-                        "micro_public_space",
-                        ["pocket_park", "community_park", "plaza", "playground", "outdoor_fitness"],
-                        600.0,
-                        {
-                            "max_distance_m": {"ref": "circles default", "tag": "default"},
-                            "target_coverage": {"ref": "Wuhan 2020", "tag": "verified"},
-                        },
-                    )
-                ],
-            },
-        ],
+        "circles": circles,
         # "unassigned" is deliberately absent here: the writers must take it from coverage
         "communities": [
             {

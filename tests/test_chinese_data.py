@@ -36,17 +36,38 @@ def _amap_csv(facilities: gpd.GeoDataFrame, path: Path, encoding: str, system: s
     rows = []
     for i, (ftype, x, y) in enumerate(zip(facilities["type"], lon, lat, strict=True)):
         big, mid, small, code, name = AMAP_KINDS[ftype]
-        rows.append({"id": facilities["id"].iloc[i], "名称": name.format(f"第{i + 1}"),
-                     "大类": big, "中类": mid, "小类": small, "typecode": code,
-                     "经度": f"{x:.7f}", "纬度": f"{y:.7f}"})
-    rows.append({"id": "X1", "名称": "某某汽车维修", "大类": "汽车维修", "中类": "汽车综合维修",
-                 "小类": "汽车综合维修", "typecode": "030000", "经度": "117.0", "纬度": "30.5"})
+        rows.append(
+            {
+                "id": facilities["id"].iloc[i],
+                "名称": name.format(f"第{i + 1}"),
+                "大类": big,
+                "中类": mid,
+                "小类": small,
+                "typecode": code,
+                "经度": f"{x:.7f}",
+                "纬度": f"{y:.7f}",
+            }
+        )
+    rows.append(
+        {
+            "id": "X1",
+            "名称": "某某汽车维修",
+            "大类": "汽车维修",
+            "中类": "汽车综合维修",
+            "小类": "汽车综合维修",
+            "typecode": "030000",
+            "经度": "117.0",
+            "纬度": "30.5",
+        }
+    )
     pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
     return path
 
 
-@pytest.mark.parametrize(("encoding", "system"), [("gbk", "gcj02"), ("utf-8-sig", "gcj02"),
-                                                  ("gb18030", "bd09"), ("utf-8", "wgs84")])
+@pytest.mark.parametrize(
+    ("encoding", "system"),
+    [("gbk", "gcj02"), ("utf-8-sig", "gcj02"), ("gb18030", "bd09"), ("utf-8", "wgs84")],
+)
 def test_amap_csv_audits_like_wgs84(toy: dict[str, Path], encoding: str, system: str) -> None:
     facilities = gpd.read_file(toy["facilities"])
     csv = _amap_csv(facilities, toy["dir"] / f"poi_{encoding}.csv", encoding, system)
@@ -64,8 +85,9 @@ def test_amap_csv_audits_like_wgs84(toy: dict[str, Path], encoding: str, system:
 def test_classify_command(toy: dict[str, Path]) -> None:
     csv = _amap_csv(gpd.read_file(toy["facilities"]), toy["dir"] / "poi.csv", "gbk", "gcj02")
     out = toy["dir"] / "classified.csv"
-    result = CliRunner().invoke(app, ["facilities", "classify", str(csv), "--out", str(out)],
-                                env={"COLUMNS": "160"})
+    result = CliRunner().invoke(
+        app, ["facilities", "classify", str(csv), "--out", str(out)], env={"COLUMNS": "160"}
+    )
     assert result.exit_code == 0, result.output
     assert "Mapped: 3 of 4 POIs" in result.output and "汽车维修" in result.output
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
@@ -77,9 +99,15 @@ def test_households_become_population(toy: dict[str, Path]) -> None:
     res["户数"] = [100, 200, None, 10]
     path = toy["dir"] / "xiaoqu.gpkg"
     res.to_file(path)
-    result = run_audit(AuditOptions(network=toy["network"], facilities=toy["facilities"],
-                                    residents=path, rules=[toy["rules"]],
-                                    persons_per_household=3.0))
+    result = run_audit(
+        AuditOptions(
+            network=toy["network"],
+            facilities=toy["facilities"],
+            residents=path,
+            rules=[toy["rules"]],
+            persons_per_household=3.0,
+        )
+    )
     assert result.residents["population"].tolist() == [300.0, 600.0, 1.0, 30.0]
     assert result.summary["run"]["parameters"]["persons_per_household"] == 3.0
 
@@ -92,11 +120,21 @@ def test_gbk_shapefile_without_cpg_and_subdistricts(toy: dict[str, Path]) -> Non
     com.to_file(shp, encoding="gbk")
     shp.with_suffix(".cpg").unlink(missing_ok=True)
     assert not shp.with_suffix(".cpg").exists()
-    result = run_audit(AuditOptions(network=toy["network"], facilities=toy["facilities"],
-                                    residents=toy["residents"], communities=shp,
-                                    rules=[toy["rules"]]))
-    assert result.residents["community_id"].tolist() == ["东湖社区", "西湖社区", "unassigned",
-                                                         "unassigned"]
+    result = run_audit(
+        AuditOptions(
+            network=toy["network"],
+            facilities=toy["facilities"],
+            residents=toy["residents"],
+            communities=shp,
+            rules=[toy["rules"]],
+        )
+    )
+    assert result.residents["community_id"].tolist() == [
+        "东湖社区",
+        "西湖社区",
+        "unassigned",
+        "unassigned",
+    ]
     cov = result.coverage
     sub = cov[(cov["scope"] == "subdistrict") & (cov["requirement_id"] == "market")]
     assert sub["community_id"].tolist() == ["水果湖街道", "珞南街道"]
@@ -105,9 +143,15 @@ def test_gbk_shapefile_without_cpg_and_subdistricts(toy: dict[str, Path]) -> Non
 
 
 def test_counts_reconcile_by_category(toy: dict[str, Path]) -> None:
-    result = run_audit(AuditOptions(network=toy["network"], facilities=toy["facilities"],
-                                    residents=toy["residents"], communities=toy["communities"],
-                                    rules=[toy["rules"]]))
+    result = run_audit(
+        AuditOptions(
+            network=toy["network"],
+            facilities=toy["facilities"],
+            residents=toy["residents"],
+            communities=toy["communities"],
+            rules=[toy["rules"]],
+        )
+    )
     rec = result.summary["counts"]["reconcile"]
     assert sum(v["residents"] for v in rec.values()) == 4
     assert sum(v["population"] for v in rec.values()) == 475
@@ -139,19 +183,27 @@ def test_gcj02_and_bd09_on_a_real_network(tmp_path: Path) -> None:
             x, y = wgs84_to_gcj02(x, y)
         if system == "bd09":
             x, y = gcj02_to_bd09(x, y)
-        pd.DataFrame({"id": [f"f{i}" for i in range(60)], "type": types, "lng": x[:60],
-                      "lat": y[:60]}).to_csv(tmp_path / f"f_{system}.csv", index=False)
-        gpd.GeoDataFrame({"id": [f"r{i}" for i in range(200)], "population": 10},
-                         geometry=shapely.points(x[60:], y[60:]),
-                         crs="EPSG:4326").to_file(tmp_path / f"r_{system}.geojson")
-        runs[system] = run_audit(AuditOptions(
-            network=pbf, facilities=tmp_path / f"f_{system}.csv",
-            residents=tmp_path / f"r_{system}.geojson", rules=[rule],
-            coords={"*": system} if system != "wgs84" else {},
-        )).residents
+        pd.DataFrame(
+            {"id": [f"f{i}" for i in range(60)], "type": types, "lng": x[:60], "lat": y[:60]}
+        ).to_csv(tmp_path / f"f_{system}.csv", index=False)
+        gpd.GeoDataFrame(
+            {"id": [f"r{i}" for i in range(200)], "population": 10},
+            geometry=shapely.points(x[60:], y[60:]),
+            crs="EPSG:4326",
+        ).to_file(tmp_path / f"r_{system}.geojson")
+        runs[system] = run_audit(
+            AuditOptions(
+                network=pbf,
+                facilities=tmp_path / f"f_{system}.csv",
+                residents=tmp_path / f"r_{system}.geojson",
+                rules=[rule],
+                coords={"*": system} if system != "wgs84" else {},
+            )
+        ).residents
     base = runs["wgs84"]
     assert (base["status"] == "ok").mean() > 0.9
     for system in ("gcj02", "bd09"):
-        np.testing.assert_allclose(runs[system]["kindergarten_min"], base["kindergarten_min"],
-                                   atol=0.01)
+        np.testing.assert_allclose(
+            runs[system]["kindergarten_min"], base["kindergarten_min"], atol=0.01
+        )
         assert (runs[system]["cd"] == base["cd"]).all()

@@ -137,10 +137,23 @@ def test_help_lists_defaults() -> None:
 
 def test_rules_are_validated_before_any_data_is_read(tmp_path: Path) -> None:
     rule = tmp_path / "bad.yaml"
-    rule.write_text("id: bad\nname: {zh: 坏, en: bad}\nmode: walk\nrequirements: []\n",
-                    encoding="utf-8")
-    result = runner.invoke(app, ["audit", "--network", "missing.pbf", "--facilities", "none.csv",
-                                 "--residents", "none.csv", "--rules", str(rule)])
+    rule.write_text(
+        "id: bad\nname: {zh: 坏, en: bad}\nmode: walk\nrequirements: []\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--network",
+            "missing.pbf",
+            "--facilities",
+            "none.csv",
+            "--residents",
+            "none.csv",
+            "--rules",
+            str(rule),
+        ],
+    )
     assert result.exit_code == 2
     assert f"{rule}:4:1: bad.requirements: must not be empty" in result.output
     assert "does not exist" not in result.output

@@ -9,19 +9,32 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from circles.report.excel import write_workbook
-from tests.report_fixture import JIANGHAN, RIVERSIDE, UNASSIGNED
+from circles.report.excel import LABELS, write_workbook
+from circles.report.values import THRESHOLD_WORDS
+from tests.report_fixture import DESTINATIONS, JIANGHAN, RIVERSIDE, UNASSIGNED, ZONES
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def workbook(tmp_path: Path, audit) -> openpyxl.Workbook:
-    summary, coverage = audit
+def _write(tmp_path: Path, summary, coverage) -> openpyxl.Workbook:
     path = tmp_path / "report.xlsx.tmp"
     write_workbook(path, summary, coverage)
     # the caller writes to a temporary name; openpyxl only reads known suffixes from paths
     return openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+
+
+@pytest.fixture
+def workbook(tmp_path: Path, audit) -> openpyxl.Workbook:
+    return _write(tmp_path, *audit)
+
+
+@pytest.fixture
+def walk_only_workbook(tmp_path: Path, audit) -> openpyxl.Workbook:
+    """The fixture without its drive and hub circles: no zones, no destinations."""
+    summary, coverage = audit
+    walk = {"life_15min", "activity_10min"}
+    summary = {**summary, "circles": [c for c in summary["circles"] if c["circle_id"] in walk]}
+    return _write(tmp_path, summary, coverage[coverage["circle_id"].isin(walk)])
 
 
 def _header(ws) -> list:
@@ -64,22 +77,31 @@ def test_fixture_follows_the_contract(audit):
         "target_coverage",
         "is_gap",
     ]
-    assert len(summary["circles"]) == 2
-    assert sum(len(c["requirements"]) for c in summary["circles"]) == 3
+    assert [c["mode"] for c in summary["circles"]] == ["walk", "walk", "drive", "hub"]
+    assert sum(len(c["requirements"]) for c in summary["circles"]) == 6
     assert set(coverage["community_id"]) == {"", JIANGHAN, RIVERSIDE, UNASSIGNED}
     assert coverage["coverage_ratio"].isna().any()
 
 
-def test_sheet_names(workbook):
-    assert workbook.sheetnames == ["Summary", "Communities", "Gaps", "Run"]
+def test_sheet_names(workbook, walk_only_workbook):
+    names = ["Summary", "Communities", "Gaps", "Destinations", "Zones", "Run"]
+    assert workbook.sheetnames == walk_only_workbook.sheetnames == names
 
 
-def test_every_sheet_has_a_bold_frozen_filtered_header(workbook):
-    for ws in workbook.worksheets:
+def test_every_sheet_has_a_bold_frozen_filtered_header(workbook, walk_only_workbook):
+    for ws in [*workbook.worksheets, *walk_only_workbook.worksheets]:
         assert ws.freeze_panes == "A2", ws.title
         assert ws.auto_filter.ref == ws.dimensions, ws.title
         assert all(cell.font.bold for cell in ws[1]), ws.title
         assert all(cell.value for cell in ws[1]), ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        for index in range(1, ws.max_column + 1):  # widths fitted, at least to the header
+            letter = openpyxl.utils.get_column_letter(index)
+            assert ws.column_dimensions[letter].width >= len(ws[1][index - 1].value), ws.title
+
+
+def test_every_label_is_in_labels():
+    assert set(THRESHOLD_WORDS) <= set(LABELS["en"])
 
 
 def test_no_nan_or_numbers_as_text(workbook):
@@ -102,7 +124,9 @@ def test_summary_sheet(workbook, audit):
         "circle id",
         "circle name (en)",
         "circle name (zh)",
+        "mode",
         "requirement",
+        "tier",
         "facility types",
         "threshold",
         "min count",
@@ -111,13 +135,14 @@ def test_summary_sheet(workbook, audit):
         "coverage",
         "target",
         "gap",
+        "model",
         "threshold source",
         "threshold tag",
         "target source",
         "target tag",
     ]:
         assert expected in header
-    assert ws.max_row == 1 + 2 + 3  # header, two whole-circle rows, three requirements
+    assert ws.max_row == 1 + 4 + 6  # header, four whole-circle rows, six requirements
 
     row = _row_index(ws, **{"circle id": "life_15min", "requirement": "kindergarten"})
     assert _cell(ws, row, "circle name (zh)").value == "15分钟生活圈"
@@ -204,6 +229,7 @@ def test_gaps_sheet(workbook, audit):
         "community",
         "circle",
         "requirement",
+        "tier",
         "population total",
         "population not met",
         "share not met",
@@ -216,11 +242,17 @@ def test_gaps_sheet(workbook, audit):
         & (coverage["is_gap"] == True)  # noqa: E712 - object column of True/False/None
     ]
     records = _records(ws)
-    assert len(records) == len(gap_rows) == 3
-    assert [(r["community"], r["requirement"], r["population not met"]) for r in records] == [
-        (RIVERSIDE, "kindergarten", 350),
-        (JIANGHAN, "primary_school", 300),
-        (RIVERSIDE, "micro_public_space", 200),
+    assert len(records) == len(gap_rows) == 6
+    # basic requirements first, then the largest population not met
+    assert [
+        (r["community"], r["requirement"], r["tier"], r["population not met"]) for r in records
+    ] == [
+        (RIVERSIDE, "kindergarten", "basic", 350),
+        (JIANGHAN, "primary_school", "basic", 300),
+        (RIVERSIDE, "micro_public_space", "basic", 200),
+        (RIVERSIDE, "ems_station", "basic", 200),
+        (JIANGHAN, "middle_yangtze", "quality", 1000),
+        (RIVERSIDE, "middle_yangtze", "quality", 500),
     ]
     for record in records:
         assert record["population not met"] == pytest.approx(
@@ -249,5 +281,142 @@ def test_run_sheet(workbook, audit):
     assert values["residents read"] == 10
     assert values["population off_network"] == 80
     assert values["facilities primary_school ok"] == 1
-    assert values["network length_km"] == pytest.approx(123.4)
+    assert values["parameter: zone_field"] == "name"
+    assert values["input zones: path"] == "data/zones.geojson"
+    assert values["rule file metro_area_2h: path"] == "rules/wuhan/6_metro_area_2h.yaml"
+    for key, network in summary["networks"].items():
+        for name, value in network.items():
+            assert values[f"network {key} {name}"] == value
+    assert values["network walk length_km"] == pytest.approx(123.4)
+    assert values["network drive1 mode"] == "drive"
+    assert "network length_km" not in values  # summary["network"] is networks["walk"]
     assert values["warning 1"] == summary["warnings"][0]
+
+
+def test_summary_sheet_modes_tiers_and_models(workbook, audit):
+    summary, _ = audit
+    ws = workbook["Summary"]
+    whole = {r["circle id"]: r for r in _records(ws) if r["facility types"] == "all requirements"}
+    for circle in summary["circles"]:
+        record = whole[circle["circle_id"]]
+        assert record["model"] == circle["model"]
+        assert record["mode"] == circle["mode"]
+        assert record["tier"] == "basic"
+    # the model is the circle's: requirement rows leave it empty
+    for record in _records(ws):
+        if record["facility types"] != "all requirements":
+            assert record["model"] is None
+            assert record["mode"] in {"walk", "drive", "hub"}
+    assert whole["ems"]["walk speed (m/min)"] is None
+    row = _row_index(ws, requirement="middle_yangtze")
+    assert _cell(ws, row, "tier").value == "quality"
+    assert _cell(ws, _row_index(ws, requirement="wuhan_1plus8"), "tier").value == "basic"
+    # long model texts wrap in a capped column
+    model_letter = openpyxl.utils.get_column_letter(_header(ws).index("model") + 1)
+    assert ws.column_dimensions[model_letter].width <= 71
+    assert _cell(
+        ws, _row_index(ws, **{"circle id": "ems", "mode": "drive"}), "model"
+    ).alignment.wrap_text
+
+
+def test_summary_sheet_zone_thresholds(workbook):
+    ws = workbook["Summary"]
+    row = _row_index(ws, requirement="ems_station")
+    assert _cell(ws, row, "threshold").value == (
+        "10 min central / 12 min new_urban, 12 min elsewhere"
+    )
+    assert _cell(ws, row, "facility types").value == "ems_centre, ems_station"
+    # two sources, one of them a default: both listed, the threshold marked unverified
+    assert _cell(ws, row, "threshold tag").value == (
+        "by zone: verified; elsewhere: default (unverified)"
+    )
+    assert _cell(ws, row, "threshold source").value == (
+        "by zone: Wuhan 2020: 中心城区10分钟、新城区12分钟医疗急救圈; "
+        "elsewhere: residents outside both zones: the new-urban 12 minutes"
+    )
+    assert _cell(ws, row, "threshold").font.italic
+    assert _cell(ws, row, "coverage").value == pytest.approx(1300 / 1500)
+    assert _cell(ws, row, "gap").value == "yes"
+
+
+def test_summary_sheet_destination_thresholds(workbook):
+    ws = workbook["Summary"]
+    row = _row_index(ws, requirement="wuhan_1plus8")
+    assert _cell(ws, row, "threshold").value == "120 min · 8 destinations, all"
+    assert _cell(ws, row, "threshold tag").value == (
+        "time: verified; min share: default (unverified)"
+    )
+    assert _cell(ws, row, "threshold").font.italic
+    assert _cell(ws, row, "facility types").value is None
+    row = _row_index(ws, requirement="middle_yangtze")
+    assert _cell(ws, row, "threshold tag").value == (
+        "time: verified; min share: recalled (unverified)"
+    )
+    assert _cell(ws, row, "coverage").value == 0
+    assert _cell(ws, row, "gap").value == "yes"
+    # the whole circle counts the basic requirement only
+    row = _row_index(ws, **{"circle id": "metro_area_2h", "facility types": "all requirements"})
+    assert _cell(ws, row, "coverage").value == pytest.approx(1400 / 1500)
+
+
+def test_destinations_sheet(workbook, audit):
+    summary, _ = audit
+    ws = workbook["Destinations"]
+    assert _header(ws) == [
+        "circle",
+        "requirement",
+        "destination id",
+        "destination name (zh)",
+        "destination name (en)",
+        "population reached",
+        "share reached",
+        "median minutes",
+    ]
+    records = _records(ws)
+    metro = next(c for c in summary["circles"] if c["circle_id"] == "metro_area_2h")
+    assert len(records) == len(metro["destinations"]) == len(DESTINATIONS)
+    for record, destination in zip(records, metro["destinations"], strict=True):
+        assert record == {
+            "circle": "metro_area_2h",
+            "requirement": destination["requirement_id"],
+            "destination id": destination["destination_id"],
+            "destination name (zh)": destination["name"]["zh"],
+            "destination name (en)": destination["name"]["en"],
+            "population reached": destination["population_reached"],
+            "share reached": destination["share_reached"],
+            "median minutes": destination["median_min"],
+        }
+    row = _row_index(ws, **{"destination id": "huangshi"})
+    assert _cell(ws, row, "population reached").value == 1450
+    assert _cell(ws, row, "population reached").number_format == "#,##0"
+    assert _cell(ws, row, "share reached").value == pytest.approx(1450 / 1500)
+    assert _cell(ws, row, "share reached").number_format == "0.0%"
+    assert _cell(ws, row, "median minutes").value == pytest.approx(78.9)
+    assert _cell(ws, row, "median minutes").number_format == "0.0"
+    # nobody has a route to Nanchang: no median, an empty cell
+    assert (
+        _cell(ws, _row_index(ws, **{"destination id": "nanchang"}), "median minutes").value is None
+    )
+    # wide characters count double
+    letter = openpyxl.utils.get_column_letter(_header(ws).index("destination name (zh)") + 1)
+    assert ws.column_dimensions[letter].width >= len("destination name (zh)")
+
+
+def test_zones_sheet(workbook, audit):
+    summary, _ = audit
+    ws = workbook["Zones"]
+    assert _header(ws) == ["circle", "zone", "residents", "population"]
+    ems = next(c for c in summary["circles"] if c["circle_id"] == "ems")
+    expected = [{"circle": "ems", **zone} for zone in ems["zones"]]
+    assert _records(ws) == expected
+    assert [(r["zone"], r["residents"], r["population"]) for r in _records(ws)] == ZONES
+    assert _cell(ws, 2, "population").number_format == "#,##0"
+
+
+def test_destinations_and_zones_sheets_without_hub_or_zones(walk_only_workbook):
+    for title, width in (("Destinations", 8), ("Zones", 4)):
+        ws = walk_only_workbook[title]
+        assert ws.max_row == 1, title
+        assert len(_header(ws)) == width, title
+        assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(width)}1", title
+    assert walk_only_workbook["Summary"].max_row == 1 + 2 + 3

@@ -2,27 +2,60 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
+import pandas as pd
+import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
-from circles.report.terminal import render
-from tests.report_fixture import JIANGHAN, RIVERSIDE, UNASSIGNED
+from circles.report.terminal import _wrap_id, render
+from tests.report_fixture import DESTINATIONS, JIANGHAN, RIVERSIDE, UNASSIGNED
+
+# the three Wuhan circles the fixture lacks, added as copies of life_15min for width tests
+EXTRA_CIRCLES = ["culture_sport_12min", "commute_1h", "national_3h"]
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _render(audit, **kwargs) -> str:
+def _render(audit, *, width: int = 160, styles: bool = False, **kwargs) -> str:
     summary, coverage = audit
-    console = Console(record=True, width=160)
+    console = Console(record=True, width=width, color_system="standard" if styles else None)
     render(console, summary, coverage, **kwargs)
-    return console.export_text()
+    return console.export_text(styles=styles)
+
+
+def _part(text: str, start: str, end: str | None = None) -> str:
+    """The text from the line starting with ``start`` up to the one starting with ``end``."""
+    begin = text.index(f"\n{start}") + 1 if not text.startswith(start) else 0
+    stop = text.index(f"\n{end}", begin) + 1 if end is not None else len(text)
+    return text[begin:stop]
 
 
 def _communities_part(text: str) -> str:
     """The text from the communities table on (the header also says 'unassigned')."""
-    start = text.index("Communities, worst first")
-    return text[start:]
+    return text[text.index("Communities, worst first") :]
+
+
+def _circles_part(text: str) -> str:
+    return _part(text, "Circles", "Communities, worst first")
+
+
+def _line(text: str, *needles: str) -> str:
+    return next(line for line in text.splitlines() if all(n in line for n in needles))
+
+
+def _with_seven_circles(audit):
+    """The fixture with three more circles (copies of life_15min): all seven Wuhan circle ids."""
+    summary, coverage = audit
+    summary = copy.deepcopy(summary)
+    life = next(c for c in summary["circles"] if c["circle_id"] == "life_15min")
+    rows = [coverage]
+    for circle_id in EXTRA_CIRCLES:
+        summary["circles"].append({**copy.deepcopy(life), "circle_id": circle_id})
+        rows.append(coverage[coverage["circle_id"] == "life_15min"].assign(circle_id=circle_id))
+    return summary, pd.concat(rows, ignore_index=True)
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -79,10 +112,12 @@ def test_largest_gap(audit):
     assert "life_15min/primary_school: 300 people" in jianghan
 
 
-def test_headers_use_short_english_names(audit):
+def test_community_headers_are_circle_ids(audit):
     part = _communities_part(_render(audit))
-    assert "15-minute life circle" in part  # 21 characters: short enough
-    assert "activity_10min" in part  # "10-minute activity circle" is too long
+    header = _line(part, "community")
+    for circle_id in ("life_15min", "activity_10min", "ems", "metro_area_2h"):
+        assert circle_id in header
+    assert "15-minute life circle" not in part
 
 
 def test_max_rows_truncates(audit):
@@ -108,3 +143,201 @@ def test_empty_coverage_renders(audit):
     console = Console(record=True, width=160)
     render(console, {**summary, "communities": []}, coverage.iloc[0:0])
     assert "Communities, worst first" not in console.export_text()
+
+
+def test_header_lists_every_network(audit):
+    text = _render(audit)
+    assert "walk: 1,234 nodes · 2,345 edges · 123.4 km" in text
+    assert "drive1: 1,100 nodes · 2,050 edges · 110.2 km" in text
+
+
+def test_circles_table_shows_modes(audit):
+    circles = _circles_part(_render(audit))
+    assert "walk 60 m/min*" in _line(circles, "life_15min", "all requirements")
+    # activity_10min is walked but sets no speed (its threshold is a distance)
+    assert re.search(r"all requirements +│ +– +│", _line(circles, "activity_10min"))
+    assert "drive" in _line(circles, "ems", "all requirements")
+    assert "hub" in _line(circles, "metro_area_2h", "all requirements")
+
+
+def test_circles_table_shows_zone_thresholds(audit):
+    circles = _circles_part(_render(audit))
+    ems = _line(circles, "ems_station")
+    # by-zone minutes verified, the minutes elsewhere a default: only they are marked
+    assert "10 min central / 12 min new_urban, 12 min elsewhere*" in ems
+    assert "86.7%" in ems and "90.0%*" in ems and "GAP" in ems
+
+
+def test_circles_table_shows_destinations_and_tiers(audit):
+    circles = _circles_part(_render(audit))
+    basic = _line(circles, "wuhan_1plus8")
+    quality = _line(circles, "middle_yangtze")
+    # verified minutes, default min share
+    assert "120 min · 8 destinations, all*" in basic and "(quality)" not in basic
+    assert "93.3%" in basic and "ok" in basic
+    assert "120 min · 2 destinations, all*" in quality
+    assert "middle_yangtze (quality)" in quality and "GAP" in quality
+    assert "(quality): a quality-tier requirement, not counted in 'all requirements'" in circles
+    # the whole circle counts the basic requirement only
+    assert "93.3%" in _line(circles, "metro_area_2h", "all requirements")
+
+
+def test_destinations_share_and_minimum_count_texts(audit):
+    summary, coverage = audit
+    summary = copy.deepcopy(summary)
+    metro = summary["circles"][3]
+    metro["requirements"][0]["min_share"] = 0.5
+    metro["requirements"][1] |= {"min_share": None, "min_count": 2}
+    circles = _circles_part(_render((summary, coverage)))
+    assert "120 min · 8 destinations, ≥ 50%*" in _line(circles, "wuhan_1plus8")
+    quality = _line(circles, "middle_yangtze")
+    assert "120 min · 2 destinations, ≥ 2" in quality and "(≥ 2)" not in quality
+
+
+def test_quality_tier_is_dim(audit):
+    text = _render(audit, styles=True)
+    assert "\x1b[2m (quality)" in text
+
+
+def test_model_lines_follow_the_circles_table(audit):
+    summary, _ = audit
+    text = _render(audit)
+    models = _part(text, "life_15min: ", "metro_area_2h: destinations")
+    assert text.index("Circles") < text.index(models) < text.index("Communities, worst first")
+    words = " ".join(models.split())  # long model lines wrap
+    for circle in summary["circles"]:
+        assert f"{circle['circle_id']}: {circle['model']}" in words
+    styled = _render(audit, styles=True)
+    assert "\x1b[2mlife_15min: walk on the street network at 60 m/min" in styled
+
+
+def test_destinations_table(audit):
+    text = _render(audit)
+    part = _part(text, "metro_area_2h: destinations", "Communities, worst first")
+    lines = [line for line in part.splitlines() if "_" in line and ":" not in line]
+    names = [f"{zh} {en}" for _, _, zh, en, _, _ in DESTINATIONS]
+    assert len(lines) == len(DESTINATIONS)
+    for line, name in zip(lines, names, strict=True):  # in the summary's order
+        assert line.startswith(name)
+    assert _line(part, "黄石 Huangshi").split()[2:] == [
+        "wuhan_1plus8",
+        "1,450",
+        "96.7%",
+        "78.9",
+        "min",
+    ]
+    assert _line(part, "鄂州 Ezhou").split()[2:] == [
+        "wuhan_1plus8",
+        "1,500",
+        "100.0%",
+        "58.9",
+        "min",
+    ]
+    assert _line(part, "长沙 Changsha").split()[2:] == [
+        "middle_yangtze",
+        "(quality)",
+        "400",
+        "26.7%",
+        "121.3",
+        "min",
+    ]
+    # nobody has a route to Nanchang: no median
+    assert _line(part, "南昌 Nanchang").split()[-3:] == ["0", "0.0%", "–"]
+    # only hub circles have a destinations table
+    assert "ems: destinations" not in text and "life_15min: destinations" not in text
+
+
+def test_quality_gaps_do_not_colour_the_whole_circle(audit):
+    text = _render(audit, styles=True)
+    riverside = _line(_communities_part(text), RIVERSIDE)
+    # metro_area_2h in Riverside: wuhan_1plus8 (basic) on target, middle_yangtze (quality) not
+    assert re.search(r"\x1b\[32m *90\.0%", riverside)
+    # ems in Riverside: its one (basic) requirement is below target
+    assert re.search(r"\x1b\[31m *60\.0%", riverside)
+
+
+def test_largest_gap_prefers_basic_requirements(audit):
+    part = _communities_part(_render(audit))
+    # Jianghan's largest shortfall is the quality middle_yangtze (1,000 people)
+    assert "middle_yangtze" not in _line(part, JIANGHAN)
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_communities_fit_the_console_with_seven_circles(audit, width):
+    text = _render(_with_seven_circles(audit), width=width)
+    part = _communities_part(text)
+    table = _part(part, "Communities, worst first", "coverage of the whole circle")
+    for name in (JIANGHAN, RIVERSIDE, UNASSIGNED):  # whole, at the start of a line
+        assert any(line.startswith(f"{name} ") for line in table.splitlines()), name
+    assert "…" not in table
+    for line in text.splitlines():
+        assert cell_len(line.rstrip()) <= width, line
+    # one coverage cell per circle on every community row
+    riverside = _line(table, RIVERSIDE)
+    assert len(re.findall(r"\d+\.\d%", riverside)) == 7
+    # circle ids head the columns; when the console is wide they break only after underscores
+    header = table.split("─")[0]
+    assert "life_" in header and "15min" in header and " ems " in header
+    if width >= 120:
+        for circle_id in ("activity_10min", "metro_area_2h", *EXTRA_CIRCLES):
+            assert all(piece in header for piece in re.findall(r"[^_]+_?", circle_id)), circle_id
+
+
+def test_wide_console_shows_largest_gap_column(audit):
+    text = _render(_with_seven_circles(audit), width=160)
+    part = _communities_part(text)
+    assert "largest gap" in _line(part, "community")
+    # ties (the copies of life_15min) go to the first circle id in alphabetical order
+    assert "commute_1h/kindergarten: 350 people" in _line(part, RIVERSIDE)
+    assert "commute_1h/primary_school: 300 people" in _line(part, JIANGHAN)
+    assert "Largest gaps" not in text
+    assert "res.:" not in part
+
+
+def test_narrow_console_lists_largest_gaps(audit):
+    summary, coverage = _with_seven_circles(audit)
+    text = _render((summary, coverage), width=80)
+    part = _communities_part(text)
+    assert "largest gap" not in _line(part, "community")
+    assert "res." in _line(part, "community") and "pop." in _line(part, "community")
+    gaps = _part(part, "Largest gaps").splitlines()[1:]
+    # basic requirements first, largest population not met first; ten at most
+    assert [line.strip() for line in gaps] == [
+        f"{RIVERSIDE} — commute_1h/kindergarten: 350 people",
+        f"{RIVERSIDE} — culture_sport_12min/kindergarten: 350 people",
+        f"{RIVERSIDE} — life_15min/kindergarten: 350 people",
+        f"{RIVERSIDE} — national_3h/kindergarten: 350 people",
+        f"{JIANGHAN} — commute_1h/primary_school: 300 people",
+        f"{JIANGHAN} — culture_sport_12min/primary_school: 300 people",
+        f"{JIANGHAN} — life_15min/primary_school: 300 people",
+        f"{JIANGHAN} — national_3h/primary_school: 300 people",
+        f"{RIVERSIDE} — activity_10min/micro_public_space: 200 people",
+        f"{RIVERSIDE} — ems/ems_station: 200 people",
+    ]
+
+
+def test_narrow_console_lists_quality_gaps_last(audit):
+    text = _render(audit, width=80)
+    gaps = [line.strip() for line in _part(text, "Largest gaps").splitlines()[1:]]
+    assert gaps == [
+        f"{RIVERSIDE} — life_15min/kindergarten: 350 people",
+        f"{JIANGHAN} — life_15min/primary_school: 300 people",
+        f"{RIVERSIDE} — activity_10min/micro_public_space: 200 people",
+        f"{RIVERSIDE} — ems/ems_station: 200 people",
+        f"{JIANGHAN} — metro_area_2h/middle_yangtze: 1,000 people (quality)",
+        f"{RIVERSIDE} — metro_area_2h/middle_yangtze: 500 people (quality)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("width", "lines"),
+    [
+        (19, ["culture_sport_12min"]),
+        (14, ["culture_sport_", "12min"]),
+        (8, ["culture_", "sport_", "12min"]),
+        (7, ["culture", "_sport_", "12min"]),
+        (6, ["cultur", "e_", "sport_", "12min"]),
+    ],
+)
+def test_circle_ids_break_after_underscores(width, lines):
+    assert _wrap_id("culture_sport_12min", width).splitlines() == lines

@@ -1,13 +1,20 @@
 """Write an audit's summary and coverage to an Excel workbook (report.xlsx) with openpyxl.
 
-The workbook has four sheets, each with a bold frozen header row, an auto-filter over the data
+The workbook has six sheets, each with a bold frozen header row, an auto-filter over the data
 and column widths fitted to the content:
 
-- "Summary": one row per circle (the whole circle) and per requirement, with thresholds,
-  targets, coverage, gap and the source of every number; unverified numbers are marked.
+- "Summary": one row per circle (the whole circle, with its model) and per requirement, with
+  tiers, thresholds (by zone, or over destinations), targets, coverage, gap and the source of
+  every number; unverified numbers are marked.
 - "Communities": one row per community with its whole-circle coverage per circle.
-- "Gaps": (community, requirement) pairs below their target, largest population not met first.
-- "Run": key/value provenance of the run (version, inputs with sha256, parameters, counts).
+- "Gaps": (community, requirement) pairs below their target, basic requirements first, then the
+  largest population not met.
+- "Destinations": per hub-circle requirement and destination, the population reaching it.
+- "Zones": residents and population per zone of circles with thresholds by zone.
+- "Run": key/value provenance of the run (version, inputs with sha256, parameters, counts,
+  networks).
+
+Sheets without data (no hub circle, no zones) still have their header row.
 
 All labels live in :data:`LABELS` so that a Chinese workbook only needs a second entry.
 """
@@ -30,7 +37,17 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from circles.report.values import coverage_records, gap_state, is_nan, is_true
+from circles.report.values import (
+    BASIC_TIER,
+    THRESHOLD_WORDS,
+    coverage_records,
+    gap_state,
+    is_nan,
+    is_true,
+    requirement_tier,
+    requirement_tiers,
+    threshold_parts,
+)
 
 __all__ = ["LABELS", "write_workbook"]
 
@@ -41,12 +58,16 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet_summary": "Summary",
         "sheet_communities": "Communities",
         "sheet_gaps": "Gaps",
+        "sheet_destinations": "Destinations",
+        "sheet_zones": "Zones",
         "sheet_run": "Run",
         # column headers
         "circle_id": "circle id",
         "circle_name_en": "circle name (en)",
         "circle_name_zh": "circle name (zh)",
+        "mode": "mode",
         "requirement_id": "requirement",
+        "tier": "tier",
         "facility_types": "facility types",
         "threshold": "threshold",
         "speed": "walk speed (m/min)",
@@ -59,6 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "coverage": "coverage",
         "target": "target",
         "gap": "gap",
+        "model": "model",
         "threshold_source": "threshold source",
         "threshold_tag": "threshold tag",
         "speed_source": "speed source",
@@ -72,14 +94,23 @@ LABELS: dict[str, dict[str, str]] = {
         "population_off_network": "population off network",
         "circle_coverage": "{circle} coverage",
         "circle": "circle",
+        "destination_id": "destination id",
+        "destination_name_zh": "destination name (zh)",
+        "destination_name_en": "destination name (en)",
+        "population_reached": "population reached",
+        "share_reached": "share reached",
+        "median_min": "median minutes",
+        "zone": "zone",
         "key": "item",
         "value": "value",
         # cell texts
         "whole_circle": "(whole circle)",
         "all_requirements": "all requirements",
-        "minutes": "{value} min",
-        "metres": "{value} m",
-        "threshold_and": " and ",
+        # threshold texts ("15 min", "10 min central / 12 min new_urban, 12 min elsewhere",
+        # "120 min · 8 destinations, all") and the names of their parts
+        **THRESHOLD_WORDS,
+        "part_source": "{part}: {text}",
+        "part_join": "; ",
         "yes": "yes",
         "no": "no",
         "not_applicable": "n/a",
@@ -99,6 +130,7 @@ LABELS: dict[str, dict[str, str]] = {
         "run_count": "{what} {status}",
         "run_facility_type_count": "facilities {type} {status}",
         "run_network": "network {name}",
+        "run_networks": "network {key} {name}",
         "run_warning": "warning {number}",
         "run_warnings": "warnings",
     }
@@ -108,6 +140,7 @@ _LANG = "en"
 _VERIFIED_TAG = "verified"
 _PERCENT = "0.0%"
 _INTEGER = "#,##0"
+_DECIMAL = "0.0"
 _GENERAL = "General"
 _MIN_WIDTH = 6
 _MAX_WIDTH = 70
@@ -173,7 +206,9 @@ def write_workbook(path: Path, summary: dict, coverage: pd.DataFrame) -> None:
     _write_communities_sheet(
         workbook.create_sheet(labels["sheet_communities"]), summary, records, labels
     )
-    _write_gaps_sheet(workbook.create_sheet(labels["sheet_gaps"]), records, labels)
+    _write_gaps_sheet(workbook.create_sheet(labels["sheet_gaps"]), summary, records, labels)
+    _write_destinations_sheet(workbook.create_sheet(labels["sheet_destinations"]), summary, labels)
+    _write_zones_sheet(workbook.create_sheet(labels["sheet_zones"]), summary, labels)
     _write_run_sheet(workbook.create_sheet(labels["sheet_run"]), summary, labels)
     workbook.save(path)
 
@@ -183,12 +218,14 @@ def write_workbook(path: Path, summary: dict, coverage: pd.DataFrame) -> None:
 
 
 def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
-    """One row per circle (whole circle first) and per requirement of that circle."""
+    """One row per circle (whole circle first, with its model) and per requirement of it."""
     columns = [
         _Column("circle_id", labels["circle_id"]),
         _Column("name_en", labels["circle_name_en"]),
         _Column("name_zh", labels["circle_name_zh"]),
+        _Column("mode", labels["mode"]),
         _Column("requirement_id", labels["requirement_id"]),
+        _Column("tier", labels["tier"]),
         _Column("facility_types", labels["facility_types"]),
         _Column("threshold", labels["threshold"]),
         _Column("speed", labels["speed"]),
@@ -198,6 +235,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
         _Column("coverage", labels["coverage"], _PERCENT),
         _Column("target", labels["target"], _PERCENT),
         _Column("gap", labels["gap"]),
+        _Column("model", labels["model"]),
         _Column("threshold_source", labels["threshold_source"]),
         _Column("threshold_tag", labels["threshold_tag"]),
         _Column("speed_source", labels["speed_source"]),
@@ -213,6 +251,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
             "circle_id": circle.get("circle_id"),
             "name_en": name.get("en"),
             "name_zh": name.get("zh"),
+            "mode": circle.get("mode"),
         }
         speed = circle.get("speed_m_per_min")
         speed_cells = _source_cells(circle.get("speed_source"), speed, labels)
@@ -226,6 +265,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
         row = {
             **base,
             "requirement_id": labels["whole_circle"],
+            "tier": circle.get("tier"),
             "facility_types": labels["all_requirements"],
             "speed": speed,
             "population_total": overall.get("population_total"),
@@ -233,6 +273,7 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
             "coverage": overall.get("coverage_ratio"),
             "target": target,
             "gap": _gap_text(gap, labels),
+            "model": circle.get("model"),
             **_prefixed("speed", speed_cells),
             **_prefixed("target", target_cells),
         }
@@ -241,15 +282,8 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
 
         for requirement in circle.get("requirements") or []:
             sources = requirement.get("sources") or {}
-            max_time_min = requirement.get("max_time_min")
-            max_distance_m = requirement.get("max_distance_m")
-            threshold_key = "max_time_min" if max_time_min is not None else "max_distance_m"
-            threshold_cells = _source_cells(
-                sources.get(threshold_key),
-                requirement.get(threshold_key),
-                labels,
-            )
-            uses_speed = max_time_min is not None
+            threshold, threshold_cells = _threshold_cells(requirement, labels)
+            uses_speed = requirement.get("max_time_min") is not None
             target = requirement.get("target_coverage")
             target_cells = _source_cells(sources.get("target_coverage"), target, labels)
             overall = requirement.get("overall") or {}
@@ -257,8 +291,9 @@ def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict
             row = {
                 **base,
                 "requirement_id": requirement.get("requirement_id"),
+                "tier": requirement_tier(requirement),
                 "facility_types": ", ".join(requirement.get("facility_types") or []),
-                "threshold": _threshold_text(max_time_min, max_distance_m, labels),
+                "threshold": threshold,
                 "speed": speed if uses_speed else None,
                 "min_count": requirement.get("min_count"),
                 "population_total": overall.get("population_total"),
@@ -340,19 +375,24 @@ def _write_communities_sheet(
 
 
 def _write_gaps_sheet(
-    ws: Worksheet, records: Sequence[Mapping[str, Any]], labels: dict[str, str]
+    ws: Worksheet,
+    summary: Mapping[str, Any],
+    records: Sequence[Mapping[str, Any]],
+    labels: dict[str, str],
 ) -> None:
-    """(Community, requirement) rows below target, the largest population not met first."""
+    """(Community, requirement) rows below target: basic first, largest population not met first."""
     columns = [
         _Column("community", labels["community"]),
         _Column("circle", labels["circle"]),
         _Column("requirement", labels["requirement_id"]),
+        _Column("tier", labels["tier"]),
         _Column("population_total", labels["population_total"], _INTEGER),
         _Column("population_not_met", labels["population_not_met"], _INTEGER),
         _Column("share_not_met", labels["share_not_met"], _PERCENT),
         _Column("coverage", labels["coverage"], _PERCENT),
         _Column("target", labels["target"], _PERCENT),
     ]
+    tiers = requirement_tiers(summary)
     rows = []
     for record in records:
         if not (
@@ -369,6 +409,7 @@ def _write_gaps_sheet(
                 "community": record["community_id"],
                 "circle": record["circle_id"],
                 "requirement": record["requirement_id"],
+                "tier": tiers.get((record["circle_id"], record["requirement_id"]), BASIC_TIER),
                 "population_total": total,
                 "population_not_met": not_met,
                 "share_not_met": None if not total or not_met is None else not_met / total,
@@ -378,6 +419,7 @@ def _write_gaps_sheet(
         )
     rows.sort(
         key=lambda r: (
+            r["tier"] != BASIC_TIER,
             -(r["population_not_met"] or 0.0),
             str(r["community"]),
             str(r["circle"]),
@@ -386,6 +428,60 @@ def _write_gaps_sheet(
     )
     styles = [dict.fromkeys(("population_not_met", "coverage"), _GAP) for _ in rows]
     _write_table(ws, columns, rows, styles)
+
+
+def _write_destinations_sheet(
+    ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]
+) -> None:
+    """Per hub-circle requirement and destination: population reaching it, median minutes."""
+    columns = [
+        _Column("circle", labels["circle"]),
+        _Column("requirement", labels["requirement_id"]),
+        _Column("destination_id", labels["destination_id"]),
+        _Column("name_zh", labels["destination_name_zh"]),
+        _Column("name_en", labels["destination_name_en"]),
+        _Column("population_reached", labels["population_reached"], _INTEGER),
+        _Column("share_reached", labels["share_reached"], _PERCENT),
+        _Column("median_min", labels["median_min"], _DECIMAL),
+    ]
+    rows = []
+    for circle in summary.get("circles") or []:
+        for destination in circle.get("destinations") or []:
+            name = destination.get("name") or {}
+            rows.append(
+                {
+                    "circle": circle.get("circle_id"),
+                    "requirement": destination.get("requirement_id"),
+                    "destination_id": destination.get("destination_id"),
+                    "name_zh": name.get("zh"),
+                    "name_en": name.get("en"),
+                    "population_reached": destination.get("population_reached"),
+                    "share_reached": destination.get("share_reached"),
+                    "median_min": destination.get("median_min"),
+                }
+            )
+    _write_table(ws, columns, rows)
+
+
+def _write_zones_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
+    """Residents and population per zone of the circles with thresholds by zone."""
+    columns = [
+        _Column("circle", labels["circle"]),
+        _Column("zone", labels["zone"]),
+        _Column("residents", labels["residents"], _INTEGER),
+        _Column("population", labels["population"], _INTEGER),
+    ]
+    rows = [
+        {
+            "circle": circle.get("circle_id"),
+            "zone": zone.get("zone"),
+            "residents": zone.get("residents"),
+            "population": zone.get("population"),
+        }
+        for circle in summary.get("circles") or []
+        for zone in circle.get("zones") or []
+    ]
+    _write_table(ws, columns, rows)
 
 
 def _write_run_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
@@ -421,8 +517,13 @@ def _write_run_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str
         for status, value in (by_status or {}).items():
             key = labels["run_facility_type_count"].format(type=facility_type, status=status)
             items.append((key, value))
-    for name, value in (summary.get("network") or {}).items():
-        items.append((labels["run_network"].format(name=name), value))
+    networks = summary.get("networks") or {}
+    for key, network in networks.items():
+        for name, value in (network or {}).items():
+            items.append((labels["run_networks"].format(key=key, name=name), value))
+    if not networks:
+        for name, value in (summary.get("network") or {}).items():
+            items.append((labels["run_network"].format(name=name), value))
 
     warnings = summary.get("warnings") or []
     if not warnings:
@@ -561,23 +662,6 @@ def _gap_text(gap: bool | None, labels: dict[str, str]) -> str:
     return labels["yes"] if gap else labels["no"]
 
 
-def _threshold_text(
-    max_time_min: float | None, max_distance_m: float | None, labels: dict[str, str]
-) -> str | None:
-    """'15 min', '300 m', or both joined; None when the requirement has no threshold."""
-    parts = []
-    if max_time_min is not None:
-        parts.append(labels["minutes"].format(value=_short_number(max_time_min)))
-    if max_distance_m is not None:
-        parts.append(labels["metres"].format(value=_short_number(max_distance_m)))
-    return labels["threshold_and"].join(parts) or None
-
-
-def _short_number(value: float) -> str:
-    """15.0 -> '15', 12.5 -> '12.5'."""
-    return f"{value:g}"
-
-
 @dataclass(frozen=True)
 class _SourceCells:
     """The reference and tag text of one number, and whether it is unverified."""
@@ -599,6 +683,45 @@ def _source_cells(
         return _SourceCells(source.get("ref"), tag, unverified=False)
     text = labels["unverified_tag"].format(tag=tag) if tag else labels["missing_tag"]
     return _SourceCells(source.get("ref"), text, unverified=True)
+
+
+def _threshold_cells(
+    requirement: Mapping[str, Any], labels: dict[str, str]
+) -> tuple[str | None, _SourceCells]:
+    """The threshold text and the source cells of the numbers in it.
+
+    A threshold of one number has that number's reference and tag; one of several (by zone
+    and elsewhere, time and minimum share) lists each, named: "by zone: verified; elsewhere:
+    default (unverified)". It is unverified when any of its numbers is.
+    """
+    parts = threshold_parts(requirement, labels)
+    text = "".join(part.text for part in parts) or None
+    sources = requirement.get("sources") or {}
+    named = [
+        (
+            labels[part.part or ""],
+            _source_cells(sources.get(part.source_key), requirement.get(part.source_key), labels),
+        )
+        for part in parts
+        if part.source_key is not None
+    ]
+    if not named:
+        return text, _SourceCells(None, None, unverified=False)
+    if len(named) == 1:
+        return text, named[0][1]
+    source = labels["part_join"].join(
+        labels["part_source"].format(part=part, text=cells.source)
+        for part, cells in named
+        if cells.source
+    )
+    tag = labels["part_join"].join(
+        labels["part_source"].format(part=part, text=cells.tag)
+        for part, cells in named
+        if cells.tag
+    )
+    return text, _SourceCells(
+        source or None, tag or None, unverified=any(cells.unverified for _, cells in named)
+    )
 
 
 def _prefixed(prefix: str, cells: _SourceCells) -> dict[str, Any]:

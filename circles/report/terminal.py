@@ -1,24 +1,41 @@
-"""Render an audit's summary and coverage on a rich console: counts, circles, worst communities."""
+"""Render an audit on a rich console: counts, circles, hub destinations, worst communities."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from circles.report.values import coverage_records, gap_state, is_true, number
+from circles.report.values import (
+    BASIC_TIER,
+    THRESHOLD_WORDS,
+    coverage_records,
+    gap_state,
+    is_true,
+    number,
+    requirement_tier,
+    requirement_tiers,
+    threshold_parts,
+)
 
 __all__ = ["render"]
 
 _VERIFIED_TAG = "verified"
 _UNVERIFIED_MARK = "*"
-_MAX_HEADER_NAME = 22  # use a circle's English name as column header up to this length
 _DASH = "–"
+_WIDE_CONSOLE = 120  # narrower consoles list the largest gaps below the communities table
+_LARGEST_GAPS = 10  # gaps listed below the communities table on a narrow console
+_PERCENT_WIDTH = len("100.0%")
+_MIN_GAP_WIDTH = 20  # the "largest gap" column wraps down to this width before others shrink
 
 _GOOD = "green"
 _WARN = "yellow"
@@ -26,7 +43,7 @@ _BAD = "red"
 
 
 def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows: int = 30) -> None:
-    """Print an audit on a console: a header, a table of circles and one of communities.
+    """Print an audit on a console: a header, circles, hub destinations and communities.
 
     Parameters
     ----------
@@ -42,14 +59,21 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
 
     Notes
     -----
+    The circles table is followed by one line per circle saying what it measures (its model)
+    and, for each hub circle, a table of its destinations.
+
     Communities are listed worst first: by their lowest whole-circle coverage across circles,
-    ascending, communities without population last. A coverage cell is red when a requirement
-    of that circle is below its target in the community, yellow when every requirement meets
-    its target but the share meeting all of them is below target, green at or above target.
-    Numbers whose source is not tagged "verified" carry a ``*``.
+    ascending, communities without population last. A coverage cell is red when a basic
+    requirement of that circle is below its target in the community, yellow when every basic
+    requirement meets its target but the share meeting all of them is below target, green at
+    or above target (quality-tier requirements do not count towards whole-circle coverage).
+    The communities table has one column per circle headed by its id; on a console of at least
+    120 columns it also shows each community's largest gap, on a narrower one the ten largest
+    gaps are listed below it. Numbers whose source is not tagged "verified" carry a ``*``.
     """
     _render_header(console, summary)
     _render_circles(console, summary)
+    _render_destinations(console, summary)
     _render_communities(console, summary, coverage_records(coverage), max_rows)
 
 
@@ -62,7 +86,6 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     residents = counts.get("residents") or {}
     population = counts.get("population") or {}
     facilities = counts.get("facilities") or {}
-    network = summary.get("network") or {}
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -93,17 +116,21 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     if problems:
         facility_text += f" ({', '.join(problems)})"
     grid.add_row("Facilities", facility_text)
-    if network:
-        length_km = network.get("length_km")
-        length = _DASH if length_km is None else f"{length_km:,.1f} km"
-        grid.add_row(
-            "Network",
-            f"{_count(network.get('nodes'))} nodes · {_count(network.get('edges'))} edges · "
-            f"{length}",
-        )
+    networks = summary.get("networks") or {}
+    if networks:
+        for index, (name, network) in enumerate(networks.items()):
+            grid.add_row("Network" if index == 0 else "", f"{name}: {_network_text(network)}")
+    elif summary.get("network"):
+        grid.add_row("Network", _network_text(summary["network"]))
     console.print(grid)
     for warning in summary.get("warnings") or []:
         console.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def _network_text(network: Mapping[str, Any]) -> str:
+    length_km = number((network or {}).get("length_km"))
+    length = _DASH if length_km is None else f"{length_km:,.1f} km"
+    return f"{_count(network.get('nodes'))} nodes · {_count(network.get('edges'))} edges · {length}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,17 +145,14 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
     table.add_column("coverage", justify="right")
     table.add_column("target", justify="right")
     table.add_column("gap")
-    any_unverified = False
+    any_unverified = any_quality = False
     circles = summary.get("circles") or []
     for circle in circles:
         name = circle.get("name") or {}
         label = Text(str(circle.get("circle_id")), style="bold")
         if name.get("en"):
             label.append(f"\n{name['en']}", style="dim")
-        speed = circle.get("speed_m_per_min")
-        speed_text, unverified = _marked(
-            None if speed is None else f"walk {speed:g} m/min", circle.get("speed_source")
-        )
+        mode_text, unverified = _mode_text(circle)
         any_unverified |= unverified
         overall = circle.get("overall") or {}
         target = circle.get("target_coverage")
@@ -140,7 +164,7 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
         table.add_row(
             label,
             Text("all requirements", style="bold"),
-            speed_text,
+            mode_text,
             _percent_text(overall.get("coverage_ratio")),
             target_text,
             _gap_marker(gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
@@ -148,12 +172,7 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
         )
         for index, requirement in enumerate(requirements):
             sources = requirement.get("sources") or {}
-            max_time_min = requirement.get("max_time_min")
-            threshold_key = "max_time_min" if max_time_min is not None else "max_distance_m"
-            threshold_text, unverified = _marked(
-                _threshold_text(max_time_min, requirement.get("max_distance_m")),
-                sources.get(threshold_key),
-            )
+            threshold_text, unverified = _threshold_text(requirement)
             any_unverified |= unverified
             target = requirement.get("target_coverage")
             target_text, unverified = _marked(
@@ -163,8 +182,12 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
             overall = requirement.get("overall") or {}
             requirement_text = Text(str(requirement.get("requirement_id")))
             min_count = requirement.get("min_count")
-            if min_count is not None and min_count != 1:
+            if min_count is not None and min_count != 1 and not requirement.get("destinations"):
                 requirement_text.append(f" (≥ {min_count})", style="dim")
+            tier = requirement_tier(requirement)
+            if tier != BASIC_TIER:
+                requirement_text.append(f" ({tier})", style="dim")
+                any_quality = True
             table.add_row(
                 "",
                 requirement_text,
@@ -176,18 +199,177 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
                 ),
                 end_section=index == len(requirements) - 1,
             )
+    notes = []
     if any_unverified:
-        table.caption = (
+        notes.append(
             f"{_UNVERIFIED_MARK} unverified (recalled or default) value: "
             "check it against its source before relying on it"
         )
+    if any_quality:
+        notes.append("(quality): a quality-tier requirement, not counted in 'all requirements'")
+    if notes:
+        table.caption = "\n".join(notes)
         table.caption_justify = "left"
-    if circles:
+    if not circles:
+        return
+    console.print(table)
+    for circle in circles:
+        if circle.get("model"):
+            console.print(Text(f"{circle.get('circle_id')}: {circle['model']}", style="dim"))
+
+
+def _mode_text(circle: Mapping[str, Any]) -> tuple[Text, bool]:
+    """'walk 60 m/min', 'drive', 'hub' or 'hub, walk 60 m/min' (access on foot)."""
+    mode = circle.get("mode")
+    speed = number(circle.get("speed_m_per_min"))
+    walk = None if speed is None else f"walk {speed:g} m/min"
+    if mode == "drive":
+        return Text("drive"), False
+    if mode == "hub":
+        text = Text("hub")
+        if walk is None:
+            return text, False
+        speed_text, unverified = _marked(walk, circle.get("speed_source"))
+        return text + Text(", ") + speed_text, unverified
+    return _marked(walk, circle.get("speed_source"))
+
+
+def _threshold_text(requirement: Mapping[str, Any]) -> tuple[Text, bool]:
+    """The threshold with each unverified number marked, and whether any is unverified."""
+    parts = threshold_parts(requirement, THRESHOLD_WORDS)
+    if not parts:
+        return Text(_DASH, style="dim"), False
+    sources = requirement.get("sources") or {}
+    text = Text()
+    any_unverified = False
+    for part in parts:
+        if part.source_key is None:
+            text.append(part.text)
+            continue
+        marked, unverified = _marked(part.text, sources.get(part.source_key))
+        text.append_text(marked)
+        any_unverified |= unverified
+    return text, any_unverified
+
+
+# --------------------------------------------------------------------------------------------
+# hub destinations
+
+
+def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
+    """One compact table per hub circle: each destination's reach, in the summary's order."""
+    for circle in summary.get("circles") or []:
+        destinations = circle.get("destinations") or []
+        if not destinations:
+            continue
+        tiers = {
+            str(r.get("requirement_id")): requirement_tier(r)
+            for r in circle.get("requirements") or []
+        }
+        table = Table(
+            title=f"{circle.get('circle_id')}: destinations",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        table.add_column("destination", overflow="fold")
+        table.add_column("requirement", overflow="fold")
+        table.add_column("reached", justify="right", no_wrap=True)
+        table.add_column("share", justify="right", no_wrap=True)
+        table.add_column("median", justify="right", no_wrap=True)
+        for destination in destinations:
+            name = destination.get("name") or {}
+            label = " ".join(str(n) for n in (name.get("zh"), name.get("en")) if n)
+            requirement_id = str(destination.get("requirement_id"))
+            requirement = Text(requirement_id)
+            tier = tiers.get(requirement_id, BASIC_TIER)
+            if tier != BASIC_TIER:
+                requirement.append(f" ({tier})", style="dim")
+            median_min = number(destination.get("median_min"))
+            table.add_row(
+                Text(label or str(destination.get("destination_id"))),
+                requirement,
+                _count(destination.get("population_reached")),
+                _percent_text(destination.get("share_reached")),
+                Text(_DASH, style="dim") if median_min is None else f"{median_min:,.1f} min",
+            )
+        table.caption = (
+            "reached: population within the requirement's threshold of it, and its share of "
+            "all population; median: door-to-door minutes of residents with a route to it"
+        )
+        table.caption_justify = "left"
         console.print(table)
 
 
 # --------------------------------------------------------------------------------------------
 # communities
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """A (community, requirement) below its target, and the population not meeting it."""
+
+    community_id: str
+    circle_id: str
+    requirement_id: str
+    tier: str
+    not_met: float
+
+    def sort_key(self) -> tuple[bool, float, str, str, str]:
+        """Basic requirements first, then the largest population not met."""
+        return (
+            self.tier != BASIC_TIER,
+            -self.not_met,
+            self.community_id,
+            self.circle_id,
+            self.requirement_id,
+        )
+
+    def text(self) -> Text:
+        """'life_15min/kindergarten: 350 people', with the tier when not basic."""
+        text = Text(
+            f"{self.circle_id}/{self.requirement_id}: {self.not_met:,.0f} people", style=_BAD
+        )
+        if self.tier != BASIC_TIER:
+            text.append(f" ({self.tier})", style="dim")
+        return text
+
+
+def _community_gaps(
+    records: Sequence[Mapping[str, Any]], tiers: Mapping[tuple[str, str], str]
+) -> tuple[dict[tuple[str, str], Mapping[str, Any]], set[tuple[str, str]], list[_Gap]]:
+    """Whole-circle rows, the circles with a basic gap, and every requirement gap.
+
+    Returns the whole-circle coverage rows by (community, circle), the (community, circle)
+    pairs where a basic requirement (or the whole circle) is below target, and every
+    (community, requirement) gap, basic requirements first, the largest population not met
+    first.
+    """
+    whole: dict[tuple[str, str], Mapping[str, Any]] = {}
+    gap_circles: set[tuple[str, str]] = set()
+    gaps: list[_Gap] = []
+    for record in records:
+        if record["scope"] != "community":
+            continue
+        community_id, circle_id = record["community_id"], record["circle_id"]
+        requirement_id = record["requirement_id"]
+        if requirement_id == "":
+            whole[(community_id, circle_id)] = record
+        if not is_true(record["is_gap"]):
+            continue
+        tier = tiers.get((circle_id, requirement_id), BASIC_TIER)
+        if tier == BASIC_TIER:  # quality requirements do not count towards the whole circle
+            gap_circles.add((community_id, circle_id))
+        if requirement_id == "":
+            continue
+        not_met = (number(record["population_total"]) or 0.0) - (
+            number(record["population_met"]) or 0.0
+        )
+        gaps.append(_Gap(community_id, circle_id, requirement_id, tier, not_met))
+    gaps.sort(key=_Gap.sort_key)
+    return whole, gap_circles, gaps
 
 
 def _render_communities(
@@ -201,29 +383,10 @@ def _render_communities(
     for record in records:
         if record["circle_id"] not in circle_ids:
             circle_ids.append(record["circle_id"])
-
-    whole: dict[tuple[str, str], Mapping[str, Any]] = {}
-    gap_circles: set[tuple[str, str]] = set()
-    largest_gap: dict[str, tuple[float, str]] = {}
-    for record in records:
-        if record["scope"] != "community":
-            continue
-        community_id, circle_id = record["community_id"], record["circle_id"]
-        if record["requirement_id"] == "":
-            whole[(community_id, circle_id)] = record
-        if not is_true(record["is_gap"]):
-            continue
-        gap_circles.add((community_id, circle_id))
-        if record["requirement_id"] == "":
-            continue
-        not_met = (number(record["population_total"]) or 0.0) - (
-            number(record["population_met"]) or 0.0
-        )
-        if community_id not in largest_gap or not_met > largest_gap[community_id][0]:
-            largest_gap[community_id] = (
-                not_met,
-                f"{circle_id}/{record['requirement_id']}: {not_met:,.0f} people",
-            )
+    whole, gap_circles, gaps = _community_gaps(records, requirement_tiers(summary))
+    largest_gap: dict[str, _Gap] = {}
+    for gap in gaps:
+        largest_gap.setdefault(gap.community_id, gap)
 
     known = {str(c.get("community_id")): c for c in summary.get("communities") or []}
     community_ids = list(known)
@@ -250,18 +413,45 @@ def _render_communities(
         worst = min(ratios) if ratios else math.inf
         rows.append((no_population, worst, community_id, residents, population))
     rows.sort(key=lambda row: row[:3])
+    shown = rows[: max(max_rows, 0)]
 
-    table = Table(title="Communities, worst first", title_justify="left")
-    table.add_column("community", no_wrap=True)
-    table.add_column("residents", justify="right", no_wrap=True)
-    table.add_column("population", justify="right", no_wrap=True)
-    for circle_id in circle_ids:
-        table.add_column(
-            Text(_circle_header(circles.get(circle_id), circle_id)), justify="right", no_wrap=True
+    wide = console.width >= _WIDE_CONSOLE
+    headers = ("residents", "population") if wide else ("res.", "pop.")
+    cells = [
+        [Text(community_id), _count(residents), _count(population)]
+        for _, _, community_id, residents, population in shown
+    ]
+    fixed = [
+        max([cell_len("community"), *(cell_len(str(row[0])) for row in cells)]),
+        max([len(headers[0]), *(len(row[1]) for row in cells)]),
+        max([len(headers[1]), *(len(row[2]) for row in cells)]),
+    ]
+    gap_column = None
+    if wide:
+        texts = [str(largest_gap[row[2]].text()) for row in shown if row[2] in largest_gap]
+        gap_column = (
+            max([len("largest gap"), *map(cell_len, texts)]),
+            max([_MIN_GAP_WIDTH, *(cell_len(word) for text in texts for word in text.split())]),
         )
-    table.add_column("largest gap", overflow="fold", min_width=20)
-    for _, _, community_id, residents, population in rows[: max(max_rows, 0)]:
-        cells: list[Text | str] = [Text(community_id), _count(residents), _count(population)]
+    header_widths = _circle_header_widths(
+        console.width, circle_ids, fixed_widths=fixed, gap_column=gap_column
+    )
+
+    table = Table(
+        title="Communities, worst first",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+    )
+    table.add_column("community", no_wrap=True, min_width=fixed[0])
+    table.add_column(headers[0], justify="right", no_wrap=True)
+    table.add_column(headers[1], justify="right", no_wrap=True)
+    for circle_id, header_width in zip(circle_ids, header_widths, strict=True):
+        table.add_column(Text(_wrap_id(circle_id, header_width)), justify="right", no_wrap=True)
+    if wide:
+        table.add_column("largest gap", overflow="fold", min_width=_MIN_GAP_WIDTH)
+    for row_cells, (_, _, community_id, _, _) in zip(cells, shown, strict=True):
         for circle_id in circle_ids:
             record = whole.get((community_id, circle_id))
             ratio = None if record is None else number(record["coverage_ratio"])
@@ -270,30 +460,90 @@ def _render_communities(
                 has_gap=(community_id, circle_id) in gap_circles,
                 target=_effective_target(circles.get(circle_id)),
             )
-            cells.append(_percent_text(ratio, style=style))
-        gap = largest_gap.get(community_id)
-        cells.append(Text(gap[1], style=_BAD) if gap else Text(_DASH, style="dim"))
-        table.add_row(*cells)
-    table.caption = (
-        "coverage of the whole circle; red: a requirement below its target · "
+            row_cells.append(_percent_text(ratio, style=style))
+        if wide:
+            gap = largest_gap.get(community_id)
+            row_cells.append(gap.text() if gap else Text(_DASH, style="dim"))
+        table.add_row(*row_cells)
+    caption = (
+        "coverage of the whole circle; red: a basic requirement below its target · "
         "yellow: each requirement meets its target, fewer residents meet all · green: on target"
     )
+    if not wide:
+        caption += " · res.: residents · pop.: population"
+    table.caption = caption
     table.caption_justify = "left"
     console.print(table)
-    hidden = len(rows) - max(max_rows, 0)
+    hidden = len(rows) - len(shown)
     if hidden > 0:
         noun = "community" if hidden == 1 else "communities"
         console.print(Text(f"… {hidden:,} more {noun}", style="dim"))
+    if not wide and gaps:
+        console.print(Text("Largest gaps", style="bold"))
+        for gap in gaps[:_LARGEST_GAPS]:
+            console.print(Text("  ") + Text(gap.community_id) + Text(" — ") + gap.text())
 
 
-def _circle_header(circle: Mapping[str, Any] | None, circle_id: str) -> str:
-    """Return the circle's English name when short, else its id."""
-    name = ((circle or {}).get("name") or {}).get("en")
-    return name if name and len(name) <= _MAX_HEADER_NAME else circle_id
+def _circle_header_widths(
+    console_width: int,
+    circle_ids: Sequence[str],
+    *,
+    fixed_widths: Sequence[int],
+    gap_column: tuple[int, int] | None,
+) -> list[int]:
+    """Widest header line of each circle column so that the communities table fits.
+
+    Each id first gets the width of its longest underscore-separated word (so it breaks only
+    after underscores), narrowed widest first while the table does not fit (never below a
+    percentage); spare room then widens headers to fewer lines, the ones needing least first.
+    The "largest gap" column (``gap_column``: its natural and its smallest width) keeps its
+    natural width when the words fit beside it, else it wraps down to its smallest width.
+    """
+    separators = len(fixed_widths) + len(circle_ids) + (0 if gap_column is None else 1) - 1
+    left = console_width - sum(fixed_widths) - separators
+    full = [max(_PERCENT_WIDTH, cell_len(c)) for c in circle_ids]
+    widths = [
+        max(_PERCENT_WIDTH, *(cell_len(word.rstrip("_")) for word in _id_words(c)))
+        for c in circle_ids
+    ]
+    gap_width = 0 if gap_column is None else gap_column[0]
+    if gap_column is not None and sum(widths) + gap_width > left:
+        gap_width = min(gap_column)
+    while widths and sum(widths) + gap_width > left and max(widths) > _PERCENT_WIDTH:
+        widths[widths.index(max(widths))] -= 1
+    spare = left - gap_width - sum(widths)
+    for index in sorted(range(len(widths)), key=lambda i: full[i] - widths[i]):
+        extra = min(spare, full[index] - widths[index])
+        if extra > 0:
+            widths[index] += extra
+            spare -= extra
+    return widths
+
+
+def _id_words(identifier: str) -> list[str]:
+    """'culture_sport_12min' -> ['culture_', 'sport_', '12min']."""
+    return re.findall(r"[^_]+_*|_+", identifier)
+
+
+def _wrap_id(identifier: str, width: int) -> str:
+    """Break an id into lines of at most ``width`` cells, after underscores where possible."""
+    lines: list[str] = []
+    line = ""
+    for word in _id_words(identifier):
+        if line and cell_len(line + word) > width:
+            lines.append(line)
+            line = ""
+        line += word
+        while cell_len(line) > width:
+            lines.append(line[:width])
+            line = line[width:]
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _effective_target(circle: Mapping[str, Any] | None) -> float | None:
-    """Return the circle's own target, else its highest requirement target, else None."""
+    """The circle's own target, else its highest basic requirement target, else None."""
     if circle is None:
         return None
     target = number(circle.get("target_coverage"))
@@ -301,7 +551,11 @@ def _effective_target(circle: Mapping[str, Any] | None) -> float | None:
         return target
     targets = [
         t
-        for t in (number(r.get("target_coverage")) for r in circle.get("requirements") or [])
+        for t in (
+            number(r.get("target_coverage"))
+            for r in circle.get("requirements") or []
+            if requirement_tier(r) == BASIC_TIER
+        )
         if t is not None
     ]
     return max(targets) if targets else None
@@ -328,15 +582,6 @@ def _marked(text: str | None, source: Mapping[str, Any] | None) -> tuple[Text, b
     if (source or {}).get("tag") == _VERIFIED_TAG:
         return Text(text), False
     return Text(f"{text}{_UNVERIFIED_MARK}", style="italic"), True
-
-
-def _threshold_text(max_time_min: Any, max_distance_m: Any) -> str | None:
-    parts = []
-    if max_time_min is not None:
-        parts.append(f"{max_time_min:g} min")
-    if max_distance_m is not None:
-        parts.append(f"{max_distance_m:g} m")
-    return " and ".join(parts) or None
 
 
 def _percent_or_none(value: Any) -> str | None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+#: The tier of requirements that count towards a circle's whole-circle coverage.
+BASIC_TIER = "basic"
 
 
 def number(value: Any) -> float | None:
@@ -49,3 +54,134 @@ def coverage_records(coverage: pd.DataFrame) -> list[dict[str, Any]]:
             value = record.get(key)
             record[key] = "" if value is None or is_nan(value) else str(value)
     return records
+
+
+# --- threshold text ----------------------------------------------------------------------------
+
+#: The words of a threshold text, in English; a writer with its own labels passes its own.
+THRESHOLD_WORDS: dict[str, str] = {
+    "minutes": "{value} min",
+    "metres": "{value} m",
+    "threshold_and": " and ",
+    "zone_minutes": "{value} min {zone}",
+    "zone_join": " / ",
+    "zones_then_elsewhere": ", ",
+    "elsewhere_minutes": "{value} min elsewhere",
+    "threshold_then_destinations": " · ",
+    "destinations": "{count} destinations, ",
+    "destinations_all": "all",
+    "destinations_share": "≥ {share}",
+    "destinations_any": "any",
+    "destinations_count": "≥ {count}",
+    # names of the parts, used where several sources are listed in one cell
+    "part_time": "time",
+    "part_zones": "by zone",
+    "part_elsewhere": "elsewhere",
+    "part_distance": "distance",
+    "part_min_share": "min share",
+}
+
+
+@dataclass(frozen=True)
+class ThresholdPart:
+    """One piece of a threshold text.
+
+    Attributes
+    ----------
+    text : str
+        The piece as shown.
+    source_key : str or None
+        Key in the requirement's ``sources`` of the number this piece shows; None for words.
+    part : str or None
+        Key in the words naming this number ("part_time", "part_zones"...); None for words.
+    """
+
+    text: str
+    source_key: str | None = None
+    part: str | None = None
+
+
+def threshold_parts(
+    requirement: Mapping[str, Any], words: Mapping[str, str]
+) -> list[ThresholdPart]:
+    """The threshold of a requirement as text pieces, each number with its source key.
+
+    Parameters
+    ----------
+    requirement : mapping
+        One requirement of a circle in the summary.
+    words : mapping
+        The texts of :data:`THRESHOLD_WORDS` (or a translation of them).
+
+    Returns
+    -------
+    list of ThresholdPart
+        "15 min"; "600 m"; "15 min and 300 m"; "10 min central / 12 min new_urban, 12 min
+        elsewhere" for thresholds by zone; "120 min · 8 destinations, all" (or ", ≥ 50%",
+        ", any", ", ≥ 2") for requirements on destinations. Empty without a threshold.
+    """
+    parts: list[ThresholdPart] = []
+    max_time_min = number(requirement.get("max_time_min"))
+    by_zone = requirement.get("max_time_min_by_zone") or {}
+    zone_minutes = [(str(zone), number(value)) for zone, value in by_zone.items()]
+    zone_minutes = [(zone, value) for zone, value in zone_minutes if value is not None]
+    if zone_minutes:
+        text = words["zone_join"].join(
+            words["zone_minutes"].format(value=f"{value:g}", zone=zone)
+            for zone, value in zone_minutes
+        )
+        parts.append(ThresholdPart(text, "max_time_min_by_zone", "part_zones"))
+        if max_time_min is not None:
+            parts.append(ThresholdPart(words["zones_then_elsewhere"]))
+            text = words["elsewhere_minutes"].format(value=f"{max_time_min:g}")
+            parts.append(ThresholdPart(text, "max_time_min", "part_elsewhere"))
+    elif max_time_min is not None:
+        text = words["minutes"].format(value=f"{max_time_min:g}")
+        parts.append(ThresholdPart(text, "max_time_min", "part_time"))
+    max_distance_m = number(requirement.get("max_distance_m"))
+    if max_distance_m is not None:
+        if parts:
+            parts.append(ThresholdPart(words["threshold_and"]))
+        text = words["metres"].format(value=f"{max_distance_m:g}")
+        parts.append(ThresholdPart(text, "max_distance_m", "part_distance"))
+
+    destinations = requirement.get("destinations")
+    if destinations:
+        if parts:
+            parts.append(ThresholdPart(words["threshold_then_destinations"]))
+        parts.append(ThresholdPart(words["destinations"].format(count=len(destinations))))
+        min_share = number(requirement.get("min_share"))
+        min_count = number(requirement.get("min_count"))
+        if min_share is not None:
+            text = (
+                words["destinations_all"]
+                if min_share >= 1
+                else words["destinations_share"].format(share=short_percent(min_share))
+            )
+            parts.append(ThresholdPart(text, "min_share", "part_min_share"))
+        elif min_count is None or min_count <= 1:
+            parts.append(ThresholdPart(words["destinations_any"]))
+        else:
+            parts.append(ThresholdPart(words["destinations_count"].format(count=f"{min_count:g}")))
+    return parts
+
+
+def short_percent(ratio: float) -> str:
+    """0.5 -> '50%', 0.125 -> '12.5%'."""
+    return f"{ratio * 100:.4g}%"
+
+
+def requirement_tier(requirement: Mapping[str, Any]) -> str:
+    """The requirement's tier: "basic" unless the summary says otherwise."""
+    return str(requirement.get("tier") or BASIC_TIER)
+
+
+def requirement_tiers(summary: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """The tier of every (circle_id, requirement_id) in the summary."""
+    return {
+        (str(circle.get("circle_id")), str(requirement.get("requirement_id"))): requirement_tier(
+            requirement
+        )
+        for circle in summary.get("circles") or []
+        for requirement in circle.get("requirements") or []
+    }
