@@ -127,7 +127,8 @@ def _make_engine(name: str, graph: SearchGraph, reverse: bool):
 
 
 def _drive_key(drive: DriveSpeeds) -> str:
-    return "drive:" + drive.model_dump_json()
+    """Circles whose speeds agree share one drive network, whatever their sources say."""
+    return "drive:" + drive.model_dump_json(exclude={"sources"})
 
 
 def _network_key(circle: Circle) -> str:
@@ -678,8 +679,12 @@ def _hub_circle(
         )
         access_s = cost / speeds_m_s[c.id] if walking else cost
     times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
+    tags: dict[str, set[str]] = {}
+    for row in lc.hub_table:
+        tags.setdefault(row.destination, set()).add(row.source.tag.value)
     return {
         "times_s": times,
+        "tags": tags,
         "destinations": destinations,
         "hubs_found": hub_keys,
         "hubs_in_table": sorted(keys),

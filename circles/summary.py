@@ -57,6 +57,20 @@ def issues_lonlat(network: Network) -> pd.DataFrame:
     return issues[["kind", "lon", "lat", "line_a", "line_b"]]
 
 
+def _networks(networks: dict[str, Network]) -> dict[str, dict]:
+    """Statistics of each network: ``walk``, then ``drive`` (``drive2``... for other speeds)."""
+    out: dict[str, dict] = {}
+    drives = 0
+    for key, net in networks.items():
+        if key == "walk":
+            name = "walk"
+        else:
+            drives += 1
+            name = "drive" if drives == 1 else f"drive{drives}"
+        out[name] = {k: net.stats[k] for k in NETWORK_KEYS}
+    return out
+
+
 def _file_record(path) -> dict | None:
     if path is None:
         return None
@@ -216,6 +230,7 @@ def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) ->
         out.append(
             {
                 "zone": zone or "(default)",
+                "name": c.zones[zone].name.model_dump() if zone else None,
                 "residents": int(mask.sum()),
                 "population": float(table.loc[mask, "population"].sum()),
             }
@@ -223,8 +238,22 @@ def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) ->
     return out
 
 
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
+    """The population-weighted median of ``values`` (None when nobody has one)."""
+    if len(values) == 0 or weights.sum() <= 0:
+        return None
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+
+
 def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[dict]:
-    """Per requirement and destination: population reaching it within the threshold."""
+    """Per requirement and destination: population reaching it within the threshold.
+
+    ``median_min`` is the population-weighted median door-to-door time of the evaluated
+    residents who have any route to the destination (within the threshold or not); ``tags``
+    are the verification tags of the line-haul rows behind it.
+    """
     times = hub["times_s"]
     dests = hub["destinations"]
     ok = (table["status"] == STATUS_OK).to_numpy()
@@ -236,7 +265,8 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
         for d in r.destinations or []:
             j = dests.index(d)
             reach = ok & (times[:, j] <= r.max_time_min * 60.0 + 1e-6)
-            finite = times[ok, j][np.isfinite(times[ok, j])]
+            routed = ok & np.isfinite(times[:, j])
+            median = _weighted_median(times[routed, j], pop[routed])
             out.append(
                 {
                     "requirement_id": r.id,
@@ -244,9 +274,8 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
                     "name": c.hub.destinations[d].model_dump() if c.hub else None,
                     "population_reached": float(pop[reach].sum()),
                     "share_reached": round(float(pop[reach].sum()) / total, 6) if total else None,
-                    "median_min": round(float(np.median(finite)) / 60.0, 2)
-                    if len(finite)
-                    else None,
+                    "median_min": None if median is None else round(median / 60.0, 2),
+                    "tags": sorted(hub["tags"].get(d, [])),
                 }
             )
     return out
@@ -433,10 +462,7 @@ def build_summary(
         "counts": tally,
         "classification": _classification(classified),
         "network": {k: main.stats[k] for k in NETWORK_KEYS},
-        "networks": {
-            ("walk" if key == "walk" else f"drive{i}"): {k: n.stats[k] for k in NETWORK_KEYS}
-            for i, (key, n) in enumerate(networks.items())
-        },
+        "networks": _networks(networks),
         "warnings": warnings,
         "circles": circles_out,
         "communities": communities_out,

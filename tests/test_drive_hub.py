@@ -215,9 +215,9 @@ def test_hub_circle_end_to_end(toy: dict[str, Path]) -> None:
     # R1 → city_b = 2.25 + 5 + 90 = 97.25 <= 100: both reached; R2: 98.42 <= 100: both
     assert rows.loc[["R1", "R2"], "hubby_both_reached"].tolist() == [2, 2]
     dests = {d["destination_id"]: d for d in result.summary["circles"][0]["destinations"]}
-    assert dests["city_a"]["median_min"] == pytest.approx(
-        (2.25 + 5 + 30 + 205 / 60 + 5 + 30) / 2, abs=0.01
-    )
+    # population-weighted median of R1 (100 people, 37.25 min) and R2 (300 people, 38.42 min)
+    assert dests["city_a"]["median_min"] == pytest.approx(205 / 60 + 5 + 30, abs=0.01)
+    assert dests["city_a"]["tags"] == ["default"]
     assert dests["city_b"]["population_reached"] == 400
     assert "tags: default" in result.summary["circles"][0]["model"]
 

@@ -115,6 +115,18 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     ]
     if problems:
         facility_text += f" ({', '.join(problems)})"
+    reconcile = counts.get("reconcile")
+    if reconcile:
+        parts = [
+            f"{_count(reconcile.get(key, {}).get('residents'))} {label}"
+            for key, label in (
+                ("evaluated", "evaluated"),
+                ("off_network", "off network"),
+                ("unassigned", "unassigned"),
+                ("invalid", "invalid"),
+            )
+        ]
+        grid.add_row("Reconciled", f"{_count(residents.get('read'))} read = " + " + ".join(parts))
     grid.add_row("Facilities", facility_text)
     networks = summary.get("networks") or {}
     if networks:
