@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from circles.catalogue import load_catalogue
 from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
@@ -143,17 +144,23 @@ def _network_key(circle: Circle) -> str:
 def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
     """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84."""
     layers = {}
+    converted: list[str] = []
     for role in LAYER_ROLES:
         path = getattr(options, role)
         if path is None:
             layers[role] = None
             continue
+        explicit = role in options.coords
         system = options.coords.get(role, options.coords.get("*"))
         layer = read_layer(
             path, role, crs="EPSG:4326" if system else options.crs, warnings=warnings
         )
-        if system:
+        projected = layer.crs is not None and CRS.from_user_input(layer.crs).is_projected
+        if system and (explicit or not projected):
+            # a bare --coords names the system of the lon/lat layers; projected ones keep theirs
             layer = to_wgs84_coords(layer, system, role=role, path=str(path))
+            if system != "wgs84":
+                converted.append(f"{role}: {system} → wgs84")
         layers[role] = layer
     residents = residents_table(
         layers["residents"],
@@ -199,6 +206,7 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         "zones": zones,
         "classified": classified,
         "raw_communities": layers["communities"],
+        "converted": converted,
     }
 
 
@@ -421,6 +429,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         reach_min=reach_min,
         column_speed=column_speed,
         classified=inputs["classified"],
+        converted=inputs["converted"],
     )
     return AuditResult(
         residents=table,

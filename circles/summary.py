@@ -298,6 +298,7 @@ def build_summary(
     reach_min: dict[str, float],
     column_speed: dict[str, float],
     classified: pd.DataFrame | None = None,
+    converted: list[str] | None = None,
 ) -> dict:
     """The summary dict written as ``summary.json``."""
     table, cov = residents, coverage
@@ -442,6 +443,7 @@ def build_summary(
                 "persons_per_household": options.persons_per_household,
                 "persons_per_household_source": dict(PERSONS_PER_HOUSEHOLD_SOURCE),
                 "coords": dict(options.coords),
+                "coords_converted": list(converted or []),
                 "communities_from": "polygons" if options.communities else "residents column",
                 "reach_factor": 2.0,
                 "reach_min": reach_min,

@@ -207,3 +207,34 @@ def test_gcj02_and_bd09_on_a_real_network(tmp_path: Path) -> None:
             runs[system]["kindergarten_min"], base["kindergarten_min"], atol=0.01
         )
         assert (runs[system]["cd"] == base["cd"]).all()
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_amap_csv_with_only_coords_gcj02(toy: dict[str, Path], encoding: str) -> None:
+    """The CLI with nothing but --coords gcj02: projected layers keep their CRS."""
+    csv = _amap_csv(gpd.read_file(toy["facilities"]), toy["dir"] / "amap.csv", encoding, "gcj02")
+    common = [
+        "audit",
+        "--network",
+        str(toy["network"]),
+        "--residents",
+        str(toy["residents"]),
+        "--rules",
+        str(toy["rules"]),
+        "-q",
+    ]
+    runner = CliRunner()
+    got = runner.invoke(
+        app,
+        [*common, "--facilities", str(csv), "--coords", "gcj02", "--out", str(toy["dir"] / "gcj")],
+    )
+    assert got.exit_code == 0, got.output
+    want = runner.invoke(
+        app, [*common, "--facilities", str(toy["facilities"]), "--out", str(toy["dir"] / "wgs")]
+    )
+    assert want.exit_code == 0, want.output
+    a = pd.read_csv(toy["dir"] / "gcj" / "residents.csv")
+    b = pd.read_csv(toy["dir"] / "wgs" / "residents.csv")
+    np.testing.assert_allclose(a["kindergarten_min"], b["kindergarten_min"], atol=0.01)
+    summary = (toy["dir"] / "gcj" / "summary.json").read_text(encoding="utf-8")
+    assert "facilities: gcj02 → wgs84" in summary and "residents: gcj02" not in summary

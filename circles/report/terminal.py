@@ -128,6 +128,9 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
         ]
         grid.add_row("Reconciled", f"{_count(residents.get('read'))} read = " + " + ".join(parts))
     grid.add_row("Facilities", facility_text)
+    converted = ((summary.get("run") or {}).get("parameters") or {}).get("coords_converted")
+    if converted:
+        grid.add_row("Coordinates", "; ".join(str(c) for c in converted))
     networks = summary.get("networks") or {}
     if networks:
         for index, (name, network) in enumerate(networks.items()):
