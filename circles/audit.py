@@ -86,7 +86,7 @@ class AuditOptions:
     road_class_field: str | None = None
     speed_field: str | None = None
     oneway_field: str | None = None
-    engine: str = "pandana"
+    engine: str = "csgraph"
 
 
 @dataclass
@@ -119,12 +119,21 @@ def _quiet(_: str) -> None:
     return None
 
 
+ENGINES = ("csgraph", "pandana")
+
+
 def _make_engine(name: str, graph: SearchGraph, reverse: bool):
+    if name == "csgraph":
+        from circles.engine import CsgraphEngine
+
+        return CsgraphEngine(graph, reverse=reverse)
     if name == "pandana":
         from circles.engine_pandana import PandanaEngine
 
         return PandanaEngine(graph, reverse=reverse)
-    raise InputDataError(f"engine {name!r} is not an engine circles has; use pandana")
+    raise InputDataError(
+        f"--engine {name!r} is not an engine circles has; use one of {', '.join(ENGINES)}"
+    )
 
 
 def _drive_key(drive: DriveSpeeds) -> str:

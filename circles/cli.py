@@ -326,6 +326,14 @@ def audit(
             show_default=False,
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Travel-time engine: csgraph (bounded multi-source searches, no preprocessing) "
+            "or pandana (contraction hierarchies, rebuilt every run). [default: csgraph]",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -403,7 +411,7 @@ def audit(
             min_component_nodes=int(
                 _pick(min_component_nodes, proj, "min_component_nodes", DEFAULT_MIN_COMPONENT_NODES)
             ),
-            engine=str(proj.get("engine", "pandana")),
+            engine=str(_pick(engine, proj, "engine", "csgraph")),
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         result = _run(options, out_dir, overwrite=overwrite, quiet=quiet)

