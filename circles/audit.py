@@ -55,6 +55,15 @@ DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 LAYER_ROLES = ("facilities", "residents", "communities", "zones")
 
 Progress = Callable[[str], None]
+#: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
+STAGES = {
+    "rules": "validating the rules",
+    "read": "reading residents, facilities and communities",
+    "network": "building the street networks",
+    "snap": "snapping to the networks",
+    "travel": "computing travel times",
+    "evaluate": "evaluating the circles",
+}
 
 
 @dataclass
@@ -260,16 +269,16 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
         Any problem the user can fix: rules, inputs, network (see :mod:`circles.errors`).
     """
     warnings: list[str] = []
-    progress("validating rules")
+    progress("rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
     circles = [lc.circle for lc in loaded]
     _check_options(options)
 
-    progress("reading the residents, facilities and communities")
+    progress("read")
     inputs = _read_inputs(options, warnings)
     residents, facilities = inputs["residents"], inputs["facilities"]
 
-    progress("building the street networks")
+    progress("network")
     nets = _build_networks(circles, options)
     crs = next(iter(nets.values())).network.crs
     residents = to_metric(residents, crs)
@@ -297,7 +306,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
             options.zone_field,
         )
 
-    progress("snapping residents and facilities to the networks")
+    progress("snap")
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
     res_points = residents.geometry.to_numpy(dtype=object)
     status = residents["status"].to_numpy(dtype=object).copy()
@@ -327,7 +336,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     evaluable = status == STATUS_OK
     _check_snapping(status, nets, fac_status, fac_used, options)
 
-    progress("computing travel times")
+    progress("travel")
     speeds = {
         c.id: (options.walk_speed_m_per_min or c.speed_m_per_min) / 60.0
         for c in circles
@@ -390,7 +399,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
             met[(c.id, r.id)] = met[(c.id, r.id)] & evaluable
         met[(c.id, "")] = circle_met(c, met)
 
-    progress("evaluating the circles")
+    progress("evaluate")
     frame = pd.DataFrame(
         {"community_id": residents["community_id"], "population": residents["population"]}
     )

@@ -6,6 +6,7 @@ Exit codes: 0 ran; 1 gaps found with ``--fail-on-gaps``; 2 usage, rule or input 
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 from pathlib import Path
@@ -349,6 +350,12 @@ def audit(
     ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings", help="Print the time of each stage and the peak memory to stderr."
+        ),
+    ] = False,
 ) -> None:
     """Audit the circles on a street network and write the report folder."""
     from circles.audit import (
@@ -414,7 +421,7 @@ def audit(
             engine=str(_pick(engine, proj, "engine", "csgraph")),
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
-        result = _run(options, out_dir, overwrite=overwrite, quiet=quiet)
+        result = _run(options, out_dir, overwrite=overwrite, quiet=quiet, timings=timings)
     except RuleError as exc:
         if debug:
             traceback.print_exc()
@@ -440,21 +447,42 @@ def audit(
         raise typer.Exit(1)
 
 
-def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool) -> bool:
+def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool, timings: bool) -> bool:
     """Run the audit with progress on stderr, write the report, print the summary table.
 
     Returns True when any requirement has a gap overall or in a community.
     """
-    from circles.audit import run_audit
+    import resource
+    import time
+
+    from circles.audit import STAGES, run_audit
     from circles.report.files import write_report
     from circles.report.terminal import render
 
+    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
+
+    def mark(stage: str) -> None:
+        marks.append((stage, time.perf_counter()))
+
     if quiet:
-        result = run_audit(options)
+        result = run_audit(options, progress=mark)
     else:
         with err.status("starting", spinner="dots") as status:
-            result = run_audit(options, progress=lambda stage: status.update(stage + "…"))
+
+            def show(stage: str) -> None:
+                mark(stage)
+                status.update(STAGES.get(stage, stage) + "…")
+
+            result = run_audit(options, progress=show)
+    mark("write")
     write_report(result, out_dir, overwrite=overwrite)
+    mark("end")
+    if timings:
+        for (stage, begin), (_, end) in itertools.pairwise(marks[1:]):
+            err.print(f"timing: {stage} {end - begin:.3f} s", highlight=False)
+        err.print(f"timing: total {marks[-1][1] - marks[0][1]:.3f} s", highlight=False)
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
     if not quiet:
         render(Console(highlight=False), result.summary, result.coverage)
         err.print(f"report written to {out_dir}/", highlight=False)

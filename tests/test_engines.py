@@ -17,17 +17,22 @@ from circles.snap import snap_points
 from circles.traveltime import build_search_graph
 from tests.conftest import shared
 
-DRIVE = DriveSpeeds(road_class_km_per_h={"primary": 50, "residential": 20, "default": 30},
-                    congestion_factor=0.8, sources={})
+DRIVE = DriveSpeeds(
+    road_class_km_per_h={"primary": 50, "residential": 20, "default": 30},
+    congestion_factor=0.8,
+    sources={},
+)
 
 
 def _graph(pbf: Path, mode: str, n_fac: int, seed: int):
-    net = build_network(pbf, mode=mode, drive=DRIVE if mode == "drive" else None,
-                        min_component_nodes=0)
+    net = build_network(
+        pbf, mode=mode, drive=DRIVE if mode == "drive" else None, min_component_nodes=0
+    )
     rng = np.random.default_rng(seed)
     pick = rng.choice(net.n_nodes, n_fac, replace=False)
-    points = shapely.points(net.node_x[pick] + rng.normal(0, 15, n_fac),
-                            net.node_y[pick] + rng.normal(0, 15, n_fac))
+    points = shapely.points(
+        net.node_x[pick] + rng.normal(0, 15, n_fac), net.node_y[pick] + rng.normal(0, 15, n_fac)
+    )
     snaps = snap_points(net, points, 250.0)
     graph = build_search_graph(net, snaps, leg_cost_per_m=1.0 if mode == "walk" else 0.24)
     rows = np.flatnonzero(snaps.on_network)
@@ -36,9 +41,11 @@ def _graph(pbf: Path, mode: str, n_fac: int, seed: int):
 
 def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
     a_cost, a_ids = CsgraphEngine(graph, reverse=reverse).nearest(
-        graph.facility_node[rows], rows, k, horizon)
+        graph.facility_node[rows], rows, k, horizon
+    )
     b_cost, b_ids = PandanaEngine(graph, reverse=reverse).nearest(
-        graph.facility_node[rows], rows, k, horizon)
+        graph.facility_node[rows], rows, k, horizon
+    )
     # pandana keeps weights to 1/1000 of a unit and answers in float32; compare away from the
     # horizon, where rounding can put a facility on either side of it
     inside = (a_cost < horizon * 0.99) & (b_cost < horizon * 0.99)
@@ -67,8 +74,9 @@ def test_helsinki_drive_directed(reverse: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "relative", ["cn_chengdu_center_osm/chengdu.osm.pbf",
-                 "osm_engine_testdata/liechtenstein_valhalla.osm.pbf"])
+    "relative",
+    ["cn_chengdu_center_osm/chengdu.osm.pbf", "osm_engine_testdata/liechtenstein_valhalla.osm.pbf"],
+)
 def test_shared_networks(relative: str) -> None:
     graph, rows = _graph(shared(relative), "walk", 200, seed=3)
     _agree(graph, rows, 1, 1800.0)

@@ -95,6 +95,10 @@ def _compare(pbf: Path, tmp_path: Path, n_res: int, n_fac: dict[str, int], seed:
     graph, lonlat = _reference_graph(edges, crs)
     main = max(nx.connected_components(graph), key=len)
     nodes = np.array(sorted(main))
+    # a point where two OSM nodes share coordinates (a bridge over a street) is ambiguous in
+    # the plane: place nothing there
+    where = pd.Series([lonlat[n] for n in nodes])
+    nodes = nodes[~where.duplicated(keep=False).to_numpy()]
     picks = rng.choice(nodes, size=n_res + sum(n_fac.values()), replace=False)
     res_nodes, fac_nodes = picks[:n_res], picks[n_res:]
     fac_types = np.repeat(list(n_fac), list(n_fac.values()))
