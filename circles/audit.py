@@ -6,6 +6,7 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,9 @@ from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
 from circles.hub import destinations_met, door_to_door, line_haul_matrix
 from circles.io import read_layer
-from circles.network import Network, build_network
+from circles.network import Network, load_network
 from circles.projection import to_metric, to_wgs84_coords
+from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
 from circles.schema import Circle, DriveSpeeds
 from circles.snap import Snaps, snap_points
@@ -96,6 +98,7 @@ class AuditOptions:
     speed_field: str | None = None
     oneway_field: str | None = None
     engine: str = "csgraph"
+    cache: bool = True
 
 
 @dataclass
@@ -276,10 +279,31 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
 
     progress("read")
     inputs = _read_inputs(options, warnings)
-    residents, facilities = inputs["residents"], inputs["facilities"]
 
     progress("network")
     nets = _build_networks(circles, options)
+    release_osm()
+    # hundreds of thousands of long-lived geometries (the networks, the residents) need no
+    # garbage collection; freezing them keeps each later collection from rescanning them
+    gc.collect()
+    gc.freeze()
+    try:
+        return _audit(options, loaded, inputs, nets, warnings, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _audit(
+    options: AuditOptions,
+    loaded: list[LoadedCircle],
+    inputs: dict,
+    nets: dict,
+    warnings: list[str],
+    progress: Progress,
+) -> AuditResult:
+    """The audit once its inputs are read and its networks built."""
+    circles = [lc.circle for lc in loaded]
+    residents, facilities = inputs["residents"], inputs["facilities"]
     crs = next(iter(nets.values())).network.crs
     residents = to_metric(residents, crs)
     facilities = to_metric(facilities, crs)
@@ -543,14 +567,18 @@ def _build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, _
     crs = options.crs
     for key in sorted(keys, key=lambda k: k != "walk"):
         if key == "walk":
-            network = build_network(
-                options.network, crs=crs, min_component_nodes=options.min_component_nodes
+            network = load_network(
+                options.network,
+                use_cache=options.cache,
+                crs=crs,
+                min_component_nodes=options.min_component_nodes,
             )
             nets[key] = _Net(key, network)
         else:
             drive = drives[key]
-            network = build_network(
+            network = load_network(
                 options.network,
+                use_cache=options.cache,
                 mode="drive",
                 crs=crs,
                 drive=drive,
@@ -603,8 +631,15 @@ def _search(
         net.engines[reverse] = _make_engine(engine, net.graph, reverse)
     anchors = _anchors(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
-    out = {}
-    for key, (k, horizon) in groups.items():
+    out: dict[tuple[str, ...], np.ndarray] = {}
+    # single types first: the nearest of an any-of group is then the nearest of its members
+    for key, (k, horizon) in sorted(groups.items(), key=lambda item: len(item[0])):
+        members = [(t,) for t in key]
+        if len(key) > 1 and k == 1 and all(m in out and groups[m][1] >= horizon for m in members):
+            with np.errstate(invalid="ignore"):
+                best = np.fmin.reduce([out[m][:, :1] for m in members])
+            out[key] = np.where(best <= horizon, best, np.nan)
+            continue
         rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
         node_cost, node_ids = net.engines[reverse].nearest(
             net.graph.facility_node[rows], rows, k, horizon

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -41,7 +42,7 @@ def bundled_catalogue_path() -> Path:
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
-    """Read and validate the facility catalogue (the bundled one by default).
+    """Read and validate the facility catalogue (the bundled one by default), once per file.
 
     Raises
     ------
@@ -49,6 +50,12 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         When the file cannot be read or does not follow the catalogue schema.
     """
     path = path or bundled_catalogue_path()
+    return _load_catalogue(path, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalogue(path: Path, mtime_ns: int) -> Catalogue:
+    """Parse a catalogue file (cached on its path and modification time)."""
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError) as exc:

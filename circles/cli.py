@@ -335,6 +335,14 @@ def audit(
             show_default=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Build the network from the extract even when the cache holds it (the cache "
+            "lives in $CIRCLES_CACHE_DIR, else ~/.cache/circles).",
+        ),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -419,6 +427,7 @@ def audit(
                 _pick(min_component_nodes, proj, "min_component_nodes", DEFAULT_MIN_COMPONENT_NODES)
             ),
             engine=str(_pick(engine, proj, "engine", "csgraph")),
+            cache=not no_cache,
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         result = _run(options, out_dir, overwrite=overwrite, quiet=quiet, timings=timings)

@@ -2,11 +2,12 @@
 
 No preprocessing, no Python loop over nodes. For the nearest facility (k = 1) the search is
 scipy's compiled multi-source Dijkstra, bounded by the horizon, which also says which facility
-won each node. For the k nearest *distinct* facilities (a requirement's ``min_count`` > 1) a
-label-setting search seeded from every facility of the group at once runs in numba: labels
-(cost, node, facility) leave a binary heap in cost order, and a node accepts the first ``k``
-labels of distinct facilities. numba is imported, and the search compiled (then cached on
-disk), only when a rule needs k > 1.
+won each node. For the k nearest *distinct* facilities (a requirement's ``min_count`` > 1, or
+the hubs of a hub circle), a group of at most ``FEW_SOURCES`` facilities gets one bounded scipy
+search per facility. Larger groups get one label-setting search seeded from all of them at
+once, in numba: labels (cost, node, facility) leave a binary heap in cost order, and a node
+accepts the first ``k`` labels of distinct facilities; numba is imported, and the search
+compiled (then cached on disk), only then.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from circles.traveltime import SearchGraph
 
+FEW_SOURCES = 16  # up to this many facilities, k > 1 runs one scipy search per facility
 ZERO_COST = 1e-9  # scipy's graphs drop zero weights; a stub of length 0 costs this instead
 
 
@@ -95,6 +97,20 @@ class CsgraphEngine:
             ids = np.where(winner >= 0, id_of[np.maximum(winner, 0)], -1)
             dist = np.where(ids >= 0, dist, np.inf)
             return dist[:, None], ids[:, None]
+        if len(source_nodes) <= FEW_SOURCES:
+            # a few facilities (hubs, say): one bounded search each, then the k best per node
+            nodes = np.asarray(source_nodes, dtype=np.int64)
+            dist = dijkstra(self._csr_matrix(), directed=True, indices=nodes, limit=float(max_cost))
+            dist = np.atleast_2d(dist)
+            order = np.argsort(dist, axis=0, kind="stable")[:k]
+            cost = np.take_along_axis(dist, order, axis=0).T
+            ids = np.asarray(source_ids, dtype=np.int64)[order].T
+            ids = np.where(np.isfinite(cost), ids, -1)
+            if cost.shape[1] < k:  # fewer facilities than k
+                pad = k - cost.shape[1]
+                cost = np.pad(cost, ((0, 0), (0, pad)), constant_values=np.inf)
+                ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+            return cost, ids
         from circles.kbest import k_nearest
 
         return k_nearest(

@@ -6,6 +6,10 @@ from ``u`` to ``v``) and ``length_m``, the length of that geometry in metres.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +20,9 @@ from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from circles.cache import cache_dir
 from circles.errors import InputDataError, NetworkError
+from circles.io import sha256
 from circles.projection import metric_crs, to_metric
 from circles.roads import read_centre_lines, read_osm
 from circles.schema import DriveSpeeds
@@ -324,3 +330,101 @@ def build_network(
         backward=None if mode == "walk" else both[chosen],
         speed_m_s=None if speed is None else speed[chosen],
     )
+
+
+# --------------------------------------------------------------------------- cache
+
+CACHE_VERSION = 1
+
+
+def _cache_file(path: Path, params: dict) -> Path:
+    """The cache file of a network: keyed by the input's bytes and every build parameter."""
+    digest = hashlib.sha256()
+    digest.update(sha256(path).encode())
+    digest.update(json.dumps({"v": CACHE_VERSION, **params}, sort_keys=True).encode())
+    return cache_dir() / "networks" / f"{digest.hexdigest()[:32]}.npz"
+
+
+def _save(network: Network, file: Path) -> None:
+    """Write a network as plain arrays (npz: no pickles); atomic, so readers never see half."""
+    coords = shapely.get_coordinates(network.geometry)
+    counts = shapely.get_num_coordinates(network.geometry)
+    arrays = {
+        "node_x": network.node_x,
+        "node_y": network.node_y,
+        "u": network.u,
+        "v": network.v,
+        "length_m": network.length_m,
+        "fragment": network.fragment,
+        "coords": coords,
+        "offsets": np.concatenate([[0], np.cumsum(counts)]),
+        "crs_wkt": np.array(network.crs.to_wkt()),
+        "stats": np.array(json.dumps(network.stats)),
+        "mode": np.array(network.mode),
+        "issues": np.array(network.issues.to_json(orient="split")),
+    }
+    if network.backward is not None and network.speed_m_s is not None:
+        arrays["backward"] = network.backward
+        arrays["speed_m_s"] = network.speed_m_s
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, file)
+
+
+def _load(file: Path) -> Network:
+    with np.load(file, allow_pickle=False) as data:
+        offsets = data["offsets"]
+        geometry = shapely.linestrings(
+            data["coords"], indices=np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        )
+        issues = pd.read_json(io.StringIO(str(data["issues"])), orient="split", dtype=False)
+        if len(issues) == 0:
+            issues = empty_issues()
+        return Network(
+            node_x=data["node_x"],
+            node_y=data["node_y"],
+            u=data["u"],
+            v=data["v"],
+            length_m=data["length_m"],
+            geometry=np.asarray(geometry, dtype=object),
+            crs=CRS.from_wkt(str(data["crs_wkt"])),
+            fragment=data["fragment"],
+            stats=json.loads(str(data["stats"])),
+            issues=issues,
+            mode=str(data["mode"]),
+            backward=data.get("backward"),
+            speed_m_s=data.get("speed_m_s"),
+        )
+
+
+def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Network:
+    """:func:`build_network` through the user cache: an unchanged extract is not read again.
+
+    The cache key is the SHA-256 of the input file and every build parameter; entries are
+    numpy ``.npz`` archives of plain arrays (never pickles). Only OSM extracts are cached:
+    centre-line layers are quick to read, and a shapefile's parts could change unseen.
+    """
+    if not use_cache or not is_pbf(path) or not path.exists():
+        network = build_network(path, **params)  # type: ignore[arg-type]
+        network.stats["cache"] = "off"
+        return network
+    key = {
+        k: (v.model_dump(mode="json", exclude={"sources"}) if hasattr(v, "model_dump") else v)
+        for k, v in params.items()
+    }
+    file = _cache_file(path, key)
+    if file.exists():
+        try:
+            network = _load(file)
+            network.stats["cache"] = "hit"
+            return network
+        except (OSError, ValueError, KeyError):
+            file.unlink(missing_ok=True)  # a damaged entry is rebuilt
+    network = build_network(path, **params)  # type: ignore[arg-type]
+    try:
+        _save(network, file)
+        network.stats["cache"] = "miss"
+    except OSError:
+        network.stats["cache"] = "unwritable"
+    return network

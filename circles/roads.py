@@ -8,6 +8,8 @@ flag normalised to ``1`` (along the geometry), ``-1`` (against it) or ``0`` (bot
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import io
 import re
 import warnings as pywarnings
@@ -39,8 +41,22 @@ NOT_DRIVABLE = {
 ROLE_WORDS = {"walk": "walkable", "drive": "drivable"}
 
 
+@functools.lru_cache(maxsize=1)
+def _osm(path: str, mtime_ns: int):
+    """One parsed extract, shared by the walking and driving networks of an audit."""
+    import pyrosm
+
+    return pyrosm.OSM(path)
+
+
+def release_osm() -> None:
+    """Forget the parsed extract: its millions of Python objects slow every later collection."""
+    if _osm.cache_info().currsize:
+        _osm.cache_clear()
+        gc.collect()
+
+
 def _pyrosm_edges(path: Path, network_type: str) -> gpd.GeoDataFrame:
-    import pyrosm  # imported here: heavy, and only needed for OSM input
 
     sink = io.StringIO()
     try:
@@ -50,7 +66,9 @@ def _pyrosm_edges(path: Path, network_type: str) -> gpd.GeoDataFrame:
             pywarnings.catch_warnings(),
         ):
             pywarnings.simplefilter("ignore")
-            _, edges = pyrosm.OSM(str(path)).get_network(network_type=network_type, nodes=True)
+            _, edges = _osm(str(path), path.stat().st_mtime_ns).get_network(
+                network_type=network_type, nodes=True
+            )
     except Exception as exc:  # pyrosm raises assorted types on corrupt input
         raise NetworkError(
             f"cannot read OSM extract {path} ({type(exc).__name__}: {exc}); check that it is a "

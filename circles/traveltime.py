@@ -254,11 +254,16 @@ def resident_costs(
     p, q = anchors.p[rows], anchors.q[rows]
     via_p = node_cost[p] + anchors.cost_p[rows, None]
     via_q = node_cost[q] + anchors.cost_q[rows, None]
-    cost, ids = _best_distinct(
-        np.concatenate([via_p, via_q], axis=1),
-        np.concatenate([node_ids[p], node_ids[q]], axis=1),
-        k,
-    )
+    if k == 1:  # the better end; no sorting needed
+        use_q = via_q[:, 0] < via_p[:, 0]
+        cost = np.where(use_q, via_q[:, 0], via_p[:, 0])[:, None]
+        ids = np.where(use_q, node_ids[q, 0], node_ids[p, 0])[:, None]
+    else:
+        cost, ids = _best_distinct(
+            np.concatenate([via_p, via_q], axis=1),
+            np.concatenate([node_ids[p], node_ids[q]], axis=1),
+            k,
+        )
     cost = cost + anchors.leg[rows, None]
     beyond = ~(cost <= max_cost)
     out_cost[rows] = np.where(beyond, np.nan, cost)

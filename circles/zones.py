@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from circles.schema import Circle, Requirement
@@ -39,8 +40,11 @@ def circle_zone_ids(values: np.ndarray, circle: Circle) -> tuple[np.ndarray, lis
         lookup[zone_id] = zone_id
         for district in zone.districts:
             lookup[district] = zone_id
-    ids = np.array([lookup.get(v, "") for v in values], dtype=object)
-    unmatched = sorted({v for v in values if v and v not in lookup})
+    if not circle.zones:
+        return np.full(len(values), "", dtype=object), []
+    series = pd.Series(values, dtype=object)
+    ids = series.map(lookup).fillna("").to_numpy(dtype=object)
+    unmatched = sorted({v for v in pd.unique(series) if v and v not in lookup})
     return ids, unmatched
 
 

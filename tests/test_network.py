@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from pyproj import Geod
 from shapely.geometry import LineString
@@ -100,3 +101,30 @@ def test_corrupt_pbf(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x00\x00\x0dnot really a pbf")
     with pytest.raises(NetworkError, match="cannot read OSM extract"):
         build_network(path)
+
+
+def test_network_cache_round_trip(tmp_path: Path) -> None:
+    """The second build of an extract comes from the cache and equals the first."""
+    import pyrosm
+
+    from circles.network import load_network
+    from circles.schema import DriveSpeeds
+
+    pbf = Path(pyrosm.get_data("test_pbf"))
+    drive = DriveSpeeds(road_class_km_per_h={"default": 30}, sources={})
+    for params in ({}, {"mode": "drive", "drive": drive}):
+        first = load_network(pbf, **params)
+        second = load_network(pbf, **params)
+        assert (first.stats["cache"], second.stats["cache"]) == ("miss", "hit")
+        for name in ("node_x", "node_y", "u", "v", "length_m", "fragment"):
+            assert np.array_equal(getattr(first, name), getattr(second, name)), name
+        assert all(
+            a.equals_exact(b, 0) for a, b in zip(first.geometry, second.geometry, strict=True)
+        )
+        assert first.crs == second.crs
+        if params:
+            assert np.array_equal(first.speed_m_s, second.speed_m_s)
+            assert np.array_equal(first.backward, second.backward)
+    other = load_network(pbf, min_component_nodes=7)
+    assert other.stats["cache"] == "miss"  # another parameter, another entry
+    assert load_network(pbf, use_cache=False).stats["cache"] == "off"

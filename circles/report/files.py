@@ -7,6 +7,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
 from circles.audit import AuditResult
 from circles.io import staged_output
 from circles.report.excel import write_workbook
@@ -39,6 +43,13 @@ def summary_json(summary: dict) -> str:
     return json.dumps(_clean(summary), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A table as UTF-8 CSV through Arrow (fast for 10^5-10^6 rows); NaN becomes empty."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    pacsv.write_csv(table, path, write_options=options)
+
+
 def write_report(result: AuditResult, out: Path, *, overwrite: bool) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
@@ -48,10 +59,10 @@ def write_report(result: AuditResult, out: Path, *, overwrite: bool) -> list[Pat
         When ``out`` already holds report files and ``overwrite`` is false, or cannot be written.
     """
     with staged_output(out, REPORT_FILES, overwrite=overwrite) as stage:
-        result.residents.to_csv(stage / "residents.csv", index=False, encoding="utf-8")
-        result.facilities.to_csv(stage / "facilities.csv", index=False, encoding="utf-8")
-        result.coverage.to_csv(stage / "coverage.csv", index=False, encoding="utf-8")
-        result.network_issues.to_csv(stage / "network_issues.csv", index=False, encoding="utf-8")
+        write_csv(result.residents, stage / "residents.csv")
+        write_csv(result.facilities, stage / "facilities.csv")
+        write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
+        write_csv(result.network_issues, stage / "network_issues.csv")
         (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
         write_workbook(stage / "report.xlsx", result.summary, result.coverage)
     return [out / name for name in REPORT_FILES]
