@@ -44,7 +44,8 @@ class Network:
     length_m
         Length of each edge's geometry in metres.
     geometry
-        Shapely LineStrings in ``crs``.
+        Shapely LineStrings in ``crs`` (built on first use for a cached network; snapping
+        needs only :meth:`coordinates`).
     crs
         The metric CRS.
     fragment
@@ -68,7 +69,7 @@ class Network:
     u: np.ndarray
     v: np.ndarray
     length_m: np.ndarray
-    geometry: np.ndarray
+    geometry: np.ndarray | None
     crs: CRS
     fragment: np.ndarray
     stats: dict = field(default_factory=dict)
@@ -76,6 +77,13 @@ class Network:
     mode: str = "walk"
     backward: np.ndarray | None = None
     speed_m_s: np.ndarray | None = None
+    _coords: tuple[np.ndarray, np.ndarray] | None = None
+
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every vertex of every edge (``n × 2``) and the edge each belongs to."""
+        if self._coords is None:
+            self._coords = shapely.get_coordinates(self.geometry, return_index=True)
+        return self._coords
 
     @property
     def n_nodes(self) -> int:
@@ -347,8 +355,8 @@ def _cache_file(path: Path, params: dict) -> Path:
 
 def _save(network: Network, file: Path) -> None:
     """Write a network as plain arrays (npz: no pickles); atomic, so readers never see half."""
-    coords = shapely.get_coordinates(network.geometry)
-    counts = shapely.get_num_coordinates(network.geometry)
+    coords, index = network.coordinates()
+    counts = np.bincount(index, minlength=network.n_edges)
     arrays = {
         "node_x": network.node_x,
         "node_y": network.node_y,
@@ -375,9 +383,8 @@ def _save(network: Network, file: Path) -> None:
 def _load(file: Path) -> Network:
     with np.load(file, allow_pickle=False) as data:
         offsets = data["offsets"]
-        geometry = shapely.linestrings(
-            data["coords"], indices=np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        )
+        coords = data["coords"]
+        index = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         issues = pd.read_json(io.StringIO(str(data["issues"])), orient="split", dtype=False)
         if len(issues) == 0:
             issues = empty_issues()
@@ -387,7 +394,8 @@ def _load(file: Path) -> Network:
             u=data["u"],
             v=data["v"],
             length_m=data["length_m"],
-            geometry=np.asarray(geometry, dtype=object),
+            geometry=None,
+            _coords=(coords, index),
             crs=CRS.from_wkt(str(data["crs_wkt"])),
             fragment=data["fragment"],
             stats=json.loads(str(data["stats"])),

@@ -63,7 +63,7 @@ def _pieces(network: Network) -> _Pieces:
     cached = getattr(network, "_snap_pieces", None)
     if cached is not None:
         return cached
-    coords, index = shapely.get_coordinates(network.geometry, return_index=True)
+    coords, index = network.coordinates()
     same = index[1:] == index[:-1]
     a, b = coords[:-1][same], coords[1:][same]
     edge = index[:-1][same]

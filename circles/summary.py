@@ -238,13 +238,18 @@ def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) ->
     return out
 
 
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
-    """The population-weighted median of ``values`` (None when nobody has one)."""
+def _weighted_median(values: np.ndarray, weights: np.ndarray, step: float = 0.6) -> float | None:
+    """The population-weighted median of ``values``, to ``step`` (0.6 s = 0.01 min).
+
+    Counting into bins of ``step`` is linear in the residents; a sort per destination was the
+    slowest part of the summary for 300,000 residents.
+    """
     if len(values) == 0 or weights.sum() <= 0:
         return None
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+    bins = np.floor(values / step).astype(np.int64)
+    low = bins.min()
+    cumulative = np.cumsum(np.bincount(bins - low, weights=weights))
+    return float((np.searchsorted(cumulative, cumulative[-1] / 2.0) + low + 0.5) * step)
 
 
 def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[dict]:

@@ -1,0 +1,293 @@
+"""City-scale benchmark: a full `circles audit` of all seven Wuhan circles on a real network.
+
+Not part of the test suite. From a fixed seed it places residents and facilities (the facility
+types the Wuhan preset uses, hubs named as in its line-haul tables) on the Porto network
+(303,643 walking nodes), writes them to files, and runs `circles audit` in a subprocess, the
+way a user runs it, twice: with an empty network cache (cold) and again (warm). It prints
+each stage's time, the wall time and the peak memory; then, in the same run, a baseline:
+pandana's `nearest_pois` answering the same nearest-facility queries for every facility type
+on the same walking network, its network build (contraction hierarchy) included, beside the
+time circles' engine takes for those queries; and a scaling table over residents and networks.
+
+    python benchmarks/city.py                  # the full benchmark (about 5 minutes)
+    python benchmarks/city.py --quick          # Porto only, no scaling table
+
+Needs ../shared/data (the Porto, Liechtenstein and Andorra extracts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "osm_engine_testdata"
+NETWORKS = {
+    "Liechtenstein": DATA / "liechtenstein_valhalla.osm.pbf",
+    "Andorra": DATA / "andorra_valhalla_bench.osm.pbf",
+    "Porto": DATA / "porto_portugal_r5.osm.pbf",
+}
+WALK_TYPES = [
+    "kindergarten",
+    "primary_school",
+    "middle_school",
+    "elderly_daycare",
+    "fresh_market",
+    "health_station",
+    "health_centre",
+    "pocket_park",
+    "community_park",
+    "plaza",
+    "playground",
+    "outdoor_fitness",
+    "library",
+    "museum",
+    "cultural_centre",
+    "art_gallery",
+    "theatre",
+    "cinema",
+    "stadium",
+    "gymnasium",
+    "swimming_pool",
+    "fitness_centre",
+    "sports_ground_m",
+]
+HUBS = {
+    "metro_station": [
+        "江汉路",
+        "中山公园",
+        "循礼门",
+        "汉口火车站",
+        "钟家村",
+        "王家湾",
+        "武昌火车站",
+        "街道口",
+        "光谷广场",
+        "徐家棚",
+        "洪山广场",
+    ],
+    "rail_station": ["武汉站", "汉口站", "武昌站"],
+    "airport": ["天河机场"],
+}
+STAGES = ["rules", "read", "network", "snap", "travel", "evaluate", "write"]
+
+
+def walk_nodes(pbf: Path) -> pd.DataFrame:
+    """Longitude and latitude of the walking network's nodes (where people and places go)."""
+    import pyrosm
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        nodes, _ = pyrosm.OSM(str(pbf)).get_network(network_type="walking", nodes=True)
+    return nodes[["lon", "lat"]]
+
+
+def make_inputs(nodes: pd.DataFrame, n_res: int, n_fac: int, folder: Path, seed: int) -> None:
+    """Residents and facilities scattered around random network nodes (about 40 m off)."""
+    rng = np.random.default_rng(seed)
+    xy = nodes.to_numpy()
+    res = xy[rng.integers(0, len(xy), n_res)] + rng.normal(0, 0.0004, (n_res, 2))
+    fac = xy[rng.integers(0, len(xy), n_fac)] + rng.normal(0, 0.0004, (n_fac, 2))
+    types = np.array(WALK_TYPES + ["ems_station"] * 3 + ["metro_station"] * 2)
+    ftype = rng.choice(types, n_fac).astype(object)
+    names = np.full(n_fac, "", dtype=object)
+    start = 0
+    for hub_type, hub_names in HUBS.items():
+        rows = np.arange(start, start + len(hub_names))
+        ftype[rows], names[rows] = hub_type, hub_names
+        start += len(hub_names)
+    pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n_res)],
+            "population": rng.integers(10, 500, n_res),
+            "lon": res[:, 0],
+            "lat": res[:, 1],
+        }
+    ).to_csv(folder / "residents.csv", index=False)
+    pd.DataFrame(
+        {
+            "id": [f"f{i}" for i in range(n_fac)],
+            "type": ftype,
+            "name": names,
+            "lon": fac[:, 0],
+            "lat": fac[:, 1],
+        }
+    ).to_csv(folder / "facilities.csv", index=False)
+
+
+def run_audit(pbf: Path, folder: Path, cache: Path) -> dict:
+    """`circles audit` in a subprocess: stage times, wall time and peak memory."""
+    out = folder / "report"
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, CIRCLES_CACHE_DIR=str(cache))
+    cmd = [
+        sys.executable,
+        "-m",
+        "circles",
+        "audit",
+        "--network",
+        str(pbf),
+        "--facilities",
+        str(folder / "facilities.csv"),
+        "--residents",
+        str(folder / "residents.csv"),
+        "--out",
+        str(out),
+        "-q",
+        "--timings",
+    ]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"circles audit failed:\n{done.stderr}")
+    times = dict(re.findall(r"timing: (\w+) ([\d.]+)", done.stderr))
+    return {"wall_s": wall, **{k: float(v) for k, v in times.items()}}
+
+
+def baseline(pbf: Path, folder: Path) -> dict:
+    """pandana vs circles' engine on the same nearest-facility queries (one per type)."""
+    from circles.engine import CsgraphEngine
+    from circles.engine_pandana import PandanaEngine
+    from circles.io import read_layer
+    from circles.network import build_network
+    from circles.snap import snap_points
+    from circles.traveltime import build_search_graph
+
+    net = build_network(pbf)
+    fac = read_layer(folder / "facilities.csv", "facilities").to_crs(net.crs)
+    snaps = snap_points(net, fac.geometry.to_numpy(dtype=object), 250.0)
+    graph = build_search_graph(net, snaps)
+    types = fac["type"].to_numpy(dtype=object)
+    queries = [np.flatnonzero((types == t) & snaps.on_network) for t in WALK_TYPES]
+    horizon = 1800.0  # twice the 15-minute walk at 60 m/min
+
+    start = time.perf_counter()
+    engine = CsgraphEngine(graph)
+    ours = [engine.nearest(graph.facility_node[q], q, 1, horizon) for q in queries]
+    ours_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    pandana = PandanaEngine(graph)
+    build_s = time.perf_counter() - start
+    theirs = [pandana.nearest(graph.facility_node[q], q, 1, horizon) for q in queries]
+    pandana_s = time.perf_counter() - start
+
+    both = [
+        np.isfinite(a[0][:, 0]) & np.isfinite(b[0][:, 0]) for a, b in zip(ours, theirs, strict=True)
+    ]
+    diff = max(
+        float(np.abs(a[0][m, 0] - b[0][m, 0]).max(initial=0.0))
+        for a, b, m in zip(ours, theirs, both, strict=True)
+    )
+    return {
+        "queries": len(queries),
+        "nodes": graph.n_nodes,
+        "circles_s": ours_s,
+        "pandana_s": pandana_s,
+        "pandana_build_s": build_s,
+        "max_difference_m": diff,
+    }
+
+
+def print_run(label: str, r: dict) -> None:
+    stages = " ".join(f"{s} {r.get(s, float('nan')):.2f}" for s in STAGES)
+    print(
+        f"{label:<30} {stages} | total {r['total']:.2f} s, wall {r['wall_s']:.2f} s, "
+        f"peak RSS {r['peak_rss']:.0f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=300_000)
+    parser.add_argument("--facilities", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--quick", action="store_true", help="Porto only, no scaling table")
+    args = parser.parse_args()
+    missing = [str(p) for p in NETWORKS.values() if not p.exists()]
+    if missing:
+        raise SystemExit(f"missing benchmark data: {', '.join(missing)} (needs ../shared/data)")
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
+    work = Path(tempfile.mkdtemp(prefix="circles-bench-"))
+    try:
+        porto = NETWORKS["Porto"]
+        nodes = walk_nodes(porto)
+        make_inputs(nodes, args.residents, args.facilities, work, args.seed)
+        print(
+            f"\nPorto: {len(nodes):,} walk nodes, {args.residents:,} residents, "
+            f"{args.facilities:,} facilities, all seven Wuhan circles"
+        )
+        print("stage times in seconds: " + ", ".join(STAGES))
+        cache = work / "cache"
+        cold = run_audit(porto, work, cache)
+        warm = run_audit(porto, work, cache)
+        print_run("cold (empty network cache)", cold)
+        print_run("warm (cached network)", warm)
+
+        b = baseline(porto, work)
+        print(
+            f"\nbaseline, same {b['queries']} nearest-facility queries (k = 1, 1,800 m) on "
+            f"{b['nodes']:,} search nodes:"
+        )
+        print(f"  circles csgraph engine      {b['circles_s']:.2f} s (no preprocessing)")
+        print(
+            f"  pandana nearest_pois        {b['pandana_s']:.2f} s "
+            f"(of which contraction hierarchy {b['pandana_build_s']:.2f} s)"
+        )
+        print(
+            f"  ratio pandana / circles     {b['pandana_s'] / b['circles_s']:.1f}x; largest "
+            f"difference {b['max_difference_m']:.3f} m (pandana rounds weights to 1 mm)"
+        )
+        targets = {
+            "cold <= 10 s": cold["wall_s"] <= 10,
+            "warm <= 5 s": warm["wall_s"] <= 5,
+            ">= 5x pandana": b["pandana_s"] / b["circles_s"] >= 5,
+            "peak RSS <= 2 GB": max(cold["peak_rss"], warm["peak_rss"]) <= 2048,
+        }
+        print(
+            "targets: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items())
+        )
+
+        if not args.quick:
+            print("\nscaling with residents (Porto, warm cache):")
+            for share in (0.25, 0.5, 1.0):
+                sub = work / f"res{share}"
+                sub.mkdir()
+                make_inputs(nodes, int(args.residents * share), args.facilities, sub, args.seed)
+                run_audit(porto, sub, cache)
+                print_run(
+                    f"  {int(args.residents * share):,} residents", run_audit(porto, sub, cache)
+                )
+            print("\nscaling with networks (100,000 residents, 10,000 facilities, warm cache):")
+            for name, pbf in NETWORKS.items():
+                sub = work / name
+                sub.mkdir()
+                net_nodes = walk_nodes(pbf)
+                make_inputs(net_nodes, 100_000, 10_000, sub, args.seed)
+                run_audit(pbf, sub, cache)
+                print_run(f"  {name} ({len(net_nodes):,} nodes)", run_audit(pbf, sub, cache))
+        print(json.dumps({"cold": cold, "warm": warm, "baseline": b}, indent=None))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
