@@ -7,7 +7,9 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
 from circles.hub import destinations_met, door_to_door, line_haul_matrix
 from circles.io import read_layer
-from circles.network import Network, load_network
+from circles.network import Network, is_cached, is_pbf, load_network
 from circles.projection import to_metric, to_wgs84_coords
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
@@ -54,7 +56,7 @@ MAX_HUBS_PER_RESIDENT = 32
 # China's 7th population census (2020): 2.62 persons per family household on average
 # (source and tag recorded in summary.json, see circles.summary).
 DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
-LAYER_ROLES = ("facilities", "residents", "communities", "zones")
+LAYER_ROLES = ("facilities", "residents", "communities", "zones", "planned")
 
 Progress = Callable[[str], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
@@ -77,6 +79,7 @@ class AuditOptions:
     residents: Path
     communities: Path | None = None
     zones: Path | None = None
+    planned: Path | None = None
     rules: list[Path | str] = field(default_factory=list)
     circle_ids: list[str] = field(default_factory=list)
     facility_type_field: str | None = None
@@ -111,6 +114,22 @@ class AuditResult:
     network_issues: pd.DataFrame
     summary: dict
     circles: list[LoadedCircle]
+    geo: AuditGeometry | None = None
+
+
+@dataclass
+class AuditGeometry:
+    """The audit's layers as geometries in the metric CRS, for maps.
+
+    ``residents`` carries the residents table's columns (one 0/1 column per circle);
+    ``network`` is the walking network (the driving one when no circle walks).
+    """
+
+    residents: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame | None
+    network: Network
+    crs: object
 
 
 @dataclass
@@ -204,6 +223,9 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         name_field=name_field,
         warnings=warnings,
     )
+    facilities["planned"] = False
+    if layers["planned"] is not None:
+        facilities = _add_planned(facilities, layers["planned"], options, warnings)
     communities = None
     if layers["communities"] is not None:
         communities = communities_table(
@@ -229,6 +251,35 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         "raw_communities": layers["communities"],
         "converted": converted,
     }
+
+
+def _add_planned(
+    facilities: gpd.GeoDataFrame,
+    layer: gpd.GeoDataFrame,
+    options: AuditOptions,
+    warnings: list[str],
+) -> gpd.GeoDataFrame:
+    """The facilities with the planned ones added (same formats and checks, ids kept apart)."""
+    planned_path = options.planned
+    assert planned_path is not None
+    layer, type_field, _ = _facility_types(layer, options, warnings)
+    planned = facilities_table(
+        layer,
+        planned_path,
+        id_field=options.facility_id_field,
+        type_field=type_field,
+        name_field=options.facility_name_field,
+        warnings=warnings,
+    )
+    clash = sorted(set(planned["facility_id"]) & set(facilities["facility_id"]))
+    if clash:
+        raise InputDataError(
+            f"planned facilities file {planned_path.name}: id {clash[0]!r} is already a "
+            f"facility of {options.facilities.name}; give planned facilities ids of their own"
+        )
+    planned["planned"] = True
+    planned = planned.to_crs(facilities.crs)
+    return gpd.GeoDataFrame(pd.concat([facilities, planned], ignore_index=True), crs=facilities.crs)
 
 
 def _facility_types(
@@ -308,8 +359,10 @@ def _audit(
     residents = to_metric(residents, crs)
     facilities = to_metric(facilities, crs)
     subdistricts: dict[str, str] = {}
+    inputs["communities_metric"] = None
     if inputs["communities"] is not None:
         comms = to_metric(inputs["communities"], crs)
+        inputs["communities_metric"] = comms
         residents["community_id"] = assign_communities(residents, comms, warnings)
         community_ids = comms["community_id"].tolist()
         if (residents["community_id"] == UNASSIGNED).all():
@@ -371,6 +424,7 @@ def _audit(
     zone_columns: dict[str, np.ndarray] = {}
     hub_results: dict[str, dict] = {}
     reach_min: dict[str, float] = {}
+    times_min: dict[tuple[str, str], np.ndarray] = {}
     column_speed: dict[str, float] = {}
     walk_groups = _walk_groups([c for c in circles if c.mode == "walk"], speeds)
     if walk_groups:
@@ -398,6 +452,8 @@ def _audit(
             for r in c.requirements:
                 limit = walk_threshold_m(r, speeds[c.id], _minutes(r, zone_ids))
                 met[(c.id, r.id)] = facility_met(costs[r.facility_types], r.min_count, limit)
+                kth = costs[r.facility_types][:, r.min_count - 1]
+                times_min[(c.id, r.id)] = np.where(evaluable, kth / speeds[c.id] / 60.0, np.nan)
         elif c.mode == "drive":
             net = nets[_network_key(c)]
             groups = _drive_groups(c)
@@ -408,6 +464,8 @@ def _audit(
             for r in c.requirements:
                 limit = threshold_minutes(r, zone_ids) * 60.0
                 met[(c.id, r.id)] = facility_met(drive_costs[r.facility_types], r.min_count, limit)
+                kth = drive_costs[r.facility_types][:, r.min_count - 1]
+                times_min[(c.id, r.id)] = np.where(evaluable, kth / 60.0, np.nan)
         else:
             lc = next(x for x in loaded if x.circle.id == c.id)
             hub_results[c.id] = _hub_circle(lc, nets[_network_key(c)], facilities, speeds, options)
@@ -427,7 +485,9 @@ def _audit(
     frame = pd.DataFrame(
         {"community_id": residents["community_id"], "population": residents["population"]}
     )
-    cov = coverage(frame, circles, met, community_ids, subdistricts=subdistricts)
+    cov = coverage(
+        frame, circles, met, community_ids, subdistricts=subdistricts, times_min=times_min
+    )
     snap_cols = {
         ("snap_m" if key == "walk" or len(nets) == 1 else "drive_snap_m"): net.residents.snap_m
         for key, net in nets.items()
@@ -445,11 +505,15 @@ def _audit(
     )
     for c in circles:
         table[c.id] = met[(c.id, "")].astype(np.int8)
+    for c in circles:  # which requirement a resident misses, for planners and for compare
+        for r in c.requirements:
+            table[f"{c.id}/{r.id}"] = met[(c.id, r.id)].astype(np.int8)
     fac_table = pd.DataFrame(
         {
             "facility_id": facilities["facility_id"].to_numpy(dtype=object),
             "facility_type": fac_types,
             "facility_name": facilities["facility_name"].to_numpy(dtype=object),
+            "planned": facilities["planned"].to_numpy(dtype=bool),
             "snap_m": np.round(fac_snap_m, 2),
             "status": fac_status,
         }
@@ -480,6 +544,17 @@ def _audit(
         network_issues=issues_lonlat(main_net),
         summary=summary,
         circles=loaded,
+        geo=AuditGeometry(
+            residents=gpd.GeoDataFrame(
+                table, geometry=residents.geometry.to_numpy(dtype=object), crs=crs
+            ),
+            facilities=gpd.GeoDataFrame(
+                fac_table, geometry=facilities.geometry.to_numpy(dtype=object), crs=crs
+            ),
+            communities=inputs["communities_metric"],
+            network=main_net,
+            crs=crs,
+        ),
     )
 
 
@@ -551,6 +626,7 @@ def _check_options(options: AuditOptions) -> None:
             ("residents", options.residents),
             ("communities", options.communities),
             ("zones", options.zones),
+            ("planned facilities", options.planned),
         )
         if path is not None and not Path(path).exists()
     ]
@@ -559,40 +635,60 @@ def _check_options(options: AuditOptions) -> None:
         raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the {what}")
 
 
+def _prebuild(path: Path, params: dict) -> None:
+    """Build a network into the cache (run in a child process)."""
+    load_network(path, use_cache=True, **params)
+
+
 def _build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, _Net]:
-    """The walking network and one driving network per distinct set of drive speeds."""
+    """The walking network and one driving network per distinct set of drive speeds.
+
+    On a first run with the cache on, the driving networks are built in a child process while
+    this one builds the walking network (the machine has more than one core; parsing is
+    single-threaded), then loaded from the cache.
+    """
     keys = list(dict.fromkeys(_network_key(c) for c in circles))
     drives = {_drive_key(c.drive): c.drive for c in circles if c.drive is not None}
+    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    drive_params = {
+        key: {
+            **common,
+            "mode": "drive",
+            "drive": drive,
+            "class_field": options.road_class_field,
+            "speed_field": options.speed_field,
+            "oneway_field": options.oneway_field,
+        }
+        for key, drive in drives.items()
+    }
+    pending = {}
+    todo = [k for k in drive_params if not is_cached(options.network, **drive_params[k])]
+    if options.cache and "walk" in keys and todo and is_pbf(options.network):
+        context = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        pending = {k: pool.submit(_prebuild, options.network, drive_params[k]) for k in todo}
+        pool.shutdown(wait=False)
     nets: dict[str, _Net] = {}
-    crs = options.crs
-    for key in sorted(keys, key=lambda k: k != "walk"):
-        if key == "walk":
-            network = load_network(
-                options.network,
-                use_cache=options.cache,
-                crs=crs,
-                min_component_nodes=options.min_component_nodes,
-            )
-            nets[key] = _Net(key, network)
-        else:
-            drive = drives[key]
-            network = load_network(
-                options.network,
-                use_cache=options.cache,
-                mode="drive",
-                crs=crs,
-                drive=drive,
-                min_component_nodes=options.min_component_nodes,
-                class_field=options.road_class_field,
-                speed_field=options.speed_field,
-                oneway_field=options.oneway_field,
-            )
-            access_km_h = (
-                drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
-                * drive.congestion_factor
-            )
-            nets[key] = _Net(key, network, leg_cost_per_m=3.6 / access_km_h)
-        crs = network.crs.to_string()
+    walk_crs = None
+    if "walk" in keys:
+        network = load_network(options.network, use_cache=options.cache, **common)
+        nets["walk"] = _Net("walk", network)
+        walk_crs = network.crs
+    for key in drive_params:
+        if key not in keys:
+            continue
+        if key in pending:
+            pending[key].result()  # re-raises the child's error, if any
+        network = load_network(options.network, use_cache=options.cache, **drive_params[key])
+        if walk_crs is not None and network.crs != walk_crs:  # measured apart: same CRS
+            params = {**drive_params[key], "crs": walk_crs.to_string()}
+            network = load_network(options.network, use_cache=options.cache, **params)
+        drive = drives[key]
+        access_km_h = (
+            drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
+            * drive.congestion_factor
+        )
+        nets[key] = _Net(key, network, leg_cost_per_m=3.6 / access_km_h)
     return nets
 
 

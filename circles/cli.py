@@ -6,6 +6,7 @@ Exit codes: 0 ran; 1 gaps found with ``--fail-on-gaps``; 2 usage, rule or input 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 import traceback
@@ -352,6 +353,23 @@ def audit(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace report files already in --out.")
     ] = False,
+    planned: Annotated[
+        Path | None,
+        typer.Option(
+            help="Planned facilities (same formats as --facilities): the audit runs for the "
+            "status quo and with them added; the planned report goes to OUT/planned/ and "
+            "comparison.csv/.xlsx show the change per circle, requirement and community.",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the workbook and maps: en or zh.")] = "en",
+    maps: Annotated[
+        bool, typer.Option("--maps", help="Also write one PNG map per circle to OUT/maps/.")
+    ] = False,
+    excel_residents: Annotated[
+        bool,
+        typer.Option("--excel-residents", help="Add every resident as a sheet of report.xlsx."),
+    ] = False,
     fail_on_gaps: Annotated[
         bool,
         typer.Option("--fail-on-gaps", help="Exit with code 1 when any requirement has a gap."),
@@ -397,6 +415,7 @@ def audit(
             residents=Path(paths["residents"]),
             communities=_pick(communities, proj, "communities"),
             zones=_pick(zones, proj, "zones"),
+            planned=_pick(planned, proj, "planned"),
             zone_field=_pick(zone_field, proj, "zone_field", "zone"),
             coords=_parse_coords(coords or [], proj.get("coords")),
             facility_name_field=_pick(facility_name_field, proj, "facility_name_field", "name"),
@@ -430,7 +449,16 @@ def audit(
             cache=not no_cache,
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
-        result = _run(options, out_dir, overwrite=overwrite, quiet=quiet, timings=timings)
+        if lang not in ("en", "zh"):
+            raise ProjectFileError(f"--lang {lang!r}: use en or zh")
+        result = _run(
+            options,
+            out_dir,
+            overwrite=overwrite,
+            quiet=quiet,
+            timings=timings,
+            report={"lang": lang, "maps": maps, "excel_residents": excel_residents},
+        )
     except RuleError as exc:
         if debug:
             traceback.print_exc()
@@ -456,7 +484,15 @@ def audit(
         raise typer.Exit(1)
 
 
-def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool, timings: bool) -> bool:
+def _run(
+    options: Any,
+    out_dir: Path,
+    *,
+    overwrite: bool,
+    quiet: bool,
+    timings: bool,
+    report: dict[str, Any],
+) -> bool:
     """Run the audit with progress on stderr, write the report, print the summary table.
 
     Returns True when any requirement has a gap overall or in a community.
@@ -473,8 +509,14 @@ def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool, timings: 
     def mark(stage: str) -> None:
         marks.append((stage, time.perf_counter()))
 
+    planned_path = options.planned
+    if planned_path is not None:
+        options = dataclasses.replace(options, planned=None)
     if quiet:
         result = run_audit(options, progress=mark)
+        planned = (
+            run_audit(dataclasses.replace(options, planned=planned_path)) if planned_path else None
+        )
     else:
         with err.status("starting", spinner="dots") as status:
 
@@ -483,8 +525,26 @@ def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool, timings: 
                 status.update(STAGES.get(stage, stage) + "…")
 
             result = run_audit(options, progress=show)
+            planned = None
+            if planned_path is not None:
+                status.update("auditing with the planned facilities…")
+                planned = run_audit(dataclasses.replace(options, planned=planned_path))
+    comparison = None
+    if planned is not None:
+        from circles.compare import compare
+
+        comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
     mark("write")
-    write_report(result, out_dir, overwrite=overwrite)
+    map_warnings: list[str] = []
+    write_report(
+        result,
+        out_dir,
+        overwrite=overwrite,
+        planned=planned,
+        comparison=comparison,
+        warnings=map_warnings,
+        **report,
+    )
     mark("end")
     if timings:
         for (stage, begin), (_, end) in itertools.pairwise(marks[1:]):
@@ -493,7 +553,14 @@ def _run(options: Any, out_dir: Path, *, overwrite: bool, quiet: bool, timings: 
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
     if not quiet:
-        render(Console(highlight=False), result.summary, result.coverage)
+        console = Console(highlight=False)
+        render(console, result.summary, result.coverage)
+        if comparison is not None:
+            from circles.report.compare_report import render_comparison
+
+            render_comparison(console, comparison)
+        for warning in map_warnings:
+            err.print(f"[yellow]warning: {warning}[/]", markup=True)
         err.print(f"report written to {out_dir}/", highlight=False)
     gaps = result.coverage["is_gap"]
     return bool(gaps.apply(lambda g: g is True).any())
@@ -656,3 +723,39 @@ def facilities_classify(
     console = Console(highlight=False)
     for table in classification_tables(result):
         console.print(table)
+
+
+# --------------------------------------------------------------------------- circles compare
+
+
+@app.command("compare")
+def compare_command(
+    before: Annotated[Path, typer.Argument(help="The report folder of the status quo.")],
+    after: Annotated[Path, typer.Argument(help="The report folder of the plan.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Write comparison.csv and comparison.xlsx here.", show_default=False
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the workbook: en or zh.")] = "en",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace comparison files already in --out.")
+    ] = False,
+) -> None:
+    """Compare two audits: coverage before, after and the change, and who newly meets what."""
+    from circles.compare import compare
+    from circles.report.compare_report import read_report, render_comparison, write_comparison
+
+    try:
+        _, cov_before, res_before = read_report(before)
+        _, cov_after, res_after = read_report(after)
+        comparison = compare(cov_before, cov_after, res_before, res_after)
+        if out is not None:
+            write_comparison(out, comparison, lang=lang, overwrite=overwrite)
+    except CirclesError as exc:
+        _fail(str(exc))
+        return
+    render_comparison(Console(highlight=False), comparison)
+    if out is not None:
+        err.print(f"comparison written to {out}/", highlight=False)

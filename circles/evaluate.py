@@ -30,7 +30,29 @@ COVERAGE_COLUMNS = [
     "coverage_ratio",
     "target_coverage",
     "is_gap",
+    "median_min_not_met",
 ]
+
+
+def _group_medians(
+    codes: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int
+) -> np.ndarray:
+    """Population-weighted median of ``values`` per group code (NaN for empty groups)."""
+    out = np.full(n, np.nan)
+    keep = np.isfinite(values) & (codes >= 0) & (weights > 0)
+    if not keep.any():
+        return out
+    c, v, w = codes[keep], values[keep], weights[keep]
+    order = np.lexsort((v, c))
+    c, v, w = c[order], v[order], w[order]
+    cum = np.cumsum(w)
+    starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
+    ends = np.r_[starts[1:], len(c)]
+    before = np.r_[0.0, cum][starts]
+    half = before + (cum[ends - 1] - before) / 2.0
+    pick = np.searchsorted(cum, half)
+    out[c[starts]] = v[np.minimum(pick, ends - 1)]
+    return out
 
 
 def walk_threshold_m(requirement: Requirement, speed_m_s: float, minutes: np.ndarray) -> np.ndarray:
@@ -79,6 +101,7 @@ def coverage(
     community_ids: Sequence[str],
     *,
     subdistricts: dict[str, str] | None = None,
+    times_min: dict[tuple[str, str], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Population-weighted coverage: overall, per community and per sub-district.
 
@@ -96,6 +119,9 @@ def coverage(
     subdistricts
         Community id → sub-district (街道); when given, rows with scope ``subdistrict`` roll the
         communities up (their ``community_id`` column holds the sub-district name).
+    times_min
+        Per requirement, each resident's time to what it needs (NaN when none in reach); gives
+        ``median_min_not_met``, the population-weighted median time of those who miss it.
 
     Returns
     -------
@@ -135,7 +161,16 @@ def coverage(
                 ),
             }
             target = targets[req_id]
+            times = (times_min or {}).get((circle.id, req_id))
             for scope, labels, parent in groups:
+                if times is None:
+                    medians = np.full(len(labels), np.nan)
+                else:
+                    group = parent[codes]
+                    missed = ~m.astype(bool)
+                    medians = _group_medians(
+                        np.where(missed, group, -1), times, population, len(labels)
+                    )
                 keep = parent >= 0
                 sums = {
                     key: np.bincount(parent[keep], weights=values[keep], minlength=len(labels))
@@ -158,6 +193,7 @@ def coverage(
                             "coverage_ratio": ratio,
                             "target_coverage": np.nan if target is None else float(target),
                             "is_gap": _is_gap(ratio, target),
+                            "median_min_not_met": np.round(medians, 2),
                         }
                     )
                 )

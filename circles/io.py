@@ -297,6 +297,8 @@ def staged_output(out: Path, names: list[str], *, overwrite: bool) -> Iterator[P
             os.replace(stage, out)
             return
         for name in names:
+            if (out / name).is_dir():  # a folder of the report (maps/, planned/): replace it
+                shutil.rmtree(out / name)
             os.replace(stage / name, out / name)
     except PermissionError as exc:
         raise OutputError(

@@ -406,6 +406,18 @@ def _load(file: Path) -> Network:
         )
 
 
+def _cache_key(params: dict) -> dict:
+    return {
+        k: (v.model_dump(mode="json", exclude={"sources"}) if hasattr(v, "model_dump") else v)
+        for k, v in params.items()
+    }
+
+
+def is_cached(path: Path, **params: object) -> bool:
+    """Whether :func:`load_network` would find this network in the cache."""
+    return is_pbf(path) and path.exists() and _cache_file(path, _cache_key(params)).exists()
+
+
 def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Network:
     """:func:`build_network` through the user cache: an unchanged extract is not read again.
 
@@ -417,11 +429,7 @@ def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Net
         network = build_network(path, **params)  # type: ignore[arg-type]
         network.stats["cache"] = "off"
         return network
-    key = {
-        k: (v.model_dump(mode="json", exclude={"sources"}) if hasattr(v, "model_dump") else v)
-        for k, v in params.items()
-    }
-    file = _cache_file(path, key)
+    file = _cache_file(path, _cache_key(params))
     if file.exists():
         try:
             network = _load(file)

@@ -11,7 +11,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
 
-PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "out"}
+PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
 LIST_KEYS = {"rules", "circles"}
 KEYS = (
     PATH_KEYS

@@ -460,6 +460,7 @@ def build_summary(
                 "residents": _file_record(options.residents),
                 "communities": _file_record(options.communities),
                 "zones": _file_record(options.zones),
+                "planned": _file_record(options.planned),
             },
             "rules": [
                 {"path": str(lc.path), "sha256": sha256(lc.path), "circle_id": lc.circle.id}

@@ -9,6 +9,7 @@ import pandas as pd
 JIANGHAN = "民族街道江汉社区"  # eight wide characters: sixteen cells
 RIVERSIDE = "Riverside"
 UNASSIGNED = "unassigned"
+SUBDISTRICT = "民族街道"  # both communities; unassigned residents are in no sub-district
 
 
 # --- fixture: one hand-checkable audit ---------------------------------------------------------
@@ -41,6 +42,10 @@ UNASSIGNED = "unassigned"
 # RIVERSIDE ems_station 200 (60%), RIVERSIDE micro_public_space 200 (60%);
 # then quality: JIANGHAN middle_yangtze 1000 (0%), RIVERSIDE middle_yangtze 500 (0%).
 # Worst first: RIVERSIDE (lowest whole-circle coverage 30%), JIANGHAN (70%), unassigned (no people).
+#
+# Sub-district 民族街道 holds both communities: its rows are their sums (population 1500).
+# Median minutes of those not met (MEDIANS): per requirement, for JIANGHAN, RIVERSIDE, overall
+# and the sub-district; NaN where everybody meets it or nobody not met has a route.
 
 # (community, residents_total, residents_met, population_total, population_met) per row
 MET = {
@@ -57,6 +62,14 @@ MET = {
     ("metro_area_2h", "wuhan_1plus8"): [(JIANGHAN, 4, 3, 1000, 950), (RIVERSIDE, 3, 2, 500, 450)],
     ("metro_area_2h", "middle_yangtze"): [(JIANGHAN, 4, 0, 1000, 0), (RIVERSIDE, 3, 0, 500, 0)],
     ("metro_area_2h", ""): [(JIANGHAN, 4, 3, 1000, 950), (RIVERSIDE, 3, 2, 500, 450)],
+}
+MEDIANS = {
+    ("life_15min", "kindergarten"): (18.5, 21.0, 21.0, 21.0),
+    ("life_15min", "primary_school"): (16.2, 19.0, 16.2, 16.2),
+    ("activity_10min", "micro_public_space"): (12.5, 14.0, 14.0, 14.0),
+    ("ems", "ems_station"): (math.nan, 13.1, 13.1, 13.1),
+    ("metro_area_2h", "wuhan_1plus8"): (125.0, 131.0, 131.0, 131.0),
+    ("metro_area_2h", "middle_yangtze"): (math.nan, math.nan, math.nan, math.nan),
 }
 TARGETS = {
     ("life_15min", "kindergarten"): 0.9,
@@ -88,6 +101,12 @@ TOTAL_POPULATION = 1500.0
 
 # ems zones: (zone, residents, population)
 ZONES = [("central", 4, 1000.0), ("new_urban", 3, 500.0), ("(default)", 1, 0.0)]
+ZONE_NAMES = {
+    "central": {"zh": "中心城区", "en": "central districts"},
+    "new_urban": {"zh": "新城区", "en": "new urban districts"},
+}
+# line-haul tags of the destinations' table rows, per requirement
+LINE_HAUL_TAGS = {"wuhan_1plus8": ["default"], "middle_yangtze": ["verified", "recalled"]}
 
 DRIVE = {
     "road_class_km_per_h": {
@@ -148,7 +167,7 @@ DRIVE_NETWORK = {
 }
 
 
-def _coverage_row(circle_id, requirement_id, scope, community_id, counts, target):
+def _coverage_row(circle_id, requirement_id, scope, community_id, counts, target, median):
     residents_total, residents_met, population_total, population_met = counts
     ratio = population_met / population_total if population_total else math.nan
     is_gap = None if math.isnan(ratio) or math.isnan(target) else bool(ratio < target)
@@ -164,6 +183,7 @@ def _coverage_row(circle_id, requirement_id, scope, community_id, counts, target
         "coverage_ratio": ratio,
         "target_coverage": target,
         "is_gap": is_gap,
+        "median_min_not_met": median,
     }
 
 
@@ -171,15 +191,23 @@ def _make_coverage() -> pd.DataFrame:
     rows = []
     for (circle_id, requirement_id), per_community in MET.items():
         target = TARGETS[(circle_id, requirement_id)]
-        totals = [sum(values) for values in zip(*(c[1:] for c in per_community), strict=True)]
-        totals[0] += 1  # resident H (unassigned, population 0)
-        rows.append(_coverage_row(circle_id, requirement_id, "overall", "", totals, target))
-        for community_id, *counts in per_community:
-            rows.append(
-                _coverage_row(circle_id, requirement_id, "community", community_id, counts, target)
+        medians = dict(
+            zip(
+                (JIANGHAN, RIVERSIDE, "", SUBDISTRICT),
+                MEDIANS.get((circle_id, requirement_id), (math.nan,) * 4),
+                strict=True,
             )
+        )
+        sums = [sum(values) for values in zip(*(c[1:] for c in per_community), strict=True)]
+        totals = [sums[0] + 1, *sums[1:]]  # resident H (unassigned, population 0)
+        key = (circle_id, requirement_id)
+        rows.append(_coverage_row(*key, "overall", "", totals, target, medians[""]))
+        for community_id, *counts in per_community:
+            median = medians[community_id]
+            rows.append(_coverage_row(*key, "community", community_id, counts, target, median))
+        rows.append(_coverage_row(*key, "community", UNASSIGNED, (1, 0, 0, 0), target, math.nan))
         rows.append(
-            _coverage_row(circle_id, requirement_id, "community", UNASSIGNED, (1, 0, 0, 0), target)
+            _coverage_row(*key, "subdistrict", SUBDISTRICT, sums, target, medians[SUBDISTRICT])
         )
     return pd.DataFrame(rows)
 
@@ -192,21 +220,26 @@ def _stats(coverage, circle_id, requirement_id, *, with_gap):
     ]
     overall = selected[selected["scope"] == "overall"].iloc[0]
     communities = selected[selected["scope"] == "community"]
+    subdistricts = selected[selected["scope"] == "subdistrict"]
 
-    def entry(row, community_id=None):
+    def entry(row, name_key=None):
         out = {key: getattr(row[key], "item", lambda v=row[key]: v)() for key in keys}
-        if community_id is not None:
-            out["community_id"] = community_id
+        if name_key is not None:
+            out = {name_key: row["community_id"], **out}
         if with_gap:
             out["is_gap"] = row["is_gap"]
         return out
 
-    return entry(overall), [entry(row, row["community_id"]) for _, row in communities.iterrows()]
+    return (
+        entry(overall),
+        [entry(row, "community_id") for _, row in communities.iterrows()],
+        [entry(row, "subdistrict") for _, row in subdistricts.iterrows()],
+    )
 
 
 def _requirement(coverage, circle_id, requirement_id, name, sources, **keys):
     """One requirement of the summary, keys in the order audit summaries have them."""
-    overall, communities = _stats(coverage, circle_id, requirement_id, with_gap=True)
+    overall, communities, subdistricts = _stats(coverage, circle_id, requirement_id, with_gap=True)
     return {
         "requirement_id": requirement_id,
         "name": dict(zip(("zh", "en"), name, strict=True)),
@@ -222,12 +255,13 @@ def _requirement(coverage, circle_id, requirement_id, name, sources, **keys):
         "sources": sources,
         "overall": overall,
         "communities": communities,
+        "subdistricts": subdistricts,
     }
 
 
 def _circle(coverage, circle_id, name, requirements, **keys):
     """One circle of the summary, keys in the order audit summaries have them."""
-    overall, communities = _stats(coverage, circle_id, "", with_gap=False)
+    overall, communities, subdistricts = _stats(coverage, circle_id, "", with_gap=False)
     circle = {
         "circle_id": circle_id,
         "name": dict(zip(("zh", "en"), name, strict=True)),
@@ -242,7 +276,12 @@ def _circle(coverage, circle_id, name, requirements, **keys):
     }
     if "sources" in keys:
         circle["sources"] = keys["sources"]
-    circle |= {"overall": overall, "communities": communities, "requirements": requirements}
+    circle |= {
+        "overall": overall,
+        "communities": communities,
+        "subdistricts": subdistricts,
+        "requirements": requirements,
+    }
     for extra in ("drive", "zones", "destinations"):
         if extra in keys:
             circle[extra] = keys[extra]
@@ -360,8 +399,13 @@ def _make_circles(coverage: pd.DataFrame) -> list[dict]:
         rule_file="4_ems",
         drive=DRIVE,
         zones=[
-            {"zone": zone, "residents": residents, "population": population}
-            for zone, residents, population in ZONES
+            {
+                "zone": zone,
+                "name": ZONE_NAMES.get(zone),
+                "residents": residents,
+                "population": people,
+            }
+            for zone, residents, people in ZONES
         ],
     )
     metro = _circle(
@@ -415,6 +459,7 @@ def _make_circles(coverage: pd.DataFrame) -> list[dict]:
                 "population_reached": float(reached),
                 "share_reached": round(reached / TOTAL_POPULATION, 6),
                 "median_min": median_min,
+                "tags": LINE_HAUL_TAGS[requirement_id],
             }
             for requirement_id, destination_id, zh, en, reached, median_min in DESTINATIONS
         ],
@@ -438,6 +483,16 @@ def _make_summary(coverage: pd.DataFrame) -> dict:
                 "facility_type_field": "type",
                 "community_field": "community",
                 "zone_field": "name",
+                "subdistrict_field": "街道",
+                "households_field": None,
+                "persons_per_household": 2.62,
+                "persons_per_household_source": {
+                    "ref": "第七次全国人口普查公报 (2020): 平均每个家庭户的人口为2.62人",
+                    "tag": "recalled",
+                },
+                "coords": {"facilities": "gcj02"},
+                "coords_converted": ["facilities: gcj02 → wgs84"],
+                "reach_min": {"kindergarten_min": 30.0, "primary_school_min": 30.0},
             },
             "inputs": {
                 "network": {"path": "data/roads.geojson", "sha256": "ab" * 32},
@@ -454,6 +509,13 @@ def _make_summary(coverage: pd.DataFrame) -> dict:
             ],
         },
         "counts": {
+            # read = evaluated (A-G) + off network + unassigned (H) + invalid (no geometry)
+            "reconcile": {
+                "evaluated": {"residents": 7, "population": 1500.0},
+                "off_network": {"residents": 1, "population": 80.0},
+                "unassigned": {"residents": 1, "population": 0.0},
+                "invalid": {"residents": 1, "population": 40.0},
+            },
             "residents": {"read": 10, "ok": 8, "off_network": 1, "no_geometry": 1, "unassigned": 1},
             "population": {
                 "read": 1620.0,

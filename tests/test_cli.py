@@ -49,6 +49,8 @@ def test_audit_writes_every_report_file(toy: dict[str, Path]) -> None:
         "fresh_market_min",
         "kindergarten_min",
         "toy",
+        "toy/two_kindergartens",
+        "toy/market",
     ]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["counts"]["residents"] == {

@@ -1,156 +1,97 @@
 """Write an audit's summary and coverage to an Excel workbook (report.xlsx) with openpyxl.
 
-The workbook has six sheets, each with a bold frozen header row, an auto-filter over the data
-and column widths fitted to the content:
+The workbook is written in openpyxl's write-only (streaming) mode, so that a Residents sheet of
+hundreds of thousands of rows needs little memory; every sheet still has a bold, wrapped,
+frozen header row, an auto-filter over its data, column widths fitted to the content (wide
+CJK characters count double), percentage and integer formats, a red-yellow-green colour scale
+on coverage columns, gaps highlighted and a landscape, fit-to-width print setup.
 
-- "Summary": one row per circle (the whole circle, with its model) and per requirement, with
-  tiers, thresholds (by zone, or over destinations), targets, coverage, gap and the source of
-  every number; unverified numbers are marked.
-- "Communities": one row per community with its whole-circle coverage per circle.
-- "Gaps": (community, requirement) pairs below their target, basic requirements first, then the
-  largest population not met.
-- "Destinations": per hub-circle requirement and destination, the population reaching it.
-- "Zones": residents and population per zone of circles with thresholds by zone.
-- "Run": key/value provenance of the run (version, inputs with sha256, parameters, counts,
-  networks).
+Sheets, in order (names in the workbook language; see :mod:`circles.report.labels`):
 
-Sheets without data (no hub circle, no zones) still have their header row.
-
-All labels live in :data:`LABELS` so that a Chinese workbook only needs a second entry.
+- Summary: one row per circle (the whole circle, with its model) and per requirement:
+  population, met, not met, coverage, target, gap, and which numbers are unverified.
+- Communities: residents, population and whole-circle coverage per community and circle.
+- Sub-districts: the same per sub-district (街道), when the coverage table rolls up to them.
+- Gaps: (community, requirement) pairs below their target, basic requirements first, then the
+  largest population not met, with the median minutes of those not met.
+- Destinations: per hub-circle requirement and destination, the population reaching it.
+- Zones: residents and population per zone of circles with thresholds by zone.
+- one sheet per circle, named by its id: overall, sub-district and community rows with the
+  coverage and population not met of every requirement and of the whole circle.
+- Rules: every requirement with its threshold, counts and target, each number's source and tag.
+- Inputs: files with SHA-256, CRS, coordinate conversion, speeds, persons per household,
+  parameters, counts and their reconciliation, networks, warnings.
+- Residents (only when given): the residents table as in residents.csv, one sheet per
+  1,048,575 rows.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from circles.report.values import (
-    BASIC_TIER,
-    THRESHOLD_WORDS,
-    coverage_records,
-    gap_state,
-    is_nan,
-    is_true,
-    requirement_tier,
-    requirement_tiers,
-    threshold_parts,
+from circles.report.excel_provenance import inputs_sheet, rules_sheet
+from circles.report.excel_sheets import (
+    AUTO,
+    GAP,
+    GENERAL,
+    INTEGER,
+    PERCENT,
+    UNVERIFIED,
+    UNVERIFIED_TAG,
+    Book,
+    Column,
+    Sheet,
+    circle_sheet,
+    communities_sheet,
+    destinations_sheet,
+    gaps_sheet,
+    sheet_title,
+    subdistricts_sheet,
+    summary_sheet,
+    zones_sheet,
 )
+from circles.report.labels import LABELS, labels_for
 
 __all__ = ["LABELS", "write_workbook"]
 
-#: Every text the workbook shows, by language. Only "en" exists so far.
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        # sheet names
-        "sheet_summary": "Summary",
-        "sheet_communities": "Communities",
-        "sheet_gaps": "Gaps",
-        "sheet_destinations": "Destinations",
-        "sheet_zones": "Zones",
-        "sheet_run": "Run",
-        # column headers
-        "circle_id": "circle id",
-        "circle_name_en": "circle name (en)",
-        "circle_name_zh": "circle name (zh)",
-        "mode": "mode",
-        "requirement_id": "requirement",
-        "tier": "tier",
-        "facility_types": "facility types",
-        "threshold": "threshold",
-        "speed": "walk speed (m/min)",
-        "min_count": "min count",
-        "residents_total": "residents total",
-        "population_total": "population total",
-        "population_met": "population met",
-        "population_not_met": "population not met",
-        "share_not_met": "share not met",
-        "coverage": "coverage",
-        "target": "target",
-        "gap": "gap",
-        "model": "model",
-        "threshold_source": "threshold source",
-        "threshold_tag": "threshold tag",
-        "speed_source": "speed source",
-        "speed_tag": "speed tag",
-        "target_source": "target source",
-        "target_tag": "target tag",
-        "community": "community",
-        "residents": "residents",
-        "population": "population",
-        "residents_off_network": "residents off network",
-        "population_off_network": "population off network",
-        "circle_coverage": "{circle} coverage",
-        "circle": "circle",
-        "destination_id": "destination id",
-        "destination_name_zh": "destination name (zh)",
-        "destination_name_en": "destination name (en)",
-        "population_reached": "population reached",
-        "share_reached": "share reached",
-        "median_min": "median minutes",
-        "zone": "zone",
-        "key": "item",
-        "value": "value",
-        # cell texts
-        "whole_circle": "(whole circle)",
-        "all_requirements": "all requirements",
-        # threshold texts ("15 min", "10 min central / 12 min new_urban, 12 min elsewhere",
-        # "120 min · 8 destinations, all") and the names of their parts
-        **THRESHOLD_WORDS,
-        "part_source": "{part}: {text}",
-        "part_join": "; ",
-        "yes": "yes",
-        "no": "no",
-        "not_applicable": "n/a",
-        "unverified_tag": "{tag} (unverified)",
-        "missing_tag": "none (unverified)",
-        "none": "(none)",
-        # run sheet keys
-        "run_version": "circles version",
-        "run_timestamp": "timestamp",
-        "run_crs": "CRS",
-        "run_engine": "engine",
-        "run_parameter": "parameter: {name}",
-        "run_input_path": "input {name}: path",
-        "run_input_sha256": "input {name}: sha256",
-        "run_rule_path": "rule file {circle}: path",
-        "run_rule_sha256": "rule file {circle}: sha256",
-        "run_count": "{what} {status}",
-        "run_facility_type_count": "facilities {type} {status}",
-        "run_network": "network {name}",
-        "run_networks": "network {key} {name}",
-        "run_warning": "warning {number}",
-        "run_warnings": "warnings",
-    }
-}
-
-_LANG = "en"
-_VERIFIED_TAG = "verified"
-_PERCENT = "0.0%"
-_INTEGER = "#,##0"
-_DECIMAL = "0.0"
-_GENERAL = "General"
 _MIN_WIDTH = 6
-_MAX_WIDTH = 70
+_MAX_WIDTH = 40  # wider content wraps
+_HEADER_MAX_WIDTH = 14  # a longer header wraps rather than widen a column of short numbers
 _FILTER_BUTTON_WIDTH = 3
+_LINE_HEIGHT = 15  # points per line of the default 11-point font
+_WIDE = "\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef"  # CJK: a line may break before any of them
+_TOKENS = re.compile(rf"[{_WIDE}]|[^\s{_WIDE}]+\s*|\s+")
+_EXCEL_MAX_ROWS = 1_048_576
+_RESIDENT_CHUNK_ROWS = 10_000  # rows converted at a time
+_RESIDENT_WIDTH_SAMPLE = 2_000  # rows whose texts size the columns
 
-_HEADER_FONT = Font(bold=True)
-_UNVERIFIED_FONT = Font(italic=True, color="7F7F7F")
-_GAP_FONT = Font(bold=True, color="9C0006")
-_GAP_FILL = PatternFill(fill_type="solid", fgColor="FFC7CE")
+_FONT = "Calibri"  # the default font: styled cells must name it, or viewers pick a serif
+_HEADER_FONT = Font(name=_FONT, size=11, bold=True)
+_HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")  # rows may be several lines high
+_UNVERIFIED_FONT = Font(name=_FONT, size=11, italic=True, color="7F7F7F")
+_UNVERIFIED_TAG_FONT = Font(name=_FONT, size=11, italic=True, color="9C5700")
+_UNVERIFIED_TAG_FILL = PatternFill(fill_type="solid", fgColor="FFEB9C")
+_GAP_FONT = Font(name=_FONT, size=11, bold=True, color="9C0006")
+_GAP_FILL = PatternFill(fill_type="solid", fgColor="FFC7CE")
 _COVERAGE_SCALE = {  # red at 0 %, yellow at 50 %, green at 100 %: absolute, not relative
     "start_type": "num",
     "start_value": 0,
@@ -163,434 +104,201 @@ _COVERAGE_SCALE = {  # red at 0 %, yellow at 50 %, green at 100 %: absolute, not
     "end_color": "63BE7B",
 }
 
-# cell style names used in row styles
-_UNVERIFIED = "unverified"
-_GAP = "gap"
 
-
-@dataclass(frozen=True)
-class _Column:
-    """One worksheet column: the row key it shows, its header and its number format."""
-
-    key: str
-    header: str
-    number_format: str = _GENERAL
-
-
-def write_workbook(path: Path, summary: dict, coverage: pd.DataFrame) -> None:
+def write_workbook(
+    path: Path,
+    summary: dict,
+    coverage: pd.DataFrame,
+    *,
+    lang: str = "en",
+    residents: pd.DataFrame | None = None,
+) -> None:
     """Write the audit workbook.
 
     Parameters
     ----------
     path : pathlib.Path
         File to write (``.xlsx``). Overwritten if it exists; the caller handles atomic
-        replacement and passes a temporary path.
+        replacement and may pass a temporary path.
     summary : dict
-        The audit summary (the content of summary.json) as described in the data contract.
+        The audit summary (the content of summary.json).
     coverage : pandas.DataFrame
-        Coverage by circle, requirement (``""`` for the whole circle), scope
-        (``"overall"`` or ``"community"``) and community.
+        Coverage by circle, requirement (``""`` for the whole circle), scope (``"overall"``,
+        ``"community"`` or ``"subdistrict"``) and community (or sub-district), with
+        ``median_min_not_met`` when the audit computed it.
+    lang : {"en", "zh"}
+        Language of every sheet name, header and label; circle, requirement, zone and
+        destination names come from the summary's ``name.en`` / ``name.zh``.
+    residents : pandas.DataFrame, optional
+        The residents table (residents.csv); when given, it is written as the last sheet(s),
+        every column, streamed in chunks.
+
+    Raises
+    ------
+    ValueError
+        When ``lang`` is not "en" or "zh".
 
     Notes
     -----
     Numbers are written as numbers (coverage and targets as ratios with a percentage format),
     missing values (None, NaN) as empty cells. Numbers whose source is not tagged
-    ``"verified"`` are shown in grey italics and their tag carries an "(unverified)" suffix.
+    ``"verified"`` are shown in grey italics and their tag carries an "(unverified)" mark.
+    The whole workbook is streamed (openpyxl write-only mode): the residents sheet needs
+    memory for one chunk of rows and the distinct texts (ids, names) only; each sheet's XML
+    passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
     """
-    labels = LABELS[_LANG]
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    records = coverage_records(coverage)
+    labels = labels_for(lang)
+    book = Book(summary, coverage, labels, lang)
+    sheets = [summary_sheet(book), communities_sheet(book)]
+    if book.has_subdistricts:
+        sheets.append(subdistricts_sheet(book))
+    sheets += [gaps_sheet(book), destinations_sheet(book), zones_sheet(book)]
+    fixed_titles = [labels[f"sheet_{key}"] for key in ("rules", "inputs", "residents")]
+    taken = [sheet.title for sheet in sheets] + fixed_titles
+    for circle in book.circles:
+        title = sheet_title(str(circle.get("circle_id")), taken)
+        taken.append(title)
+        sheets.append(circle_sheet(book, circle, title))
+    sheets += [rules_sheet(book), inputs_sheet(book)]
 
-    _write_summary_sheet(workbook.create_sheet(labels["sheet_summary"]), summary, labels)
-    _write_communities_sheet(
-        workbook.create_sheet(labels["sheet_communities"]), summary, records, labels
-    )
-    _write_gaps_sheet(workbook.create_sheet(labels["sheet_gaps"]), summary, records, labels)
-    _write_destinations_sheet(workbook.create_sheet(labels["sheet_destinations"]), summary, labels)
-    _write_zones_sheet(workbook.create_sheet(labels["sheet_zones"]), summary, labels)
-    _write_run_sheet(workbook.create_sheet(labels["sheet_run"]), summary, labels)
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        _write_sheet(workbook.create_sheet(sheet.title), sheet)
+    if residents is not None:
+        _write_residents(workbook, residents, labels, taken)
     workbook.save(path)
 
 
 # --------------------------------------------------------------------------------------------
-# sheets
+# small sheets
 
 
-def _write_summary_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
-    """One row per circle (whole circle first, with its model) and per requirement of it."""
-    columns = [
-        _Column("circle_id", labels["circle_id"]),
-        _Column("name_en", labels["circle_name_en"]),
-        _Column("name_zh", labels["circle_name_zh"]),
-        _Column("mode", labels["mode"]),
-        _Column("requirement_id", labels["requirement_id"]),
-        _Column("tier", labels["tier"]),
-        _Column("facility_types", labels["facility_types"]),
-        _Column("threshold", labels["threshold"]),
-        _Column("speed", labels["speed"]),
-        _Column("min_count", labels["min_count"], _INTEGER),
-        _Column("population_total", labels["population_total"], _INTEGER),
-        _Column("population_met", labels["population_met"], _INTEGER),
-        _Column("coverage", labels["coverage"], _PERCENT),
-        _Column("target", labels["target"], _PERCENT),
-        _Column("gap", labels["gap"]),
-        _Column("model", labels["model"]),
-        _Column("threshold_source", labels["threshold_source"]),
-        _Column("threshold_tag", labels["threshold_tag"]),
-        _Column("speed_source", labels["speed_source"]),
-        _Column("speed_tag", labels["speed_tag"]),
-        _Column("target_source", labels["target_source"]),
-        _Column("target_tag", labels["target_tag"]),
-    ]
-    rows: list[dict[str, Any]] = []
-    styles: list[dict[str, str]] = []
-    for circle in summary.get("circles") or []:
-        name = circle.get("name") or {}
-        base = {
-            "circle_id": circle.get("circle_id"),
-            "name_en": name.get("en"),
-            "name_zh": name.get("zh"),
-            "mode": circle.get("mode"),
-        }
-        speed = circle.get("speed_m_per_min")
-        speed_cells = _source_cells(circle.get("speed_source"), speed, labels)
-
-        overall = circle.get("overall") or {}
-        target = circle.get("target_coverage")
-        target_cells = _source_cells(
-            (circle.get("sources") or {}).get("target_coverage"), target, labels
-        )
-        gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
-        row = {
-            **base,
-            "requirement_id": labels["whole_circle"],
-            "tier": circle.get("tier"),
-            "facility_types": labels["all_requirements"],
-            "speed": speed,
-            "population_total": overall.get("population_total"),
-            "population_met": overall.get("population_met"),
-            "coverage": overall.get("coverage_ratio"),
-            "target": target,
-            "gap": _gap_text(gap, labels),
-            "model": circle.get("model"),
-            **_prefixed("speed", speed_cells),
-            **_prefixed("target", target_cells),
-        }
-        rows.append(row)
-        styles.append(_row_styles(gap, speed=speed_cells, target=target_cells))
-
-        for requirement in circle.get("requirements") or []:
-            sources = requirement.get("sources") or {}
-            threshold, threshold_cells = _threshold_cells(requirement, labels)
-            uses_speed = requirement.get("max_time_min") is not None
-            target = requirement.get("target_coverage")
-            target_cells = _source_cells(sources.get("target_coverage"), target, labels)
-            overall = requirement.get("overall") or {}
-            gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
-            row = {
-                **base,
-                "requirement_id": requirement.get("requirement_id"),
-                "tier": requirement_tier(requirement),
-                "facility_types": ", ".join(requirement.get("facility_types") or []),
-                "threshold": threshold,
-                "speed": speed if uses_speed else None,
-                "min_count": requirement.get("min_count"),
-                "population_total": overall.get("population_total"),
-                "population_met": overall.get("population_met"),
-                "coverage": overall.get("coverage_ratio"),
-                "target": target,
-                "gap": _gap_text(gap, labels),
-                **_prefixed("threshold", threshold_cells),
-                **_prefixed("target", target_cells),
-            }
-            if uses_speed:
-                row.update(_prefixed("speed", speed_cells))
-            rows.append(row)
-            styles.append(
-                _row_styles(
-                    gap,
-                    threshold=threshold_cells,
-                    speed=speed_cells if uses_speed else None,
-                    target=target_cells,
-                )
-            )
-    _write_table(ws, columns, rows, styles)
-
-
-def _write_communities_sheet(
-    ws: Worksheet,
-    summary: Mapping[str, Any],
-    records: Sequence[Mapping[str, Any]],
-    labels: dict[str, str],
-) -> None:
-    """One row per community: residents, population, off-network counts, coverage per circle."""
-    circle_ids = _circle_ids(summary, records)
-    columns = [
-        _Column("community", labels["community"]),
-        _Column("residents", labels["residents"], _INTEGER),
-        _Column("population", labels["population"], _INTEGER),
-        _Column("residents_off_network", labels["residents_off_network"], _INTEGER),
-        _Column("population_off_network", labels["population_off_network"], _INTEGER),
-    ]
-    columns += [
-        _Column(
-            f"coverage:{circle_id}", labels["circle_coverage"].format(circle=circle_id), _PERCENT
-        )
-        for circle_id in circle_ids
-    ]
-
-    whole: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for record in records:
-        if record["scope"] == "community" and record["requirement_id"] == "":
-            whole[(record["community_id"], record["circle_id"])] = record
-    known = {c.get("community_id"): c for c in summary.get("communities") or []}
-
-    rows = []
-    for community_id in _community_ids(summary, records):
-        info = known.get(community_id, {})
-        circle_rows = [
-            whole[key] for key in ((community_id, c) for c in circle_ids) if key in whole
+def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
+    """A header and rows, frozen and filtered, with styled cells, fitted widths, print setup."""
+    widths, wraps = _fit_widths(sheet.columns, sheet.rows)
+    _start(ws, [column.header for column in sheet.columns], widths)
+    for index, row in enumerate(sheet.rows):
+        styles = sheet.styles[index] if index < len(sheet.styles) else {}
+        texts = [
+            _display_text(row.get(column.key), GENERAL) if wrap else ""
+            for column, wrap in zip(sheet.columns, wraps, strict=True)
         ]
-        row: dict[str, Any] = {
-            "community": community_id,
-            "residents": info.get("residents", _max_of(circle_rows, "residents_total")),
-            "population": info.get("population", _max_of(circle_rows, "population_total")),
-            "residents_off_network": info.get("residents_off_network"),
-            "population_off_network": info.get("population_off_network"),
-        }
-        for circle_id in circle_ids:
-            record = whole.get((community_id, circle_id))
-            row[f"coverage:{circle_id}"] = None if record is None else record["coverage_ratio"]
-        rows.append(row)
-    _write_table(ws, columns, rows)
-
-    if rows:
-        first = len(columns) - len(circle_ids) + 1
-        for index in range(first, len(columns) + 1):
-            letter = get_column_letter(index)
-            ws.conditional_formatting.add(
-                f"{letter}2:{letter}{len(rows) + 1}", ColorScaleRule(**_COVERAGE_SCALE)
-            )
-
-
-def _write_gaps_sheet(
-    ws: Worksheet,
-    summary: Mapping[str, Any],
-    records: Sequence[Mapping[str, Any]],
-    labels: dict[str, str],
-) -> None:
-    """(Community, requirement) rows below target: basic first, largest population not met first."""
-    columns = [
-        _Column("community", labels["community"]),
-        _Column("circle", labels["circle"]),
-        _Column("requirement", labels["requirement_id"]),
-        _Column("tier", labels["tier"]),
-        _Column("population_total", labels["population_total"], _INTEGER),
-        _Column("population_not_met", labels["population_not_met"], _INTEGER),
-        _Column("share_not_met", labels["share_not_met"], _PERCENT),
-        _Column("coverage", labels["coverage"], _PERCENT),
-        _Column("target", labels["target"], _PERCENT),
-    ]
-    tiers = requirement_tiers(summary)
-    rows = []
-    for record in records:
-        if not (
-            record["scope"] == "community"
-            and record["requirement_id"] != ""
-            and is_true(record["is_gap"])
-        ):
-            continue
-        total = _number(record["population_total"])
-        met = _number(record["population_met"])
-        not_met = None if total is None or met is None else total - met
-        rows.append(
-            {
-                "community": record["community_id"],
-                "circle": record["circle_id"],
-                "requirement": record["requirement_id"],
-                "tier": tiers.get((record["circle_id"], record["requirement_id"]), BASIC_TIER),
-                "population_total": total,
-                "population_not_met": not_met,
-                "share_not_met": None if not total or not_met is None else not_met / total,
-                "coverage": record["coverage_ratio"],
-                "target": record["target_coverage"],
-            }
-        )
-    rows.sort(
-        key=lambda r: (
-            r["tier"] != BASIC_TIER,
-            -(r["population_not_met"] or 0.0),
-            str(r["community"]),
-            str(r["circle"]),
-            str(r["requirement"]),
-        )
-    )
-    styles = [dict.fromkeys(("population_not_met", "coverage"), _GAP) for _ in rows]
-    _write_table(ws, columns, rows, styles)
-
-
-def _write_destinations_sheet(
-    ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]
-) -> None:
-    """Per hub-circle requirement and destination: population reaching it, median minutes."""
-    columns = [
-        _Column("circle", labels["circle"]),
-        _Column("requirement", labels["requirement_id"]),
-        _Column("destination_id", labels["destination_id"]),
-        _Column("name_zh", labels["destination_name_zh"]),
-        _Column("name_en", labels["destination_name_en"]),
-        _Column("population_reached", labels["population_reached"], _INTEGER),
-        _Column("share_reached", labels["share_reached"], _PERCENT),
-        _Column("median_min", labels["median_min"], _DECIMAL),
-    ]
-    rows = []
-    for circle in summary.get("circles") or []:
-        for destination in circle.get("destinations") or []:
-            name = destination.get("name") or {}
-            rows.append(
-                {
-                    "circle": circle.get("circle_id"),
-                    "requirement": destination.get("requirement_id"),
-                    "destination_id": destination.get("destination_id"),
-                    "name_zh": name.get("zh"),
-                    "name_en": name.get("en"),
-                    "population_reached": destination.get("population_reached"),
-                    "share_reached": destination.get("share_reached"),
-                    "median_min": destination.get("median_min"),
-                }
-            )
-    _write_table(ws, columns, rows)
-
-
-def _write_zones_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
-    """Residents and population per zone of the circles with thresholds by zone."""
-    columns = [
-        _Column("circle", labels["circle"]),
-        _Column("zone", labels["zone"]),
-        _Column("residents", labels["residents"], _INTEGER),
-        _Column("population", labels["population"], _INTEGER),
-    ]
-    rows = [
-        {
-            "circle": circle.get("circle_id"),
-            "zone": zone.get("zone"),
-            "residents": zone.get("residents"),
-            "population": zone.get("population"),
-        }
-        for circle in summary.get("circles") or []
-        for zone in circle.get("zones") or []
-    ]
-    _write_table(ws, columns, rows)
-
-
-def _write_run_sheet(ws: Worksheet, summary: Mapping[str, Any], labels: dict[str, str]) -> None:
-    """Key/value provenance: version, run settings, inputs, rule files, counts, warnings."""
-    items: list[tuple[str, Any]] = []
-    run = summary.get("run") or {}
-    items.append((labels["run_version"], summary.get("circles_version")))
-    items.append((labels["run_timestamp"], run.get("timestamp")))
-    items.append((labels["run_crs"], run.get("crs")))
-    items.append((labels["run_engine"], run.get("engine")))
-    for name, value in (run.get("parameters") or {}).items():
-        items.append((labels["run_parameter"].format(name=name), value))
-    for name, item in (run.get("inputs") or {}).items():
-        item = item or {}
-        items.append(
-            (labels["run_input_path"].format(name=name), item.get("path") or labels["none"])
-        )
-        items.append((labels["run_input_sha256"].format(name=name), item.get("sha256")))
-    for rule in run.get("rules") or []:
-        circle = rule.get("circle_id") or ""
-        items.append((labels["run_rule_path"].format(circle=circle), rule.get("path")))
-        items.append((labels["run_rule_sha256"].format(circle=circle), rule.get("sha256")))
-
-    counts = summary.get("counts") or {}
-    for what in ("residents", "population"):
-        for status, value in (counts.get(what) or {}).items():
-            items.append((labels["run_count"].format(what=what, status=status), value))
-    facilities = counts.get("facilities") or {}
-    for status, value in facilities.items():
-        if status != "by_type":
-            items.append((labels["run_count"].format(what="facilities", status=status), value))
-    for facility_type, by_status in (facilities.get("by_type") or {}).items():
-        for status, value in (by_status or {}).items():
-            key = labels["run_facility_type_count"].format(type=facility_type, status=status)
-            items.append((key, value))
-    networks = summary.get("networks") or {}
-    for key, network in networks.items():
-        for name, value in (network or {}).items():
-            items.append((labels["run_networks"].format(key=key, name=name), value))
-    if not networks:
-        for name, value in (summary.get("network") or {}).items():
-            items.append((labels["run_network"].format(name=name), value))
-
-    warnings = summary.get("warnings") or []
-    if not warnings:
-        items.append((labels["run_warnings"], labels["none"]))
-    for number, warning in enumerate(warnings, start=1):
-        items.append((labels["run_warning"].format(number=number), warning))
-
-    columns = [_Column("key", labels["key"]), _Column("value", labels["value"])]
-    rows = [{"key": key, "value": _scalar(value)} for key, value in items]
-    _write_table(ws, columns, rows)
-    for row_index, row in enumerate(rows, start=2):
-        value = _cell_value(row["value"])
-        if isinstance(value, int) and not isinstance(value, bool):
-            ws.cell(row=row_index, column=2).number_format = _INTEGER
-
-
-# --------------------------------------------------------------------------------------------
-# table writing
-
-
-def _write_table(
-    ws: Worksheet,
-    columns: Sequence[_Column],
-    rows: Sequence[Mapping[str, Any]],
-    styles: Sequence[Mapping[str, str]] | None = None,
-) -> None:
-    """Write a header and rows, freeze and filter the header, style cells and fit widths."""
-    ws.append([column.header for column in columns])
-    for cell in ws[1]:
-        cell.font = _HEADER_FONT
-    for row_index, row in enumerate(rows, start=2):
-        row_styles = styles[row_index - 2] if styles is not None else {}
-        for column_index, column in enumerate(columns, start=1):
+        _set_height(ws, index + 2, texts, widths)
+        cells: list[Any] = []
+        for column, wrap in zip(sheet.columns, wraps, strict=True):
             value = _cell_value(row.get(column.key))
-            cell = ws.cell(row=row_index, column=column_index, value=value)
-            if isinstance(value, numbers.Real) and not isinstance(value, bool):
-                cell.number_format = column.number_format
-            style = row_styles.get(column.key)
-            if style == _UNVERIFIED:
+            number_format = _number_format(column.number_format, value)
+            style = styles.get(column.key)
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = number_format
+            cell.alignment = _WRAP if wrap else _TOP
+            if style == UNVERIFIED:
                 cell.font = _UNVERIFIED_FONT
-            elif style == _GAP:
+            elif style == UNVERIFIED_TAG:
+                cell.font = _UNVERIFIED_TAG_FONT
+                cell.fill = _UNVERIFIED_TAG_FILL
+            elif style == GAP:
                 cell.font = _GAP_FONT
                 cell.fill = _GAP_FILL
-    last = get_column_letter(len(columns))
+            cells.append(cell)
+        ws.append(cells)
+    last_row = len(sheet.rows) + 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{last_row}"
+    if len(sheet.rows):
+        for index, column in enumerate(sheet.columns, start=1):
+            if column.scale:
+                letter = get_column_letter(index)
+                ws.conditional_formatting.add(
+                    f"{letter}2:{letter}{last_row}", ColorScaleRule(**_COVERAGE_SCALE)
+                )
+
+
+def _start(ws: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:
+    """Widths, frozen header and print setup (all written before the rows), then the header."""
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    _fit_widths(ws, columns)
     # printed: landscape, all columns on one page width, header row repeated on every page
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "1:1"
+    _set_height(ws, 1, headers, [width - _FILTER_BUTTON_WIDTH + 1 for width in widths])
+    header = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=_legal(str(text)))
+        cell.font = _HEADER_FONT
+        cell.alignment = _HEADER_ALIGNMENT
+        header.append(cell)
+    ws.append(header)
 
 
-def _fit_widths(ws: Worksheet, columns: Sequence[_Column]) -> None:
-    """Set column widths from the displayed content; wide (CJK) characters count double."""
-    for column_index, column in enumerate(columns, start=1):
-        width = _display_width(column.header) + _FILTER_BUTTON_WIDTH
-        for (cell,) in ws.iter_rows(min_row=2, min_col=column_index, max_col=column_index):
-            width = max(width, _display_width(_display_text(cell.value, cell.number_format)))
-        if width > _MAX_WIDTH:
-            width = _MAX_WIDTH
-            for (cell,) in ws.iter_rows(min_row=2, min_col=column_index, max_col=column_index):
-                cell.alignment = _WRAP
-        ws.column_dimensions[get_column_letter(column_index)].width = max(width + 1, _MIN_WIDTH)
+def _fit_widths(
+    columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[float], list[bool]]:
+    """Column widths from the displayed content, and which columns wrap (content too wide)."""
+    widths, wraps = [], []
+    for column in columns:
+        content = max(
+            (
+                _display_width(_display_text(value, _number_format(column.number_format, value)))
+                for value in (_cell_value(row.get(column.key)) for row in rows)
+            ),
+            default=0,
+        )
+        max_width = column.max_width or _MAX_WIDTH
+        wrap = content > max_width
+        content = min(content, max_width)
+        header = _display_width(column.header) + _FILTER_BUTTON_WIDTH
+        width = max(content, min(header, max(content, _HEADER_MAX_WIDTH)))
+        widths.append(max(width + 1, _MIN_WIDTH))
+        wraps.append(wrap)
+    return widths, wraps
+
+
+def _set_height(
+    ws: WriteOnlyWorksheet, row_index: int, texts: Sequence[str], widths: Sequence[float]
+) -> None:
+    """Give a row the height of its most-wrapped cell; one-line rows keep the default.
+
+    Neither Excel nor LibreOffice reliably grows rows of wrapped text in a file they did not
+    write, so the height is estimated from the display width of the texts.
+    """
+    lines = max(
+        (_wrapped_lines(text, width - 1) for text, width in zip(texts, widths, strict=True)),
+        default=1,
+    )
+    if lines > 1:
+        ws.row_dimensions[row_index].height = _LINE_HEIGHT * lines + 2
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """Lines a text takes when wrapped at word (or wide-character) boundaries in ``width``."""
+    total = 0
+    for paragraph in str(text).splitlines() or [""]:
+        lines, used = 1, 0
+        for token in _TOKENS.findall(paragraph):
+            size = _display_width(token.rstrip()) or 0
+            if used and used + size > width:
+                lines += 1
+                used = 0
+            used += _display_width(token)
+            while used > width:  # a token longer than a line
+                lines += 1
+                used -= width
+        total += lines
+    return total
+
+
+def _number_format(number_format: str, value: Any) -> str:
+    """The format of a cell: the column's for numbers, General for texts and empty cells."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return GENERAL
+    if number_format == AUTO:
+        return INTEGER if isinstance(value, numbers.Integral) else GENERAL
+    return number_format
 
 
 def _display_text(value: Any, number_format: str) -> str:
@@ -600,10 +308,12 @@ def _display_text(value: Any, number_format: str) -> str:
     if isinstance(value, bool):
         return str(value).upper()
     if isinstance(value, numbers.Real):
-        if number_format == _PERCENT:
+        if number_format == PERCENT:
             return f"{value:.1%}"
-        if number_format == _INTEGER:
+        if number_format == INTEGER:
             return f"{value:,.0f}"
+        if number_format == "0.0":
+            return f"{value:.1f}"
         return f"{value:.10g}"
     return str(value)
 
@@ -619,10 +329,6 @@ def _display_width(text: str) -> int:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# values
-
-
 def _cell_value(value: Any) -> Any:
     """Convert a value for openpyxl: native numbers, None for missing values."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -635,132 +341,58 @@ def _cell_value(value: Any) -> Any:
         number = float(value)
         return None if not math.isfinite(number) else number
     if isinstance(value, str):
-        return value
-    return str(value)
+        return _legal(value)
+    return _legal(str(value))
 
 
-def _scalar(value: Any) -> Any:
-    """Flatten a run-sheet value: lists and dicts become one line of text."""
-    if isinstance(value, Mapping):
-        return ", ".join(f"{key}={_scalar(item)}" for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_scalar(item)) for item in value)
-    return value
-
-
-def _number(value: Any) -> float | None:
-    """Return a finite float, or None."""
-    value = _cell_value(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-def _gap_text(gap: bool | None, labels: dict[str, str]) -> str:
-    if gap is None:
-        return labels["not_applicable"]
-    return labels["yes"] if gap else labels["no"]
-
-
-@dataclass(frozen=True)
-class _SourceCells:
-    """The reference and tag text of one number, and whether it is unverified."""
-
-    source: str | None
-    tag: str | None
-    unverified: bool
-
-
-def _source_cells(
-    source: Mapping[str, Any] | None, value: Any, labels: dict[str, str]
-) -> _SourceCells:
-    """Source reference and tag text; a number without a 'verified' tag is unverified."""
-    source = source or {}
-    tag = source.get("tag")
-    if value is None or is_nan(value):
-        return _SourceCells(source.get("ref"), tag, unverified=False)
-    if tag == _VERIFIED_TAG:
-        return _SourceCells(source.get("ref"), tag, unverified=False)
-    text = labels["unverified_tag"].format(tag=tag) if tag else labels["missing_tag"]
-    return _SourceCells(source.get("ref"), text, unverified=True)
-
-
-def _threshold_cells(
-    requirement: Mapping[str, Any], labels: dict[str, str]
-) -> tuple[str | None, _SourceCells]:
-    """The threshold text and the source cells of the numbers in it.
-
-    A threshold of one number has that number's reference and tag; one of several (by zone
-    and elsewhere, time and minimum share) lists each, named: "by zone: verified; elsewhere:
-    default (unverified)". It is unverified when any of its numbers is.
-    """
-    parts = threshold_parts(requirement, labels)
-    text = "".join(part.text for part in parts) or None
-    sources = requirement.get("sources") or {}
-    named = [
-        (
-            labels[part.part or ""],
-            _source_cells(sources.get(part.source_key), requirement.get(part.source_key), labels),
-        )
-        for part in parts
-        if part.source_key is not None
-    ]
-    if not named:
-        return text, _SourceCells(None, None, unverified=False)
-    if len(named) == 1:
-        return text, named[0][1]
-    source = labels["part_join"].join(
-        labels["part_source"].format(part=part, text=cells.source)
-        for part, cells in named
-        if cells.source
-    )
-    tag = labels["part_join"].join(
-        labels["part_source"].format(part=part, text=cells.tag)
-        for part, cells in named
-        if cells.tag
-    )
-    return text, _SourceCells(
-        source or None, tag or None, unverified=any(cells.unverified for _, cells in named)
-    )
-
-
-def _prefixed(prefix: str, cells: _SourceCells) -> dict[str, Any]:
-    return {f"{prefix}_source": cells.source, f"{prefix}_tag": cells.tag}
-
-
-def _row_styles(gap: bool | None, **numbers_by_key: _SourceCells | None) -> dict[str, str]:
-    """Cell styles of a summary row: the gap cell, and unverified numbers with their sources."""
-    styles: dict[str, str] = {}
-    if gap:
-        styles["gap"] = _GAP
-    for key, cells in numbers_by_key.items():
-        if cells is not None and cells.unverified:
-            styles.update(dict.fromkeys((key, f"{key}_source", f"{key}_tag"), _UNVERIFIED))
-    return styles
+def _legal(text: str) -> str:
+    """A text without the control characters an xlsx file cannot hold (they become spaces)."""
+    return ILLEGAL_CHARACTERS_RE.sub(" ", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
 
 
 # --------------------------------------------------------------------------------------------
-# coverage lookups
+# residents
 
 
-def _circle_ids(summary: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Circle ids in summary order, then any others found in the coverage table."""
-    ids = [str(c.get("circle_id")) for c in summary.get("circles") or []]
-    for record in records:
-        if record["circle_id"] not in ids:
-            ids.append(record["circle_id"])
-    return ids
+def _write_residents(
+    workbook: Workbook, residents: pd.DataFrame, labels: Mapping[str, str], taken: list[str]
+) -> None:
+    """The residents table, every column, streamed in chunks; a new sheet per Excel row limit."""
+    headers = [str(column) for column in residents.columns]
+    keys = [str(index) for index in range(len(headers))]
+    sample = [
+        dict(zip(keys, row, strict=True))
+        for row in _plain_rows(residents.iloc[:_RESIDENT_WIDTH_SAMPLE])
+    ]
+    columns = [Column(key, header) for key, header in zip(keys, headers, strict=True)]
+    widths, _ = _fit_widths(columns, sample)
+    per_sheet = _EXCEL_MAX_ROWS - 1
+    starts = range(0, max(len(residents), 1), per_sheet)
+    for number_, start in enumerate(starts, start=1):
+        base = labels["sheet_residents"]
+        if number_ > 1:
+            base = labels["sheet_residents_more"].format(number=number_)
+        title = sheet_title(base, [t for t in taken if t != labels["sheet_residents"]])
+        taken.append(title)
+        ws = workbook.create_sheet(title)
+        _start(ws, headers, widths)
+        part = residents.iloc[start : start + per_sheet]
+        for chunk_start in range(0, len(part), _RESIDENT_CHUNK_ROWS):
+            for row in _plain_rows(part.iloc[chunk_start : chunk_start + _RESIDENT_CHUNK_ROWS]):
+                ws.append(row)
+        last = get_column_letter(max(len(headers), 1))
+        ws.auto_filter.ref = f"A1:{last}{len(part) + 1}"
 
 
-def _community_ids(summary: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Community ids in summary order, then others from the coverage table; 'unassigned' last."""
-    ids = [str(c.get("community_id")) for c in summary.get("communities") or []]
-    for record in records:
-        if record["scope"] == "community" and record["community_id"] not in ids:
-            ids.append(record["community_id"])
-    return sorted(ids, key=lambda community_id: community_id == "unassigned")
-
-
-def _max_of(rows: Iterable[Mapping[str, Any]], key: str) -> float | None:
-    values = [v for v in (_number(row.get(key)) for row in rows) if v is not None]
-    return max(values) if values else None
+def _plain_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """Rows of Python values for openpyxl: NaN, NA and NaT as None, numpy scalars unboxed."""
+    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    for row in values:
+        for index, value in enumerate(row):
+            if isinstance(value, str):
+                row[index] = _legal(value)
+            elif value is not None and not isinstance(value, int | float | bool):
+                row[index] = _cell_value(value)
+            elif isinstance(value, float) and not math.isfinite(value):
+                row[index] = None
+    return values

@@ -50,19 +50,78 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     pacsv.write_csv(table, path, write_options=options)
 
 
-def write_report(result: AuditResult, out: Path, *, overwrite: bool) -> list[Path]:
+def _write_files(
+    stage: Path,
+    result: AuditResult,
+    *,
+    lang: str,
+    maps: bool,
+    excel_residents: bool,
+    warnings: list[str],
+) -> list[str]:
+    """Write one audit's report files into ``stage``; return their names."""
+    write_csv(result.residents, stage / "residents.csv")
+    write_csv(result.facilities, stage / "facilities.csv")
+    write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
+    write_csv(result.network_issues, stage / "network_issues.csv")
+    (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
+    write_workbook(
+        stage / "report.xlsx",
+        result.summary,
+        result.coverage,
+        lang=lang,
+        residents=result.residents if excel_residents else None,
+    )
+    names = list(REPORT_FILES)
+    if maps:
+        from circles.report.maps import write_maps
+
+        (stage / "maps").mkdir()
+        write_maps(stage / "maps", result, lang=lang, warnings=warnings)
+        names.append("maps")
+    return names
+
+
+def report_names(*, maps: bool = False, planned: bool = False) -> list[str]:
+    """The files and folders a report folder holds."""
+    names = list(REPORT_FILES) + (["maps"] if maps else [])
+    if planned:
+        names += ["planned", "comparison.csv", "comparison.xlsx"]
+    return names
+
+
+def write_report(
+    result: AuditResult,
+    out: Path,
+    *,
+    overwrite: bool,
+    lang: str = "en",
+    maps: bool = False,
+    excel_residents: bool = False,
+    planned: AuditResult | None = None,
+    comparison: pd.DataFrame | None = None,
+    warnings: list[str] | None = None,
+) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
+
+    With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
+    the two to ``comparison.csv`` and ``comparison.xlsx``.
 
     Raises
     ------
     OutputError
         When ``out`` already holds report files and ``overwrite`` is false, or cannot be written.
     """
-    with staged_output(out, REPORT_FILES, overwrite=overwrite) as stage:
-        write_csv(result.residents, stage / "residents.csv")
-        write_csv(result.facilities, stage / "facilities.csv")
-        write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
-        write_csv(result.network_issues, stage / "network_issues.csv")
-        (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
-        write_workbook(stage / "report.xlsx", result.summary, result.coverage)
-    return [out / name for name in REPORT_FILES]
+    warnings = warnings if warnings is not None else []
+    names = report_names(maps=maps, planned=planned is not None)
+    options = {"lang": lang, "maps": maps, "excel_residents": excel_residents, "warnings": warnings}
+    with staged_output(out, names, overwrite=overwrite) as stage:
+        _write_files(stage, result, **options)
+        if planned is not None and comparison is not None:
+            from circles.report.compare_report import write_comparison_workbook
+
+            (stage / "planned").mkdir()
+            _write_files(stage / "planned", planned, **options)
+            write_csv(comparison, stage / "comparison.csv")
+            write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
+    return [out / name for name in names]

@@ -185,3 +185,93 @@ def requirement_tiers(summary: Mapping[str, Any]) -> dict[tuple[str, str], str]:
         for circle in summary.get("circles") or []
         for requirement in circle.get("requirements") or []
     }
+
+
+# --- sources of numbers ------------------------------------------------------------------------
+
+#: The tag of a number checked against its source; every other tag (or none) is unverified.
+VERIFIED_TAG = "verified"
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """The reference and tag text of a number (or of the numbers of a threshold).
+
+    Attributes
+    ----------
+    source : str or None
+        The reference, as given.
+    tag : str or None
+        The tag as shown: translated, with an "(unverified)" mark unless it is ``verified``.
+    unverified : bool
+        Whether the number is shown and not tagged ``verified``.
+    """
+
+    source: str | None
+    tag: str | None
+    unverified: bool
+
+
+def tag_text(tag: str, words: Mapping[str, str]) -> str:
+    """A tag in the words' language ("recalled" -> "凭记忆"); unknown tags as they are."""
+    return words.get(f"tag_{tag}", tag)
+
+
+def source_text(
+    source: Mapping[str, Any] | None, value: Any, words: Mapping[str, str]
+) -> SourceText:
+    """Reference and tag of one number; a number without a ``verified`` tag is unverified.
+
+    A missing number (None, NaN) is never marked: nothing is shown that could be doubted.
+    ``words`` needs ``unverified_tag``, ``missing_tag`` and ``tag_<tag>``.
+    """
+    source = source or {}
+    tag = source.get("tag")
+    ref = source.get("ref")
+    if value is None or is_nan(value):
+        return SourceText(ref, None if tag is None else tag_text(str(tag), words), False)
+    if tag == VERIFIED_TAG:
+        return SourceText(ref, tag_text(VERIFIED_TAG, words), unverified=False)
+    text = (
+        words["unverified_tag"].format(tag=tag_text(str(tag), words))
+        if tag
+        else words["missing_tag"]
+    )
+    return SourceText(ref, text, unverified=True)
+
+
+def threshold_source_text(
+    requirement: Mapping[str, Any], words: Mapping[str, str]
+) -> tuple[str | None, SourceText]:
+    """The threshold text of a requirement and the sources of the numbers in it.
+
+    A threshold of one number has that number's reference and tag; one of several (by zone
+    and elsewhere, time and minimum share) lists each, named: "by zone: verified; elsewhere:
+    default (unverified)". It is unverified when any of its numbers is.
+    """
+    parts = threshold_parts(requirement, words)
+    text = "".join(part.text for part in parts) or None
+    sources = requirement.get("sources") or {}
+    named = [
+        (
+            words[part.part or ""],
+            source_text(sources.get(part.source_key), requirement.get(part.source_key), words),
+        )
+        for part in parts
+        if part.source_key is not None
+    ]
+    if not named:
+        return text, SourceText(None, None, unverified=False)
+    if len(named) == 1:
+        return text, named[0][1]
+    source = words["part_join"].join(
+        words["part_source"].format(part=part, text=cells.source)
+        for part, cells in named
+        if cells.source
+    )
+    tag = words["part_join"].join(
+        words["part_source"].format(part=part, text=cells.tag) for part, cells in named if cells.tag
+    )
+    return text, SourceText(
+        source or None, tag or None, unverified=any(cells.unverified for _, cells in named)
+    )
