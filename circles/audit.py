@@ -536,6 +536,7 @@ def _audit(
         column_speed=column_speed,
         classified=inputs["classified"],
         converted=inputs["converted"],
+        subdistricts=subdistricts,
     )
     return AuditResult(
         residents=table,

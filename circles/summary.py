@@ -304,6 +304,7 @@ def build_summary(
     column_speed: dict[str, float],
     classified: pd.DataFrame | None = None,
     converted: list[str] | None = None,
+    subdistricts: dict[str, str] | None = None,
 ) -> dict:
     """The summary dict written as ``summary.json``."""
     table, cov = residents, coverage
@@ -427,6 +428,7 @@ def build_summary(
                     int(per_comm.loc[cid, "residents_off_network"]) if has else 0
                 ),
                 "population_off_network": float(off_pop.get(cid, 0.0)),
+                "subdistrict": (subdistricts or {}).get(cid),
             }
         )
     return {
