@@ -44,6 +44,20 @@ def audit():
     return make_audit()
 
 
+def toy_options(toy: dict[str, Path], **changes: object):
+    """AuditOptions for the toy district (communities and the toy rule), with changes."""
+    from circles.audit import AuditOptions
+
+    base = dict(
+        network=toy["network"],
+        facilities=toy["facilities"],
+        residents=toy["residents"],
+        communities=toy["communities"],
+        rules=[toy["rules"]],
+    )
+    return AuditOptions(**(base | changes))
+
+
 def at(x: float, y: float) -> tuple[float, float]:
     return (X0 + x, Y0 + y)
 

@@ -11,18 +11,11 @@ from shapely.geometry import Point, box
 
 from circles.audit import AuditOptions, run_audit
 from circles.errors import InputDataError, RuleError
-from tests.conftest import CRS, X0, Y0
+from tests.conftest import CRS, X0, Y0, toy_options
 
 
 def _options(toy: dict[str, Path], **changes) -> AuditOptions:
-    base = dict(
-        network=toy["network"],
-        facilities=toy["facilities"],
-        residents=toy["residents"],
-        communities=toy["communities"],
-        rules=[toy["rules"]],
-    )
-    return AuditOptions(**(base | changes))
+    return toy_options(toy, **changes)
 
 
 def test_csv_facilities_in_lonlat_give_the_same_times(toy: dict[str, Path]) -> None:

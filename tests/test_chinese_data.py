@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from circles.audit import AuditOptions, run_audit
 from circles.cli import app
 from circles.projection import gcj02_to_bd09, wgs84_to_gcj02
-from tests.conftest import shared
+from tests.conftest import shared, toy_options
 
 AMAP_KINDS = {
     "kindergarten": ("科教文化服务", "学校", "幼儿园", "141204", "{}幼儿园"),
@@ -143,15 +143,7 @@ def test_gbk_shapefile_without_cpg_and_subdistricts(toy: dict[str, Path]) -> Non
 
 
 def test_counts_reconcile_by_category(toy: dict[str, Path]) -> None:
-    result = run_audit(
-        AuditOptions(
-            network=toy["network"],
-            facilities=toy["facilities"],
-            residents=toy["residents"],
-            communities=toy["communities"],
-            rules=[toy["rules"]],
-        )
-    )
+    result = run_audit(toy_options(toy))
     rec = result.summary["counts"]["reconcile"]
     assert sum(v["residents"] for v in rec.values()) == 4
     assert sum(v["population"] for v in rec.values()) == 475

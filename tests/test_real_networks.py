@@ -21,7 +21,7 @@ import pytest
 import shapely
 
 from circles.audit import AuditOptions, run_audit
-from tests.conftest import shared
+from tests.conftest import shared, toy_options
 
 SPEED = 60.0  # m/min
 
@@ -187,15 +187,7 @@ def test_shared_networks(relative: str, seed: int, tmp_path: Path) -> None:
 
 
 def test_summary_matches_rows_per_community(toy: dict[str, Path]) -> None:
-    result = run_audit(
-        AuditOptions(
-            network=toy["network"],
-            facilities=toy["facilities"],
-            residents=toy["residents"],
-            communities=toy["communities"],
-            rules=[toy["rules"]],
-        )
-    )
+    result = run_audit(toy_options(toy))
     rows = result.residents
     for circle in result.summary["circles"]:
         for comm in circle["communities"]:

@@ -12,7 +12,7 @@ from circles.engine_pandana import PandanaEngine
 from circles.network import build_network
 from circles.snap import snap_points
 from circles.traveltime import anchor_residents, build_search_graph, resident_costs
-from tests.conftest import X0, Y0
+from tests.conftest import X0, Y0, toy_options
 
 
 def _pts(*xy: tuple[float, float]) -> np.ndarray:
@@ -76,15 +76,7 @@ def test_k_nearest_distinct_facilities(toy_net) -> None:
 
 
 def test_audit_times_on_toy(toy: dict[str, Path]) -> None:
-    result = run_audit(
-        AuditOptions(
-            network=toy["network"],
-            facilities=toy["facilities"],
-            residents=toy["residents"],
-            communities=toy["communities"],
-            rules=[toy["rules"]],
-        )
-    )
+    result = run_audit(toy_options(toy))
     rows = result.residents.set_index("resident_id")
     np.testing.assert_allclose(
         rows.loc[["R1", "R2"], "kindergarten_min"], [130 / 60, 20 / 60], atol=1e-3
