@@ -7,9 +7,7 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 from __future__ import annotations
 
 import gc
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,22 +20,23 @@ from circles.catalogue import load_catalogue
 from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
 from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
-from circles.hub import destinations_met, door_to_door, line_haul_matrix
+from circles.hub import destinations_met
 from circles.io import read_layer
-from circles.network import Network, is_cached, is_pbf, load_network
+from circles.network import Network
+from circles.networks import (
+    build_networks,
+    drive_groups,
+    hub_circle,
+    network_key,
+    report_speeds,
+    search,
+    walk_groups,
+)
 from circles.projection import to_metric, to_wgs84_coords
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
-from circles.schema import Circle, DriveSpeeds
-from circles.snap import Snaps, snap_points
+from circles.snap import snap_points
 from circles.summary import build_summary, issues_lonlat
-from circles.traveltime import (
-    Anchors,
-    SearchGraph,
-    anchor_residents,
-    build_search_graph,
-    resident_costs,
-)
 from circles.validate import (
     STATUS_OFF_NETWORK,
     STATUS_OK,
@@ -49,10 +48,8 @@ from circles.validate import (
 )
 from circles.zones import circle_zone_ids, threshold_minutes, zone_values
 
-REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the largest threshold
 DEFAULT_MAX_SNAP_M = 250.0
 DEFAULT_MIN_COMPONENT_NODES = 50
-MAX_HUBS_PER_RESIDENT = 32
 # China's 7th population census (2020): 2.62 persons per family household on average
 # (source and tag recorded in summary.json, see circles.summary).
 DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
@@ -132,53 +129,8 @@ class AuditGeometry:
     crs: object
 
 
-@dataclass
-class _Net:
-    """One network of the audit with the residents and facilities snapped to it."""
-
-    key: str
-    network: Network
-    residents: Snaps | None = None
-    facilities: Snaps | None = None
-    graph: SearchGraph | None = None
-    engines: dict = field(default_factory=dict)
-    anchors: dict = field(default_factory=dict)
-    leg_cost_per_m: float = 1.0
-
-
 def _quiet(_: str) -> None:
     return None
-
-
-ENGINES = ("csgraph", "pandana")
-
-
-def _make_engine(name: str, graph: SearchGraph, reverse: bool):
-    if name == "csgraph":
-        from circles.engine import CsgraphEngine
-
-        return CsgraphEngine(graph, reverse=reverse)
-    if name == "pandana":
-        from circles.engine_pandana import PandanaEngine
-
-        return PandanaEngine(graph, reverse=reverse)
-    raise InputDataError(
-        f"--engine {name!r} is not an engine circles has; use one of {', '.join(ENGINES)}"
-    )
-
-
-def _drive_key(drive: DriveSpeeds) -> str:
-    """Circles whose speeds agree share one drive network, whatever their sources say."""
-    return "drive:" + drive.model_dump_json(exclude={"sources"})
-
-
-def _network_key(circle: Circle) -> str:
-    """Which network a circle travels on (hub circles: their access network)."""
-    access = circle.hub.access if circle.hub is not None else circle.mode
-    if access == "walk":
-        return "walk"
-    assert circle.drive is not None
-    return _drive_key(circle.drive)
 
 
 def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
@@ -332,7 +284,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     inputs = _read_inputs(options, warnings)
 
     progress("network")
-    nets = _build_networks(circles, options)
+    nets = build_networks(circles, options)
     release_osm()
     # hundreds of thousands of long-lived geometries (the networks, the residents) need no
     # garbage collection; freezing them keeps each later collection from rescanning them
@@ -389,7 +341,7 @@ def _audit(
     status = residents["status"].to_numpy(dtype=object).copy()
     needed_types: dict[str, set[str]] = {key: set() for key in nets}
     for c in circles:
-        key = _network_key(c)
+        key = network_key(c)
         needed_types[key] |= (
             set(c.hub.hub_types) if c.hub else {t for r in c.requirements for t in r.facility_types}
         )
@@ -426,14 +378,14 @@ def _audit(
     reach_min: dict[str, float] = {}
     times_min: dict[tuple[str, str], np.ndarray] = {}
     column_speed: dict[str, float] = {}
-    walk_groups = _walk_groups([c for c in circles if c.mode == "walk"], speeds)
-    if walk_groups:
+    walking = walk_groups([c for c in circles if c.mode == "walk"], speeds)
+    if walking:
         net = nets["walk"]
-        costs = _search(net, facilities, walk_groups, "to_facility", options.engine)
-        report_speed = _report_speeds([c for c in circles if c.mode == "walk"], speeds)
+        costs = search(net, facilities, walking, "to_facility", options.engine)
+        report_speed = report_speeds([c for c in circles if c.mode == "walk"], speeds)
         for ftype, speed in report_speed.items():
             columns[f"{ftype}_min"] = np.round(costs[(ftype,)][:, 0] / speed / 60.0, 3)
-            reach_min[f"{ftype}_min"] = round(walk_groups[(ftype,)][1] / speed / 60.0, 3)
+            reach_min[f"{ftype}_min"] = round(walking[(ftype,)][1] / speed / 60.0, 3)
             column_speed[f"{ftype}_min"] = round(speed * 60.0, 3)
     for c in circles:
         zone_ids, unmatched = circle_zone_ids(zone_raw, c)
@@ -455,9 +407,9 @@ def _audit(
                 kth = costs[r.facility_types][:, r.min_count - 1]
                 times_min[(c.id, r.id)] = np.where(evaluable, kth / speeds[c.id] / 60.0, np.nan)
         elif c.mode == "drive":
-            net = nets[_network_key(c)]
-            groups = _drive_groups(c)
-            drive_costs = _search(net, facilities, groups, c.direction, options.engine)
+            net = nets[network_key(c)]
+            groups = drive_groups(c)
+            drive_costs = search(net, facilities, groups, c.direction, options.engine)
             for ftype in sorted({t for r in c.requirements for t in r.facility_types}):
                 columns[f"{ftype}_drive_min"] = np.round(drive_costs[(ftype,)][:, 0] / 60.0, 3)
                 reach_min[f"{ftype}_drive_min"] = round(groups[(ftype,)][1] / 60.0, 3)
@@ -468,7 +420,7 @@ def _audit(
                 times_min[(c.id, r.id)] = np.where(evaluable, kth / 60.0, np.nan)
         else:
             lc = next(x for x in loaded if x.circle.id == c.id)
-            hub_results[c.id] = _hub_circle(lc, nets[_network_key(c)], facilities, speeds, options)
+            hub_results[c.id] = hub_circle(lc, nets[network_key(c)], facilities, speeds, options)
             times = hub_results[c.id]["times_s"]
             dests = hub_results[c.id]["destinations"]
             for r in c.requirements:
@@ -636,218 +588,10 @@ def _check_options(options: AuditOptions) -> None:
         raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the {what}")
 
 
-def _prebuild(path: Path, params: dict) -> None:
-    """Build a network into the cache (run in a child process)."""
-    load_network(path, use_cache=True, **params)
-
-
-def _build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, _Net]:
-    """The walking network and one driving network per distinct set of drive speeds.
-
-    On a first run with the cache on, the driving networks are built in a child process while
-    this one builds the walking network (the machine has more than one core; parsing is
-    single-threaded), then loaded from the cache.
-    """
-    keys = list(dict.fromkeys(_network_key(c) for c in circles))
-    drives = {_drive_key(c.drive): c.drive for c in circles if c.drive is not None}
-    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
-    drive_params = {
-        key: {
-            **common,
-            "mode": "drive",
-            "drive": drive,
-            "class_field": options.road_class_field,
-            "speed_field": options.speed_field,
-            "oneway_field": options.oneway_field,
-        }
-        for key, drive in drives.items()
-    }
-    pending = {}
-    todo = [k for k in drive_params if not is_cached(options.network, **drive_params[k])]
-    if options.cache and "walk" in keys and todo and is_pbf(options.network):
-        context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        pending = {k: pool.submit(_prebuild, options.network, drive_params[k]) for k in todo}
-        pool.shutdown(wait=False)
-    nets: dict[str, _Net] = {}
-    walk_crs = None
-    if "walk" in keys:
-        network = load_network(options.network, use_cache=options.cache, **common)
-        nets["walk"] = _Net("walk", network)
-        walk_crs = network.crs
-    for key in drive_params:
-        if key not in keys:
-            continue
-        if key in pending:
-            pending[key].result()  # re-raises the child's error, if any
-        network = load_network(options.network, use_cache=options.cache, **drive_params[key])
-        if walk_crs is not None and network.crs != walk_crs:  # measured apart: same CRS
-            params = {**drive_params[key], "crs": walk_crs.to_string()}
-            network = load_network(options.network, use_cache=options.cache, **params)
-        drive = drives[key]
-        access_km_h = (
-            drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
-            * drive.congestion_factor
-        )
-        nets[key] = _Net(key, network, leg_cost_per_m=3.6 / access_km_h)
-    return nets
-
-
 def _minutes(requirement, zone_ids: np.ndarray) -> np.ndarray:
     if requirement.max_time_min is None:
         return np.full(len(zone_ids), np.nan)
     return threshold_minutes(requirement, zone_ids)
-
-
-def _anchors(net: _Net, direction: str) -> Anchors:
-    if direction not in net.anchors:
-        net.anchors[direction] = anchor_residents(
-            net.network,
-            net.graph,
-            net.residents,
-            direction=direction,
-            leg_cost_per_m=net.leg_cost_per_m,
-        )
-    return net.anchors[direction]
-
-
-def _search(
-    net: _Net,
-    facilities: gpd.GeoDataFrame,
-    groups: dict[tuple[str, ...], tuple[int, float]],
-    direction: str,
-    engine: str,
-) -> dict[tuple[str, ...], np.ndarray]:
-    """Costs from every resident to the k nearest facilities of each group on one network."""
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
-    reverse = net.graph.directed and direction == "from_facility"
-    if reverse not in net.engines:
-        net.engines[reverse] = _make_engine(engine, net.graph, reverse)
-    anchors = _anchors(net, direction)
-    fac_types = facilities["facility_type"].to_numpy(dtype=object)
-    out: dict[tuple[str, ...], np.ndarray] = {}
-    # single types first: the nearest of an any-of group is then the nearest of its members
-    for key, (k, horizon) in sorted(groups.items(), key=lambda item: len(item[0])):
-        members = [(t,) for t in key]
-        if len(key) > 1 and k == 1 and all(m in out and groups[m][1] >= horizon for m in members):
-            with np.errstate(invalid="ignore"):
-                best = np.fmin.reduce([out[m][:, :1] for m in members])
-            out[key] = np.where(best <= horizon, best, np.nan)
-            continue
-        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
-        node_cost, node_ids = net.engines[reverse].nearest(
-            net.graph.facility_node[rows], rows, k, horizon
-        )
-        out[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon)
-    return out
-
-
-def _add_group(groups: dict, key: tuple[str, ...], k: int, reach: float) -> None:
-    old_k, old_reach = groups.get(key, (1, 0.0))
-    groups[key] = (max(old_k, k), max(old_reach, reach))
-
-
-def _walk_groups(
-    circles: list[Circle], speeds_m_s: dict[str, float]
-) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Walking searches: facility-type group → (k, horizon in metres).
-
-    One per requirement group (k = the largest min_count) and one per facility type for the
-    nearest-facility columns; horizons reach twice the largest threshold that uses the group.
-    """
-    groups: dict[tuple[str, ...], tuple[int, float]] = {}
-    for c in circles:
-        for r in c.requirements:
-            minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
-            reach = REACH_FACTOR * (
-                r.max_distance_m
-                if r.max_distance_m is not None
-                else minutes * 60 * speeds_m_s[c.id]
-            )
-            _add_group(groups, r.facility_types, r.min_count, reach)
-            for ftype in r.facility_types:
-                _add_group(groups, (ftype,), 1, reach)
-    return groups
-
-
-def _drive_groups(circle: Circle) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Driving searches of one circle: group → (k, horizon in seconds)."""
-    groups: dict[tuple[str, ...], tuple[int, float]] = {}
-    for r in circle.requirements:
-        minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
-        _add_group(groups, r.facility_types, r.min_count, REACH_FACTOR * minutes * 60.0)
-        for ftype in r.facility_types:
-            _add_group(groups, (ftype,), 1, REACH_FACTOR * minutes * 60.0)
-    return groups
-
-
-def _report_speeds(circles: list[Circle], speeds_m_s: dict[str, float]) -> dict[str, float]:
-    """Speed (m/s) of each ``<type>_min`` column: the slowest walking circle using the type."""
-    out: dict[str, float] = {}
-    for c in circles:
-        for r in c.requirements:
-            for ftype in r.facility_types:
-                out[ftype] = min(out.get(ftype, np.inf), speeds_m_s[c.id])
-    return dict(sorted(out.items()))
-
-
-def _hub_circle(
-    lc: LoadedCircle,
-    net: _Net,
-    facilities: gpd.GeoDataFrame,
-    speeds_m_s: dict[str, float],
-    options: AuditOptions,
-) -> dict:
-    """Door-to-door seconds from every resident to every destination of a hub circle."""
-    c = lc.circle
-    assert c.hub is not None
-    keys = {row.hub for row in lc.hub_table}
-    types = facilities["facility_type"].to_numpy(dtype=object)
-    ids = facilities["facility_id"].astype(str).to_numpy(dtype=object)
-    names = facilities["facility_name"].astype(str).to_numpy(dtype=object)
-    is_hub = np.isin(types, list(c.hub.hub_types)) & net.facilities.on_network
-    key_of = np.where(
-        np.isin(ids, list(keys)), ids, np.where(np.isin(names, list(keys)), names, "")
-    )
-    hub_rows = np.flatnonzero(is_hub & (key_of != ""))
-    destinations = list(c.hub.destinations)
-    hub_keys = [str(key_of[i]) for i in hub_rows]
-    line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
-    n = len(net.residents.edge)
-    k = max(1, min(len(hub_rows), MAX_HUBS_PER_RESIDENT))
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
-    access_s = np.full((n, k), np.nan)
-    hub_index = np.full((n, k), -1)
-    if len(hub_rows):
-        walking = c.hub.access == "walk"
-        horizon = c.hub.access_max_min * 60.0 * (speeds_m_s[c.id] if walking else 1.0)
-        reverse = False
-        if reverse not in net.engines:
-            net.engines[reverse] = _make_engine(options.engine, net.graph, reverse)
-        node_cost, node_ids = net.engines[reverse].nearest(
-            net.graph.facility_node[hub_rows], np.arange(len(hub_rows)), k, horizon
-        )
-        cost, hub_index = resident_costs(
-            _anchors(net, "to_facility"), node_cost, node_ids, k, horizon
-        )
-        access_s = cost / speeds_m_s[c.id] if walking else cost
-    times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
-    tags: dict[str, set[str]] = {}
-    for row in lc.hub_table:
-        tags.setdefault(row.destination, set()).add(row.source.tag.value)
-    return {
-        "times_s": times,
-        "tags": tags,
-        "destinations": destinations,
-        "hubs_found": hub_keys,
-        "hubs_in_table": sorted(keys),
-    }
 
 
 def _community_column(

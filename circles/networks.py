@@ -1,0 +1,291 @@
+"""The networks and searches of an audit: which networks the circles need, and their searches.
+
+Walking circles share the walking network; driving circles (and hub circles reached by car)
+get one driving network per set of speeds. Each network keeps its residents' and facilities'
+snaps, its search graph and its engines, so every search of the audit reuses them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+
+from circles.errors import InputDataError
+from circles.hub import door_to_door, line_haul_matrix
+from circles.network import Network, is_cached, is_pbf, load_network
+from circles.rules import LoadedCircle
+from circles.schema import Circle, DriveSpeeds
+from circles.snap import Snaps
+from circles.traveltime import (
+    Anchors,
+    SearchGraph,
+    anchor_residents,
+    build_search_graph,
+    resident_costs,
+)
+
+if TYPE_CHECKING:
+    from circles.audit import AuditOptions
+
+REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the largest threshold
+MAX_HUBS_PER_RESIDENT = 32
+
+
+@dataclass
+class AuditNetwork:
+    """One network of the audit with the residents and facilities snapped to it."""
+
+    key: str
+    network: Network
+    residents: Snaps | None = None
+    facilities: Snaps | None = None
+    graph: SearchGraph | None = None
+    engines: dict = field(default_factory=dict)
+    anchors: dict = field(default_factory=dict)
+    leg_cost_per_m: float = 1.0
+
+
+ENGINES = ("csgraph", "pandana")
+
+
+def make_engine(name: str, graph: SearchGraph, reverse: bool):
+    """The travel-time engine called ``name`` for ``graph``."""
+    if name == "csgraph":
+        from circles.engine import CsgraphEngine
+
+        return CsgraphEngine(graph, reverse=reverse)
+    if name == "pandana":
+        from circles.engine_pandana import PandanaEngine
+
+        return PandanaEngine(graph, reverse=reverse)
+    raise InputDataError(
+        f"--engine {name!r} is not an engine circles has; use one of {', '.join(ENGINES)}"
+    )
+
+
+def drive_key(drive: DriveSpeeds) -> str:
+    """Circles whose speeds agree share one drive network, whatever their sources say."""
+    return "drive:" + drive.model_dump_json(exclude={"sources"})
+
+
+def network_key(circle: Circle) -> str:
+    """Which network a circle travels on (hub circles: their access network)."""
+    access = circle.hub.access if circle.hub is not None else circle.mode
+    if access == "walk":
+        return "walk"
+    assert circle.drive is not None
+    return drive_key(circle.drive)
+
+
+def _prebuild(path: Path, params: dict) -> None:
+    """Build a network into the cache (run in a child process)."""
+    load_network(path, use_cache=True, **params)
+
+
+def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, AuditNetwork]:
+    """The walking network and one driving network per distinct set of drive speeds.
+
+    On a first run with the cache on, the driving networks are built in a child process while
+    this one builds the walking network (the machine has more than one core; parsing is
+    single-threaded), then loaded from the cache.
+    """
+    keys = list(dict.fromkeys(network_key(c) for c in circles))
+    drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
+    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    drive_params = {
+        key: {
+            **common,
+            "mode": "drive",
+            "drive": drive,
+            "class_field": options.road_class_field,
+            "speed_field": options.speed_field,
+            "oneway_field": options.oneway_field,
+        }
+        for key, drive in drives.items()
+    }
+    pending = {}
+    todo = [k for k in drive_params if not is_cached(options.network, **drive_params[k])]
+    if options.cache and "walk" in keys and todo and is_pbf(options.network):
+        context = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        pending = {k: pool.submit(_prebuild, options.network, drive_params[k]) for k in todo}
+        pool.shutdown(wait=False)
+    nets: dict[str, AuditNetwork] = {}
+    walk_crs = None
+    if "walk" in keys:
+        network = load_network(options.network, use_cache=options.cache, **common)
+        nets["walk"] = AuditNetwork("walk", network)
+        walk_crs = network.crs
+    for key in drive_params:
+        if key not in keys:
+            continue
+        if key in pending:
+            pending[key].result()  # re-raises the child's error, if any
+        network = load_network(options.network, use_cache=options.cache, **drive_params[key])
+        if walk_crs is not None and network.crs != walk_crs:  # measured apart: same CRS
+            params = {**drive_params[key], "crs": walk_crs.to_string()}
+            network = load_network(options.network, use_cache=options.cache, **params)
+        drive = drives[key]
+        access_km_h = (
+            drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
+            * drive.congestion_factor
+        )
+        nets[key] = AuditNetwork(key, network, leg_cost_per_m=3.6 / access_km_h)
+    return nets
+
+
+def _anchors(net: AuditNetwork, direction: str) -> Anchors:
+    if direction not in net.anchors:
+        net.anchors[direction] = anchor_residents(
+            net.network,
+            net.graph,
+            net.residents,
+            direction=direction,
+            leg_cost_per_m=net.leg_cost_per_m,
+        )
+    return net.anchors[direction]
+
+
+def search(
+    net: AuditNetwork,
+    facilities: gpd.GeoDataFrame,
+    groups: dict[tuple[str, ...], tuple[int, float]],
+    direction: str,
+    engine: str,
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Costs from every resident to the k nearest facilities of each group on one network."""
+    if net.graph is None:
+        net.graph = build_search_graph(
+            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
+        )
+    reverse = net.graph.directed and direction == "from_facility"
+    if reverse not in net.engines:
+        net.engines[reverse] = make_engine(engine, net.graph, reverse)
+    anchors = _anchors(net, direction)
+    fac_types = facilities["facility_type"].to_numpy(dtype=object)
+    out: dict[tuple[str, ...], np.ndarray] = {}
+    # single types first: the nearest of an any-of group is then the nearest of its members
+    for key, (k, horizon) in sorted(groups.items(), key=lambda item: len(item[0])):
+        members = [(t,) for t in key]
+        if len(key) > 1 and k == 1 and all(m in out and groups[m][1] >= horizon for m in members):
+            with np.errstate(invalid="ignore"):
+                best = np.fmin.reduce([out[m][:, :1] for m in members])
+            out[key] = np.where(best <= horizon, best, np.nan)
+            continue
+        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
+        node_cost, node_ids = net.engines[reverse].nearest(
+            net.graph.facility_node[rows], rows, k, horizon
+        )
+        out[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon)
+    return out
+
+
+def _add_group(groups: dict, key: tuple[str, ...], k: int, reach: float) -> None:
+    old_k, old_reach = groups.get(key, (1, 0.0))
+    groups[key] = (max(old_k, k), max(old_reach, reach))
+
+
+def walk_groups(
+    circles: list[Circle], speeds_m_s: dict[str, float]
+) -> dict[tuple[str, ...], tuple[int, float]]:
+    """Walking searches: facility-type group → (k, horizon in metres).
+
+    One per requirement group (k = the largest min_count) and one per facility type for the
+    nearest-facility columns; horizons reach twice the largest threshold that uses the group.
+    """
+    groups: dict[tuple[str, ...], tuple[int, float]] = {}
+    for c in circles:
+        for r in c.requirements:
+            minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
+            reach = REACH_FACTOR * (
+                r.max_distance_m
+                if r.max_distance_m is not None
+                else minutes * 60 * speeds_m_s[c.id]
+            )
+            _add_group(groups, r.facility_types, r.min_count, reach)
+            for ftype in r.facility_types:
+                _add_group(groups, (ftype,), 1, reach)
+    return groups
+
+
+def drive_groups(circle: Circle) -> dict[tuple[str, ...], tuple[int, float]]:
+    """Driving searches of one circle: group → (k, horizon in seconds)."""
+    groups: dict[tuple[str, ...], tuple[int, float]] = {}
+    for r in circle.requirements:
+        minutes = max([r.max_time_min or 0.0, *(r.max_time_min_by_zone or {}).values()])
+        _add_group(groups, r.facility_types, r.min_count, REACH_FACTOR * minutes * 60.0)
+        for ftype in r.facility_types:
+            _add_group(groups, (ftype,), 1, REACH_FACTOR * minutes * 60.0)
+    return groups
+
+
+def report_speeds(circles: list[Circle], speeds_m_s: dict[str, float]) -> dict[str, float]:
+    """Speed (m/s) of each ``<type>_min`` column: the slowest walking circle using the type."""
+    out: dict[str, float] = {}
+    for c in circles:
+        for r in c.requirements:
+            for ftype in r.facility_types:
+                out[ftype] = min(out.get(ftype, np.inf), speeds_m_s[c.id])
+    return dict(sorted(out.items()))
+
+
+def hub_circle(
+    lc: LoadedCircle,
+    net: AuditNetwork,
+    facilities: gpd.GeoDataFrame,
+    speeds_m_s: dict[str, float],
+    options: AuditOptions,
+) -> dict:
+    """Door-to-door seconds from every resident to every destination of a hub circle."""
+    c = lc.circle
+    assert c.hub is not None
+    keys = {row.hub for row in lc.hub_table}
+    types = facilities["facility_type"].to_numpy(dtype=object)
+    ids = facilities["facility_id"].astype(str).to_numpy(dtype=object)
+    names = facilities["facility_name"].astype(str).to_numpy(dtype=object)
+    is_hub = np.isin(types, list(c.hub.hub_types)) & net.facilities.on_network
+    key_of = np.where(
+        np.isin(ids, list(keys)), ids, np.where(np.isin(names, list(keys)), names, "")
+    )
+    hub_rows = np.flatnonzero(is_hub & (key_of != ""))
+    destinations = list(c.hub.destinations)
+    hub_keys = [str(key_of[i]) for i in hub_rows]
+    line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
+    n = len(net.residents.edge)
+    k = max(1, min(len(hub_rows), MAX_HUBS_PER_RESIDENT))
+    if net.graph is None:
+        net.graph = build_search_graph(
+            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
+        )
+    access_s = np.full((n, k), np.nan)
+    hub_index = np.full((n, k), -1)
+    if len(hub_rows):
+        walking = c.hub.access == "walk"
+        horizon = c.hub.access_max_min * 60.0 * (speeds_m_s[c.id] if walking else 1.0)
+        reverse = False
+        if reverse not in net.engines:
+            net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
+        node_cost, node_ids = net.engines[reverse].nearest(
+            net.graph.facility_node[hub_rows], np.arange(len(hub_rows)), k, horizon
+        )
+        cost, hub_index = resident_costs(
+            _anchors(net, "to_facility"), node_cost, node_ids, k, horizon
+        )
+        access_s = cost / speeds_m_s[c.id] if walking else cost
+    times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
+    tags: dict[str, set[str]] = {}
+    for row in lc.hub_table:
+        tags.setdefault(row.destination, set()).add(row.source.tag.value)
+    return {
+        "times_s": times,
+        "tags": tags,
+        "destinations": destinations,
+        "hubs_found": hub_keys,
+        "hubs_in_table": sorted(keys),
+    }
