@@ -181,9 +181,10 @@ def audit(
         list[str] | None,
         typer.Option(
             help="Coordinate system of an input layer given in longitude/latitude: "
-            "LAYER=wgs84|gcj02|bd09 (LAYER: facilities, residents, communities, zones), or a "
-            "bare system for all of them; GCJ-02 (Amap, Tencent) and BD-09 (Baidu) are "
-            "converted to WGS 84. Repeatable.",
+            "LAYER=wgs84|gcj02|bd09 (LAYER: facilities, residents, communities, zones, "
+            "planned), or a bare system for every layer in longitude/latitude (projected "
+            "layers keep their CRS); GCJ-02 (Amap, Tencent) and BD-09 (Baidu) are converted "
+            "to WGS 84. Repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -228,8 +229,9 @@ def audit(
     population_field: Annotated[
         str | None,
         typer.Option(
-            help="Population column of the residents; when absent every resident weighs "
-            "1, with a warning. [default: population]",
+            help="Population column of the residents; where it is absent or empty, "
+            "households × --persons-per-household, else a weight of 1, with a warning. "
+            "[default: population]",
             show_default=False,
         ),
     ] = None,
