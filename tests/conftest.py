@@ -58,6 +58,25 @@ def toy_options(toy: dict[str, Path], **changes: object):
     return AuditOptions(**(base | changes))
 
 
+def toy_cli_args(toy: dict[str, Path], out: Path, facilities: Path | None = None) -> list[str]:
+    """``circles audit`` arguments for the toy district (communities, the toy rule)."""
+    return [
+        "audit",
+        "--network",
+        str(toy["network"]),
+        "--facilities",
+        str(facilities or toy["facilities"]),
+        "--residents",
+        str(toy["residents"]),
+        "--communities",
+        str(toy["communities"]),
+        "--rules",
+        str(toy["rules"]),
+        "--out",
+        str(out),
+    ]
+
+
 def at(x: float, y: float) -> tuple[float, float]:
     return (X0 + x, Y0 + y)
 

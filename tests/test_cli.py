@@ -11,26 +11,13 @@ from typer.testing import CliRunner
 
 from circles.cli import app
 from circles.report.files import REPORT_FILES
+from tests.conftest import toy_cli_args
 
 runner = CliRunner()
 
 
 def _args(toy: dict[str, Path], out: Path) -> list[str]:
-    return [
-        "audit",
-        "--network",
-        str(toy["network"]),
-        "--facilities",
-        str(toy["facilities"]),
-        "--residents",
-        str(toy["residents"]),
-        "--communities",
-        str(toy["communities"]),
-        "--rules",
-        str(toy["rules"]),
-        "--out",
-        str(out),
-    ]
+    return toy_cli_args(toy, out)
 
 
 def test_audit_writes_every_report_file(toy: dict[str, Path]) -> None:

@@ -10,7 +10,7 @@ from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from circles.cli import app
-from tests.conftest import CRS, X0, Y0
+from tests.conftest import CRS, X0, Y0, toy_cli_args
 
 runner = CliRunner()
 
@@ -30,22 +30,7 @@ def _planned(toy: dict[str, Path]) -> Path:
 
 
 def _args(toy: dict[str, Path], out: Path, facilities: Path | None = None) -> list[str]:
-    return [
-        "audit",
-        "--network",
-        str(toy["network"]),
-        "--facilities",
-        str(facilities or toy["facilities"]),
-        "--residents",
-        str(toy["residents"]),
-        "--communities",
-        str(toy["communities"]),
-        "--rules",
-        str(toy["rules"]),
-        "--out",
-        str(out),
-        "-q",
-    ]
+    return [*toy_cli_args(toy, out, facilities), "-q"]
 
 
 def _check(table: pd.DataFrame) -> None:
