@@ -1,7 +1,10 @@
 """Street network building: read an OSM extract or centre-lines, project, clean, index.
 
-The result is an undirected walking graph whose edges keep their projected geometry (oriented
-from ``u`` to ``v``) and ``length_m``, the length of that geometry in metres.
+The result is an undirected walking graph (or a directed driving one) whose edges keep their
+projected geometry (oriented from ``u`` to ``v``) and ``length_m``, the length of that geometry
+in metres. Chains of edges through nodes that join just two alike edges are merged into one
+edge (:mod:`circles.chains`): distances between the other nodes do not change, and searches
+get several times smaller.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from circles.cache import cache_dir
+from circles.chains import merge_chains
 from circles.errors import InputDataError, NetworkError
 from circles.io import sha256
 from circles.projection import metric_crs, to_metric
@@ -309,13 +313,25 @@ def build_network(
             "the same point; give road centre-lines that meet at shared end points"
         )
     on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
+    n_nodes_in = len(np.unique(np.concatenate([u, v])))
+    n_edges_kept = len(u)
+    backward = None if mode == "walk" else both[chosen]
+    speed = None if speed is None else speed[chosen]
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    merged = merge_chains(len(keys), u, v, coords, index, lengths, backward=backward, speed=speed)
+    u, v, lengths = merged.u, merged.v, merged.length_m
+    on_fragment = on_fragment[merged.first]
+    if backward is not None and speed is not None:
+        backward, speed = backward[merged.first], speed[merged.first]
     used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
     u, v = inverse[: len(u)], inverse[len(u) :]
     stats = {
         "source": source,
         "mode": mode,
-        "nodes": len(used),
-        "edges": len(u),
+        "nodes": n_nodes_in,
+        "edges": n_edges_kept,
+        "graph_nodes": len(used),
+        "graph_edges": len(u),
         "length_km": round(float(lengths[~on_fragment].sum()) / 1000.0, 3),
         "edges_read": n_edges_in,
         "self_loops_dropped": self_loops,
@@ -329,20 +345,21 @@ def build_network(
         u=u.astype(np.int64),
         v=v.astype(np.int64),
         length_m=lengths.astype(float),
-        geometry=geoms,
+        geometry=shapely.linestrings(merged.coords, indices=merged.index),
         crs=target,
         fragment=on_fragment,
         stats=stats,
         issues=issues,
         mode=mode,
-        backward=None if mode == "walk" else both[chosen],
-        speed_m_s=None if speed is None else speed[chosen],
+        backward=backward,
+        speed_m_s=speed,
+        _coords=(merged.coords, merged.index),
     )
 
 
 # --------------------------------------------------------------------------- cache
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: chains of pass-through nodes merged
 
 
 def _cache_file(path: Path, params: dict) -> Path:

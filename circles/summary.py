@@ -32,6 +32,8 @@ NETWORK_KEYS = (
     "mode",
     "nodes",
     "edges",
+    "graph_nodes",
+    "graph_edges",
     "length_km",
     "edges_read",
     "self_loops_dropped",

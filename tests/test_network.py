@@ -69,8 +69,11 @@ def test_shared_end_points_are_junctions(tmp_path: Path) -> None:
             ],
         ),
     )
-    assert net.n_nodes == 3 and net.n_edges == 3 and net.stats["crossings"] == 0
+    assert net.stats["nodes"] == 3 and net.stats["edges"] == 3 and net.stats["crossings"] == 0
     assert net.stats["components"] == 1
+    # a ring of pass-through nodes is one loop edge from its lowest node back to it
+    assert net.n_nodes == 1 and net.n_edges == 1 and net.u[0] == net.v[0] == 0
+    assert net.length_m[0] == pytest.approx(100 + 80 + np.hypot(100, 80))
 
 
 def test_lonlat_lines_are_measured_in_metres(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 
 from circles.audit import AuditOptions, run_audit
 from circles.engine_pandana import PandanaEngine
@@ -16,8 +17,6 @@ from tests.conftest import X0, Y0, toy_options
 
 
 def _pts(*xy: tuple[float, float]) -> np.ndarray:
-    import shapely
-
     return np.array([shapely.Point(X0 + x, Y0 + y) for x, y in xy], dtype=object)
 
 
@@ -31,11 +30,14 @@ def test_network_cleaning(toy_net) -> None:
     assert stats["edges_read"] == 7
     assert stats["parallel_edges_dropped"] == 1  # the bowed B-C line; the straight one stays
     assert stats["fragments"] == 1 and stats["fragment_nodes"] == 2
-    assert toy_net.n_nodes == 7 and toy_net.n_edges == 6
+    assert stats["nodes"] == 7 and stats["edges"] == 6
+    # A-B-C-D-E is a ring of pass-through nodes: one loop edge; F-G stays as it is
+    assert toy_net.n_nodes == 3 and toy_net.n_edges == 2
+    assert stats["graph_nodes"] == 3 and stats["graph_edges"] == 2
     assert toy_net.fragment.sum() == 1
     # geometry length, not the straight distance between end points
     main = toy_net.length_m[~toy_net.fragment]
-    assert sorted(np.round(main, 3)) == [100, 100, 100, 100, 223.607]
+    assert np.round(main, 3).tolist() == [623.607]
 
 
 def test_snap_offsets_and_legs(toy_net) -> None:
@@ -47,10 +49,11 @@ def test_snap_offsets_and_legs(toy_net) -> None:
     assert snaps.snap_m[4] == pytest.approx(5)
     np.testing.assert_allclose(snaps.snap_m[:3], [10, 5, 20])
     assert snaps.snap_m[3] > 250  # reported even when off the network
-    lengths = toy_net.length_m[snaps.edge[:3]]
-    # offsets are measured from the edge's u end; either orientation is fine
-    along = [min(o, L - o) for o, L in zip(snaps.offset_m[:3], lengths, strict=True)]
-    np.testing.assert_allclose(along, [50, 40, 50])
+    # the offset along the edge's geometry lands on the foot of the perpendicular
+    feet = shapely.line_interpolate_point(toy_net.geometry[snaps.edge[:3]], snaps.offset_m[:3])
+    np.testing.assert_allclose(
+        shapely.get_coordinates(feet) - [X0, Y0], [[50, 0], [200, 60], [150, 0]], atol=1e-6
+    )
 
 
 def test_k_nearest_distinct_facilities(toy_net) -> None:
