@@ -75,6 +75,14 @@ class CsgraphEngine:
             )
         return self._matrix
 
+    def each(self, source_nodes: np.ndarray, max_cost: float) -> np.ndarray:
+        """Cost from every node to each source (``n_nodes × len(source_nodes)``, inf beyond)."""
+        if len(source_nodes) == 0:
+            return np.full((self.graph.n_nodes, 0), np.inf)
+        nodes = np.asarray(source_nodes, dtype=np.int64)
+        dist = dijkstra(self._csr_matrix(), directed=True, indices=nodes, limit=float(max_cost))
+        return np.atleast_2d(dist).T
+
     def nearest(
         self, source_nodes: np.ndarray, source_ids: np.ndarray, k: int, max_cost: float
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -99,9 +107,7 @@ class CsgraphEngine:
             return dist[:, None], ids[:, None]
         if len(source_nodes) <= FEW_SOURCES:
             # a few facilities (hubs, say): one bounded search each, then the k best per node
-            nodes = np.asarray(source_nodes, dtype=np.int64)
-            dist = dijkstra(self._csr_matrix(), directed=True, indices=nodes, limit=float(max_cost))
-            dist = np.atleast_2d(dist)
+            dist = self.each(source_nodes, max_cost).T
             order = np.argsort(dist, axis=0, kind="stable")[:k]
             cost = np.take_along_axis(dist, order, axis=0).T
             ids = np.asarray(source_ids, dtype=np.int64)[order].T

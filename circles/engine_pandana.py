@@ -73,6 +73,17 @@ class PandanaEngine:
             )
         self._categories = 0
 
+    def each(self, source_nodes: np.ndarray, max_cost: float) -> np.ndarray:
+        """Cost from every node to each source (``n_nodes × len(source_nodes)``, inf beyond)."""
+        n_src = len(source_nodes)
+        out = np.full((self.graph.n_nodes, n_src), np.inf)
+        if n_src == 0:
+            return out
+        cost, ids = self.nearest(source_nodes, np.arange(n_src), n_src, max_cost)
+        rows, cols = np.nonzero(ids >= 0)
+        out[rows, ids[rows, cols]] = cost[rows, cols]
+        return out
+
     def nearest(
         self, source_nodes: np.ndarray, source_ids: np.ndarray, k: int, max_cost: float
     ) -> tuple[np.ndarray, np.ndarray]:

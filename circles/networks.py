@@ -28,6 +28,7 @@ from circles.traveltime import (
     anchor_residents,
     build_search_graph,
     resident_costs,
+    resident_costs_each,
 )
 
 if TYPE_CHECKING:
@@ -271,12 +272,14 @@ def hub_circle(
         reverse = False
         if reverse not in net.engines:
             net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
-        node_cost, node_ids = net.engines[reverse].nearest(
-            net.graph.facility_node[hub_rows], np.arange(len(hub_rows)), k, horizon
-        )
-        cost, hub_index = resident_costs(
-            _anchors(net, "to_facility"), node_cost, node_ids, k, horizon
-        )
+        engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
+        nodes = net.graph.facility_node[hub_rows]
+        if len(hub_rows) <= MAX_HUBS_PER_RESIDENT:  # every hub: one column each, no sorting
+            cost = resident_costs_each(anchors, engine.each(nodes, horizon), horizon)
+            hub_index = np.where(np.isnan(cost), -1, np.arange(len(hub_rows)))
+        else:
+            node_cost, node_ids = engine.nearest(nodes, np.arange(len(hub_rows)), k, horizon)
+            cost, hub_index = resident_costs(anchors, node_cost, node_ids, k, horizon)
         access_s = cost / speeds_m_s[c.id] if walking else cost
     times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
     tags: dict[str, set[str]] = {}

@@ -66,6 +66,10 @@ class Engine(Protocol):
         """Cost (``n_nodes × k``, inf where none) and facility id (-1 where none), best first."""
         ...
 
+    def each(self, source_nodes: np.ndarray, max_cost: float) -> np.ndarray:
+        """Cost from every node to each source (``n_nodes × len(source_nodes)``, inf beyond)."""
+        ...
+
 
 def build_search_graph(
     network: Network, facilities: Snaps, *, leg_cost_per_m: float = 1.0
@@ -269,3 +273,23 @@ def resident_costs(
     out_cost[rows] = np.where(beyond, np.nan, cost)
     out_ids[rows] = np.where(beyond, -1, ids)
     return out_cost, out_ids
+
+
+def resident_costs_each(anchors: Anchors, node_cost: np.ndarray, max_cost: float) -> np.ndarray:
+    """Cost from each resident to each facility of ``node_cost`` (NaN beyond ``max_cost``).
+
+    ``node_cost`` is ``n_nodes × m``, one column per facility (:meth:`Engine.each`); the
+    resident's access leg is included; off-network residents get NaN throughout.
+    """
+    out = np.full((len(anchors.p), node_cost.shape[1]), np.nan)
+    rows = np.flatnonzero(anchors.on_network)
+    if len(rows) == 0 or node_cost.shape[1] == 0:
+        return out
+    p, q = anchors.p[rows], anchors.q[rows]
+    cost = np.minimum(
+        node_cost[p] + anchors.cost_p[rows, None], node_cost[q] + anchors.cost_q[rows, None]
+    )
+    cost += anchors.leg[rows, None]
+    cost[~(cost <= max_cost)] = np.nan
+    out[rows] = cost
+    return out

