@@ -1,20 +1,14 @@
 """The k-best search kernel, compiled with numba (imported only when a rule needs k > 1).
 
-``NUMBA_CACHE_DIR`` defaults to the circles cache folder, so the compiled code is reused across
-runs and installs that cannot write into site-packages.
+Like every numba kernel of circles it is compiled on first use and cached by numba beside the
+installed module (or, where that folder is read-only, in numba's per-user cache folder), so
+later runs load it instead of compiling.
 """
 
 from __future__ import annotations
 
-import os
-
-import numpy as np
-
-from circles.cache import cache_dir
-
-os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
-
 import numba
+import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
