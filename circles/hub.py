@@ -1,13 +1,15 @@
 """The hub model: door-to-door time = access to a hub + transfer + line-haul from a table.
 
-Pure numpy: given each resident's access time to its nearest hubs and a hub × destination table
-of line-haul minutes, the time to each destination is the best over the reachable hubs.
+Given each resident's access time to its nearest hubs and a hub × destination table of
+line-haul minutes, the time to each destination is the best over the reachable hubs (a small
+numba loop: no resident × hub × destination array is ever built).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from circles.rules import HubRow
@@ -30,12 +32,29 @@ def line_haul_matrix(
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _best_trips(access_s, hub_ids, transfer_s, line_haul_s):
+    n, k = access_s.shape
+    n_dest = line_haul_s.shape[1]
+    out = np.full((n, n_dest), np.inf)
+    for i in range(n):
+        for j in range(k):
+            h = hub_ids[i, j]
+            a = access_s[i, j]
+            if h < 0 or not np.isfinite(a):
+                continue
+            for d in range(n_dest):
+                trip = a + transfer_s + line_haul_s[h, d]
+                if trip < out[i, d]:
+                    out[i, d] = trip
+    return out
+
+
 def door_to_door(
     access_s: np.ndarray,
     hub_ids: np.ndarray,
     transfer_s: float,
     line_haul_s: np.ndarray,
-    chunk: int = 65_536,
 ) -> np.ndarray:
     """Seconds from each resident to each destination via its best hub (inf: unreachable).
 
@@ -50,21 +69,14 @@ def door_to_door(
     line_haul_s
         ``n_hubs × n_destinations`` line-haul seconds (inf where no service).
     """
-    n, k = access_s.shape
-    out = np.full((n, line_haul_s.shape[1]), np.inf)
     if line_haul_s.shape[0] == 0:
-        return out
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        best = out[start:stop]
-        for j in range(k):
-            ids = hub_ids[start:stop, j]
-            ok = ids >= 0
-            if not ok.any():
-                continue
-            trip = access_s[start:stop, j][ok, None] + transfer_s + line_haul_s[ids[ok]]
-            best[ok] = np.minimum(best[ok], trip)
-    return out
+        return np.full((access_s.shape[0], line_haul_s.shape[1]), np.inf)
+    return _best_trips(
+        np.asarray(access_s, dtype=np.float64),
+        np.asarray(hub_ids, dtype=np.int64),
+        float(transfer_s),
+        np.ascontiguousarray(line_haul_s, dtype=np.float64),
+    )
 
 
 def destinations_met(

@@ -171,19 +171,35 @@ def search(
     anchors = _anchors(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
     out: dict[tuple[str, ...], np.ndarray] = {}
-    # single types first: the nearest of an any-of group is then the nearest of its members
-    for key, (k, horizon) in sorted(groups.items(), key=lambda item: len(item[0])):
-        members = [(t,) for t in key]
-        if len(key) > 1 and k == 1 and all(m in out and groups[m][1] >= horizon for m in members):
-            with np.errstate(invalid="ignore"):
-                best = np.fmin.reduce([out[m][:, :1] for m in members])
-            out[key] = np.where(best <= horizon, best, np.nan)
+    # the nearest of an any-of group is the nearest of its members, when they reach as far
+    derived = {
+        key
+        for key, (k, horizon) in groups.items()
+        if len(key) > 1 and k == 1 and all(groups.get((t,), (0, -1.0))[1] >= horizon for t in key)
+    }
+    nearest: list[tuple[str, ...]] = []
+    node_costs: list[np.ndarray] = []
+    for key, (k, horizon) in groups.items():
+        if key in derived:
             continue
         rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
         node_cost, node_ids = net.engines[reverse].nearest(
             net.graph.facility_node[rows], rows, k, horizon
         )
-        out[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon)
+        if k == 1:  # gathered for all such groups at once below
+            nearest.append(key)
+            node_costs.append(node_cost[:, 0])
+        else:
+            out[key], _ = resident_costs(anchors, node_cost, node_ids, k, horizon)
+    if nearest:
+        horizons = np.array([groups[key][1] for key in nearest])
+        costs = resident_costs_each(anchors, np.column_stack(node_costs), horizons)
+        out.update({key: costs[:, j : j + 1] for j, key in enumerate(nearest)})
+    for key in derived:
+        horizon = groups[key][1]
+        with np.errstate(invalid="ignore"):
+            best = np.fmin.reduce([out[(t,)][:, :1] for t in key])
+        out[key] = np.where(best <= horizon, best, np.nan)
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -275,21 +276,41 @@ def resident_costs(
     return out_cost, out_ids
 
 
-def resident_costs_each(anchors: Anchors, node_cost: np.ndarray, max_cost: float) -> np.ndarray:
-    """Cost from each resident to each facility of ``node_cost`` (NaN beyond ``max_cost``).
-
-    ``node_cost`` is ``n_nodes × m``, one column per facility (:meth:`Engine.each`); the
-    resident's access leg is included; off-network residents get NaN throughout.
-    """
-    out = np.full((len(anchors.p), node_cost.shape[1]), np.nan)
-    rows = np.flatnonzero(anchors.on_network)
-    if len(rows) == 0 or node_cost.shape[1] == 0:
-        return out
-    p, q = anchors.p[rows], anchors.q[rows]
-    cost = np.minimum(
-        node_cost[p] + anchors.cost_p[rows, None], node_cost[q] + anchors.cost_q[rows, None]
-    )
-    cost += anchors.leg[rows, None]
-    cost[~(cost <= max_cost)] = np.nan
-    out[rows] = cost
+@numba.njit(cache=True, nogil=True)
+def _gather(p, q, cost_p, cost_q, leg, on, node_cost, max_cost):
+    """``m × n``: cost from resident ``i`` to column ``j`` via the better end of its piece."""
+    n, m = len(p), node_cost.shape[1]
+    out = np.full((m, n), np.nan)
+    for i in range(n):
+        if not on[i]:
+            continue
+        a, b = p[i], q[i]
+        for j in range(m):
+            c = min(node_cost[a, j] + cost_p[i], node_cost[b, j] + cost_q[i]) + leg[i]
+            if c <= max_cost[j]:
+                out[j, i] = c
     return out
+
+
+def resident_costs_each(
+    anchors: Anchors, node_cost: np.ndarray, max_cost: float | np.ndarray
+) -> np.ndarray:
+    """Cost from each resident to each column of ``node_cost`` (NaN beyond ``max_cost``).
+
+    ``node_cost`` is ``n_nodes × m``: one column per facility (:meth:`Engine.each`), or the
+    cost to the nearest facility of one group per column (``max_cost`` then one per column).
+    The resident's access leg is included; off-network residents get NaN throughout. The
+    ``n × m`` result is stored column by column (each column is contiguous).
+    """
+    m = node_cost.shape[1]
+    limits = np.broadcast_to(np.asarray(max_cost, dtype=np.float64), (m,))
+    return _gather(
+        anchors.p,
+        anchors.q,
+        anchors.cost_p,
+        anchors.cost_q,
+        anchors.leg,
+        anchors.on_network,
+        np.ascontiguousarray(node_cost, dtype=np.float64),
+        np.ascontiguousarray(limits),
+    ).T
