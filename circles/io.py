@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import io
@@ -88,6 +89,9 @@ def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
         raise InputDataError(
             f"cannot decode {role} file {path} as UTF-8 or GB18030; save it as UTF-8"
         ) from exc
+    fast = _arrow_csv(text, sep)
+    if fast is not None:
+        return fast
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError as exc:
@@ -97,6 +101,49 @@ def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
         raise InputDataError(
             f"cannot read {role} file {path} ({first}); check it is a CSV"
         ) from exc
+
+
+def _arrow_csv(text: str, sep: str) -> pd.DataFrame | None:
+    """Every column as text, read by Arrow's parallel CSV reader, as pandas would read it.
+
+    None when the file needs pandas' reader: no plain header (blank or repeated names), or rows
+    Arrow refuses (ragged rows, say); pandas then reads it, or says what is wrong.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    if not header or "" in header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table.to_pandas()
+
+
+def text_to_float(values: pd.Series) -> np.ndarray:
+    """Numbers written as text (spaces around them allowed); NaN for blanks and non-numbers."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:  # Arrow's parser: fast, and exact like pandas'; it refuses blanks and non-numbers
+        text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        text = values.astype("string").str.strip()
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _split_location(frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
@@ -135,8 +182,7 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
             f"{role} file {path} has no coordinate columns; expected lon/lat (or lng/lat, "
             f"经度/纬度, a 'location' column of \"lng,lat\") or x/y; found: {', '.join(columns)}"
         )
-    xs = pd.to_numeric(frame[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
-    ys = pd.to_numeric(frame[ycol].str.strip(), errors="coerce").to_numpy(dtype=float)
+    xs, ys = text_to_float(frame[xcol]), text_to_float(frame[ycol])
     ok = np.isfinite(xs) & np.isfinite(ys)
     if layer_crs == "EPSG:4326" and ok.any():
         _check_lonlat(xs[ok], ys[ok], xcol, ycol, path, role)

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from circles.errors import InputDataError
+from circles.io import text_to_float
 
 UNASSIGNED = "unassigned"
 STATUS_OK = "ok"
@@ -108,8 +109,8 @@ def _numbers(
     """Numbers of a column (NaN where blank); a non-number or a negative value is an error."""
     text = raw.astype("string").str.strip()
     blank = (text.isna() | (text == "")).fillna(True)
-    number = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
-    bad = ~blank & ~np.isfinite(number.fillna(0.0)) | (~blank & number.isna())
+    number = pd.Series(text_to_float(raw), index=raw.index)
+    bad = ~blank & ~np.isfinite(number)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputDataError(
