@@ -6,8 +6,10 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,15 +120,28 @@ class AuditResult:
 class AuditGeometry:
     """The audit's layers as geometries in the metric CRS, for maps.
 
-    ``residents`` carries the residents table's columns (one 0/1 column per circle);
-    ``network`` is the walking network (the driving one when no circle walks).
+    ``residents`` carries the residents table's columns (one 0/1 column per circle), built on
+    first use from the table and the points (only maps need it); ``network`` is the walking
+    network (the driving one when no circle walks).
     """
 
-    residents: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
+    resident_table: pd.DataFrame
+    resident_points: np.ndarray
+    facility_table: pd.DataFrame
+    facility_points: np.ndarray
     communities: gpd.GeoDataFrame | None
     network: Network
     crs: object
+
+    @functools.cached_property
+    def residents(self) -> gpd.GeoDataFrame:
+        """The residents table with each resident's point."""
+        return gpd.GeoDataFrame(self.resident_table, geometry=self.resident_points, crs=self.crs)
+
+    @functools.cached_property
+    def facilities(self) -> gpd.GeoDataFrame:
+        """The facilities table with each facility's point."""
+        return gpd.GeoDataFrame(self.facility_table, geometry=self.facility_points, crs=self.crs)
 
 
 def _quiet(_: str) -> None:
@@ -326,7 +341,7 @@ def _audit(
         subdistricts = _subdistricts(inputs["raw_communities"], comms, options)
     else:
         residents["community_id"] = _community_column(inputs["raw_residents"], options, warnings)
-        community_ids = [c for c in dict.fromkeys(residents["community_id"]) if c != UNASSIGNED]
+        community_ids = [c for c in pd.unique(residents["community_id"]) if c != UNASSIGNED]
     zone_raw = np.full(len(residents), "", dtype=object)
     if inputs["zones"] is not None:
         zone_raw = zone_values(
@@ -349,15 +364,27 @@ def _audit(
     fac_status = facilities["status"].to_numpy(dtype=object).copy()
     fac_status[(fac_status == STATUS_OK) & ~fac_used] = "not_used"
     fac_snap_m = np.full(len(facilities), np.nan)
+    fac_points = facilities.geometry.to_numpy(dtype=object)
+    wanted_by = {key: np.isin(fac_types, sorted(needed_types[key])) for key in nets}
+    # the networks snap at once, on two threads (the kernels run without the GIL)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        snapping = {
+            key: (
+                pool.submit(snap_points, net.network, res_points, options.max_snap_m),
+                pool.submit(
+                    snap_points,
+                    net.network,
+                    np.where(wanted_by[key], fac_points, None),
+                    options.max_snap_m,
+                ),
+            )
+            for key, net in nets.items()
+        }
+        for key, (res_job, fac_job) in snapping.items():
+            nets[key].residents, nets[key].facilities = res_job.result(), fac_job.result()
     for net in nets.values():
-        net.residents = snap_points(net.network, res_points, options.max_snap_m)
         status[(status == STATUS_OK) & ~net.residents.on_network] = STATUS_OFF_NETWORK
-        wanted = np.isin(fac_types, sorted(needed_types[net.key]))
-        net.facilities = snap_points(
-            net.network,
-            np.where(wanted, facilities.geometry.to_numpy(dtype=object), None),
-            options.max_snap_m,
-        )
+        wanted = wanted_by[net.key]
         fac_status[(fac_status == STATUS_OK) & wanted & ~net.facilities.on_network] = (
             STATUS_OFF_NETWORK
         )
@@ -498,12 +525,10 @@ def _audit(
         summary=summary,
         circles=loaded,
         geo=AuditGeometry(
-            residents=gpd.GeoDataFrame(
-                table, geometry=residents.geometry.to_numpy(dtype=object), crs=crs
-            ),
-            facilities=gpd.GeoDataFrame(
-                fac_table, geometry=facilities.geometry.to_numpy(dtype=object), crs=crs
-            ),
+            resident_table=table,
+            resident_points=residents.geometry.to_numpy(dtype=object),
+            facility_table=fac_table,
+            facility_points=facilities.geometry.to_numpy(dtype=object),
             communities=inputs["communities_metric"],
             network=main_net,
             crs=crs,

@@ -34,19 +34,20 @@ def line_haul_matrix(
 
 @numba.njit(cache=True, nogil=True)
 def _best_trips(access_s, hub_ids, transfer_s, line_haul_s):
+    """``n_destinations × n`` best trip seconds; hubs in the outer loop (columns contiguous)."""
     n, k = access_s.shape
     n_dest = line_haul_s.shape[1]
-    out = np.full((n, n_dest), np.inf)
-    for i in range(n):
-        for j in range(k):
+    out = np.full((n_dest, n), np.inf)
+    for j in range(k):
+        for i in range(n):
             h = hub_ids[i, j]
             a = access_s[i, j]
             if h < 0 or not np.isfinite(a):
                 continue
             for d in range(n_dest):
                 trip = a + transfer_s + line_haul_s[h, d]
-                if trip < out[i, d]:
-                    out[i, d] = trip
+                if trip < out[d, i]:
+                    out[d, i] = trip
     return out
 
 
@@ -57,6 +58,9 @@ def door_to_door(
     line_haul_s: np.ndarray,
 ) -> np.ndarray:
     """Seconds from each resident to each destination via its best hub (inf: unreachable).
+
+    The ``n × n_destinations`` result is stored destination by destination (each column is
+    contiguous).
 
     Parameters
     ----------
@@ -70,13 +74,13 @@ def door_to_door(
         ``n_hubs × n_destinations`` line-haul seconds (inf where no service).
     """
     if line_haul_s.shape[0] == 0:
-        return np.full((access_s.shape[0], line_haul_s.shape[1]), np.inf)
+        return np.full((line_haul_s.shape[1], access_s.shape[0]), np.inf).T
     return _best_trips(
-        np.asarray(access_s, dtype=np.float64),
-        np.asarray(hub_ids, dtype=np.int64),
+        np.asfortranarray(access_s, dtype=np.float64),
+        np.asfortranarray(hub_ids, dtype=np.int64),
         float(transfer_s),
         np.ascontiguousarray(line_haul_s, dtype=np.float64),
-    )
+    ).T
 
 
 def destinations_met(

@@ -280,8 +280,8 @@ def hub_circle(
         net.graph = build_search_graph(
             net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
         )
-    access_s = np.full((n, k), np.nan)
-    hub_index = np.full((n, k), -1)
+    access_s = np.full((n, 0), np.nan)
+    hub_index = np.full((n, 0), -1)
     if len(hub_rows):
         walking = c.hub.access == "walk"
         horizon = c.hub.access_max_min * 60.0 * (speeds_m_s[c.id] if walking else 1.0)

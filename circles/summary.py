@@ -261,7 +261,7 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
     residents who have any route to the destination (within the threshold or not); ``tags``
     are the verification tags of the line-haul rows behind it.
     """
-    times = hub["times_s"]
+    by_dest = np.ascontiguousarray(hub["times_s"].T)  # one row per destination
     dests = hub["destinations"]
     ok = (table["status"] == STATUS_OK).to_numpy()
     pop = table["population"].to_numpy(dtype=float)
@@ -270,10 +270,10 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
     for r in c.requirements:
         assert r.max_time_min is not None
         for d in r.destinations or []:
-            j = dests.index(d)
-            reach = ok & (times[:, j] <= r.max_time_min * 60.0 + 1e-6)
-            routed = ok & np.isfinite(times[:, j])
-            median = _weighted_median(times[routed, j], pop[routed])
+            times = by_dest[dests.index(d)]
+            reach = ok & (times <= r.max_time_min * 60.0 + 1e-6)
+            routed = ok & np.isfinite(times)
+            median = _weighted_median(times[routed], pop[routed])
             out.append(
                 {
                     "requirement_id": r.id,
