@@ -1,5 +1,5 @@
 """Entry point for ``python -m circles``."""
 
-from circles.cli import app
+from circles.cli import run
 
-app(prog_name="circles")
+run()

@@ -7,7 +7,6 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 from __future__ import annotations
 
 import functools
-import gc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from circles.networks import (
 from circles.projection import to_metric, to_wgs84_coords
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
+from circles.runtime import collector_paused
 from circles.snap import snap_points
 from circles.summary import build_summary, issues_lonlat
 from circles.validate import (
@@ -289,6 +289,12 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     CirclesError
         Any problem the user can fix: rules, inputs, network (see :mod:`circles.errors`).
     """
+    # the parsed extract, the one heap of short-lived objects, is collected when released
+    with collector_paused():
+        return _run(options, progress)
+
+
+def _run(options: AuditOptions, progress: Progress) -> AuditResult:
     warnings: list[str] = []
     progress("rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
@@ -301,14 +307,7 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     progress("network")
     nets = build_networks(circles, options)
     release_osm()
-    # hundreds of thousands of long-lived geometries (the networks, the residents) need no
-    # garbage collection; freezing them keeps each later collection from rescanning them
-    gc.collect()
-    gc.freeze()
-    try:
-        return _audit(options, loaded, inputs, nets, warnings, progress)
-    finally:
-        gc.unfreeze()
+    return _audit(options, loaded, inputs, nets, warnings, progress)
 
 
 def _audit(

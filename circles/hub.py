@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from circles.rules import HubRow
+from circles.traveltime import Anchors
 
 
 def line_haul_matrix(
@@ -49,6 +50,57 @@ def _best_trips(access_s, hub_ids, transfer_s, line_haul_s):
                 if trip < out[d, i]:
                     out[d, i] = trip
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _trips_via_each_hub(p, q, cost_p, cost_q, leg, on, node_cost, max_cost, per, transfer_s, lh):
+    n = len(p)
+    n_hub, n_dest = lh.shape
+    out = np.full((n_dest, n), np.inf)
+    for i in range(n):
+        if not on[i]:
+            continue
+        a, b = p[i], q[i]
+        for h in range(n_hub):
+            cost = min(node_cost[a, h] + cost_p[i], node_cost[b, h] + cost_q[i]) + leg[i]
+            if not cost <= max_cost:
+                continue
+            access = cost / per
+            for d in range(n_dest):
+                trip = access + transfer_s + lh[h, d]
+                if trip < out[d, i]:
+                    out[d, i] = trip
+    return out
+
+
+def trips_via_each_hub(
+    anchors: Anchors,
+    node_cost: np.ndarray,
+    max_cost: float,
+    cost_per_s: float,
+    transfer_s: float,
+    line_haul_s: np.ndarray,
+) -> np.ndarray:
+    """:func:`door_to_door` when every hub is considered: straight from the hubs' searches.
+
+    ``node_cost`` is ``n_nodes × n_hubs`` (one search per hub, in ``line_haul_s`` row order);
+    a hub is used when the resident's cost to it, access leg included, is at most
+    ``max_cost``; ``cost_per_s`` turns that cost into access seconds (metres per second
+    walking, 1 driving). No resident × hub array is built.
+    """
+    return _trips_via_each_hub(
+        anchors.p,
+        anchors.q,
+        anchors.cost_p,
+        anchors.cost_q,
+        anchors.leg,
+        anchors.on_network,
+        np.ascontiguousarray(node_cost, dtype=np.float64),
+        float(max_cost),
+        float(cost_per_s),
+        float(transfer_s),
+        np.ascontiguousarray(line_haul_s, dtype=np.float64),
+    ).T
 
 
 def door_to_door(

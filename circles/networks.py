@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 
 from circles.errors import InputDataError
-from circles.hub import door_to_door, line_haul_matrix
+from circles.hub import door_to_door, line_haul_matrix, trips_via_each_hub
 from circles.network import Network, is_cached, is_pbf, load_network
 from circles.rules import LoadedCircle
 from circles.schema import Circle, DriveSpeeds
@@ -280,24 +280,25 @@ def hub_circle(
         net.graph = build_search_graph(
             net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
         )
-    access_s = np.full((n, 0), np.nan)
-    hub_index = np.full((n, 0), -1)
-    if len(hub_rows):
+    transfer_s = c.hub.transfer_min * 60.0
+    if len(hub_rows) == 0:
+        times = door_to_door(np.full((n, 0), np.nan), np.full((n, 0), -1), transfer_s, line_haul)
+    else:
         walking = c.hub.access == "walk"
-        horizon = c.hub.access_max_min * 60.0 * (speeds_m_s[c.id] if walking else 1.0)
+        per_s = speeds_m_s[c.id] if walking else 1.0  # cost units per second
+        horizon = c.hub.access_max_min * 60.0 * per_s
         reverse = False
         if reverse not in net.engines:
             net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
         engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
         nodes = net.graph.facility_node[hub_rows]
-        if len(hub_rows) <= MAX_HUBS_PER_RESIDENT:  # every hub: one column each, no sorting
-            cost = resident_costs_each(anchors, engine.each(nodes, horizon), horizon)
-            hub_index = np.where(np.isnan(cost), -1, np.arange(len(hub_rows)))
+        if len(hub_rows) <= MAX_HUBS_PER_RESIDENT:  # every hub, one search each: no sorting
+            node_cost = engine.each(nodes, horizon)
+            times = trips_via_each_hub(anchors, node_cost, horizon, per_s, transfer_s, line_haul)
         else:
             node_cost, node_ids = engine.nearest(nodes, np.arange(len(hub_rows)), k, horizon)
             cost, hub_index = resident_costs(anchors, node_cost, node_ids, k, horizon)
-        access_s = cost / speeds_m_s[c.id] if walking else cost
-    times = door_to_door(access_s, hub_index, c.hub.transfer_min * 60.0, line_haul)
+            times = door_to_door(cost / per_s, hub_index, transfer_s, line_haul)
     tags: dict[str, set[str]] = {}
     for row in lc.hub_table:
         tags.setdefault(row.destination, set()).add(row.source.tag.value)

@@ -168,6 +168,26 @@ class Anchors:
     on_network: np.ndarray
 
 
+@numba.njit(cache=True, nogil=True)
+def _piece_of(split_off, first, stop, offset):
+    """Per point: the last split row in ``[first, stop)`` whose offset is at most the point's.
+
+    -1 when the edge has no split rows or the point lies before the first.
+    """
+    out = np.full(len(offset), -1, np.int64)
+    for i in range(len(offset)):
+        lo, hi = first[i], stop[i]
+        while lo < hi:  # first row whose offset exceeds the point's
+            mid = (lo + hi) // 2
+            if split_off[mid] <= offset[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > first[i]:
+            out[i] = lo - 1
+    return out
+
+
 def anchor_residents(
     network: Network,
     graph: SearchGraph,
@@ -192,18 +212,17 @@ def anchor_residents(
     to_p = offset.copy()
     to_q = network.length_m[edge] - offset
     if len(graph.splits) and len(rows):
-        query = pd.DataFrame({"row": np.arange(len(rows)), "edge": edge, "offset": offset})
-        query = query.sort_values("offset", kind="stable")
-        table = graph.splits.assign(start=graph.splits["offset"]).sort_values(
-            "offset", kind="stable"
-        )
-        found = pd.merge_asof(query, table, on="offset", by="edge", direction="backward")
-        found = found.dropna(subset=["node"])
-        hit = found["row"].to_numpy()
-        start_off = found["start"].to_numpy()
+        split_edge = graph.splits["edge"].to_numpy(dtype=np.int64)
+        split_off = graph.splits["offset"].to_numpy(dtype=np.float64)
+        # the pieces of the resident's edge, then the last piece starting at or before it
+        first = np.searchsorted(split_edge, edge, side="left")
+        stop = np.searchsorted(split_edge, edge, side="right")
+        piece = _piece_of(split_off, first, stop, offset)
+        hit = np.flatnonzero(piece >= 0)
+        found = graph.splits.iloc[piece[hit]]
         p[hit] = found["node"].to_numpy(dtype=np.int64)
         q[hit] = found["next_node"].to_numpy(dtype=np.int64)
-        to_p[hit] = offset[hit] - start_off
+        to_p[hit] = offset[hit] - found["offset"].to_numpy()
         to_q[hit] = found["next_offset"].to_numpy() - offset[hit]
     cpm = network.cost_per_m[edge]
     cost_p, cost_q = np.maximum(to_p, 0) * cpm, np.maximum(to_q, 0) * cpm

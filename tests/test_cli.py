@@ -146,3 +146,23 @@ def test_rules_are_validated_before_any_data_is_read(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{rule}:4:1: bad.requirements: must not be empty" in result.output
     assert "does not exist" not in result.output
+
+
+def test_the_command_as_a_process(toy: dict[str, Path], tmp_path: Path) -> None:
+    """``python -m circles``: files in place, exit codes kept, output flushed before it ends."""
+    import subprocess
+    import sys
+
+    def circles(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "circles", *args], capture_output=True, text=True, check=False
+        )
+
+    out = tmp_path / "report"
+    done = circles(*toy_cli_args(toy, out), "--timings")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    assert "timing: total" in done.stderr and "toy" in done.stdout
+    again = circles(*toy_cli_args(toy, out))
+    assert again.returncode == 2 and again.stderr.count("\n") == 1
+    assert circles("--version").stdout.startswith("circles ")

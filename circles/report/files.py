@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 from circles.audit import AuditResult
 from circles.io import staged_output
 from circles.report.excel import write_workbook
+from circles.runtime import collector_paused
 
 REPORT_FILES = [
     "residents.csv",
@@ -156,7 +157,7 @@ def write_report(
     warnings = warnings if warnings is not None else []
     names = report_names(maps=maps, planned=planned is not None)
     options = {"lang": lang, "maps": maps, "excel_residents": excel_residents, "warnings": warnings}
-    with staged_output(out, names, overwrite=overwrite) as stage:
+    with collector_paused(), staged_output(out, names, overwrite=overwrite) as stage:
         _write_files(stage, result, **options)
         if planned is not None and comparison is not None:
             from circles.report.compare_report import write_comparison_workbook
