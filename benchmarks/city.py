@@ -160,7 +160,7 @@ def run_audit(pbf: Path, folder: Path, cache: Path) -> dict:
 
 def baseline(pbf: Path, folder: Path) -> dict:
     """pandana vs circles' engine on the same nearest-facility queries (one per type)."""
-    from circles.engine import CsgraphEngine
+    from circles.engine import BuiltinEngine
     from circles.engine_pandana import PandanaEngine
     from circles.io import read_layer
     from circles.network import build_network
@@ -176,7 +176,7 @@ def baseline(pbf: Path, folder: Path) -> dict:
     horizon = 1800.0  # twice the 15-minute walk at 60 m/min
 
     start = time.perf_counter()
-    engine = CsgraphEngine(graph)
+    engine = BuiltinEngine(graph)
     ours = [engine.nearest(graph.facility_node[q], q, 1, horizon) for q in queries]
     ours_s = time.perf_counter() - start
 

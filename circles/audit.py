@@ -99,7 +99,7 @@ class AuditOptions:
     road_class_field: str | None = None
     speed_field: str | None = None
     oneway_field: str | None = None
-    engine: str = "csgraph"
+    engine: str = "builtin"
     cache: bool = True
 
 

@@ -358,8 +358,8 @@ def audit(
     engine: Annotated[
         str | None,
         typer.Option(
-            help="Travel-time engine: csgraph (bounded multi-source searches, no preprocessing) "
-            "or pandana (contraction hierarchies, rebuilt every run). [default: csgraph]",
+            help="Travel-time engine: builtin (bounded multi-source searches, no preprocessing) "
+            "or pandana (contraction hierarchies, rebuilt every run). [default: builtin]",
             show_default=False,
         ),
     ] = None,
@@ -472,7 +472,7 @@ def audit(
             min_component_nodes=int(
                 _pick(min_component_nodes, proj, "min_component_nodes", DEFAULT_MIN_COMPONENT_NODES)
             ),
-            engine=str(_pick(engine, proj, "engine", "csgraph")),
+            engine=str(_pick(engine, proj, "engine", "builtin")),
             cache=not no_cache,
         )
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))

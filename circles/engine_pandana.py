@@ -84,6 +84,12 @@ class PandanaEngine:
         out[rows, ids[rows, cols]] = cost[rows, cols]
         return out
 
+    def nearest_many(
+        self, groups: list[tuple[np.ndarray, np.ndarray, int, float]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`nearest` of several ``(source_nodes, source_ids, k, max_cost)``, in turn."""
+        return [self.nearest(*group) for group in groups]
+
     def nearest(
         self, source_nodes: np.ndarray, source_ids: np.ndarray, k: int, max_cost: float
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -143,7 +143,10 @@ def destinations_met(
     Enough means at least ``min_count`` of them and, when ``min_share`` is given, at least that
     share of them.
     """
-    reached = (times_s <= max_s[:, None] + 1e-6).sum(axis=1)
+    limit = max_s + 1e-6
+    reached = np.zeros(times_s.shape[0], dtype=np.int64)
+    for j in range(times_s.shape[1]):  # destination by destination: columns are contiguous
+        reached += times_s[:, j] <= limit
     needed = min_count
     if min_share is not None:
         needed = max(needed, int(np.ceil(min_share * times_s.shape[1] - 1e-9)))

