@@ -37,7 +37,7 @@ from circles.projection import to_metric, to_wgs84_coords
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
 from circles.runtime import collector_paused
-from circles.snap import snap_points
+from circles.snap import point_coordinates, snap_xy
 from circles.summary import build_summary, issues_lonlat
 from circles.validate import (
     STATUS_OFF_NETWORK,
@@ -363,17 +363,18 @@ def _audit(
     fac_status = facilities["status"].to_numpy(dtype=object).copy()
     fac_status[(fac_status == STATUS_OK) & ~fac_used] = "not_used"
     fac_snap_m = np.full(len(facilities), np.nan)
-    fac_points = facilities.geometry.to_numpy(dtype=object)
+    res_xy = point_coordinates(res_points)
+    fac_xy = point_coordinates(facilities.geometry.to_numpy(dtype=object))
     wanted_by = {key: np.isin(fac_types, sorted(needed_types[key])) for key in nets}
     # the networks snap at once, on two threads (the kernels run without the GIL)
     with ThreadPoolExecutor(max_workers=2) as pool:
         snapping = {
             key: (
-                pool.submit(snap_points, net.network, res_points, options.max_snap_m),
+                pool.submit(snap_xy, net.network, res_xy, options.max_snap_m),
                 pool.submit(
-                    snap_points,
+                    snap_xy,
                     net.network,
-                    np.where(wanted_by[key], fac_points, None),
+                    np.where(wanted_by[key][:, None], fac_xy, np.nan),
                     options.max_snap_m,
                 ),
             )
@@ -452,7 +453,7 @@ def _audit(
             for r in c.requirements:
                 cols = [dests.index(d) for d in r.destinations or []]
                 limit = threshold_minutes(r, zone_ids) * 60.0
-                reached, ok = destinations_met(times[:, cols], limit, r.min_count, r.min_share)
+                reached, ok = destinations_met(times, cols, limit, r.min_count, r.min_share)
                 met[(c.id, r.id)] = ok
                 columns[f"{c.id}_{r.id}_reached"] = reached
         for r in c.requirements:

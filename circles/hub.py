@@ -136,18 +136,23 @@ def door_to_door(
 
 
 def destinations_met(
-    times_s: np.ndarray, max_s: np.ndarray, min_count: int, min_share: float | None
+    times_s: np.ndarray,
+    columns: list[int],
+    max_s: np.ndarray,
+    min_count: int,
+    min_share: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per resident: how many destinations lie within ``max_s``, and whether enough do.
+    """Per resident: how many of the destinations ``columns`` lie within ``max_s``, and whether
+    enough do.
 
     Enough means at least ``min_count`` of them and, when ``min_share`` is given, at least that
     share of them.
     """
     limit = max_s + 1e-6
     reached = np.zeros(times_s.shape[0], dtype=np.int64)
-    for j in range(times_s.shape[1]):  # destination by destination: columns are contiguous
+    for j in columns:  # destination by destination (the columns of door_to_door are contiguous)
         reached += times_s[:, j] <= limit
     needed = min_count
     if min_share is not None:
-        needed = max(needed, int(np.ceil(min_share * times_s.shape[1] - 1e-9)))
+        needed = max(needed, int(np.ceil(min_share * len(columns) - 1e-9)))
     return reached, reached >= needed

@@ -104,7 +104,8 @@ def _pieces(network: Network) -> _Pieces:
 def _grid_order(xy: np.ndarray) -> np.ndarray:
     """An order of points row by row over a coarse grid (near points come close together)."""
     cell = np.floor((xy - xy.min(axis=0)) / QUERY_CELL_M).astype(np.int64)
-    return np.lexsort((cell[:, 0], cell[:, 1]))
+    key = cell[:, 1] * (cell[:, 0].max() + 1) + cell[:, 0]
+    return np.argsort(key, kind="stable")  # a radix sort of integers
 
 
 @numba.njit(cache=True, nogil=True)
@@ -202,16 +203,27 @@ def snap_points(network: Network, points: np.ndarray, max_snap_m: float) -> Snap
         Points farther than this from every edge, or nearest to an edge on a fragment, are left
         off the network.
     """
-    n = len(points)
+    return snap_xy(network, point_coordinates(points), max_snap_m)
+
+
+def point_coordinates(points: np.ndarray) -> np.ndarray:
+    """``n × 2`` coordinates of shapely Points (NaN for None and empty points)."""
+    xy = np.full((len(points), 2), np.nan)
+    present = ~shapely.is_missing(points) & ~shapely.is_empty(points)
+    xy[present] = shapely.get_coordinates(points[present])
+    return xy
+
+
+def snap_xy(network: Network, xy: np.ndarray, max_snap_m: float) -> Snaps:
+    """:func:`snap_points` for coordinates (``n × 2``; NaN rows are points without geometry)."""
+    n = len(xy)
     edge = np.full(n, -1, dtype=np.int64)
     offset = np.full(n, np.nan)
     dist = np.full(n, np.nan)
-    present = ~shapely.is_missing(points) & ~shapely.is_empty(points)
-    rows = np.flatnonzero(present)
+    rows = np.flatnonzero(np.isfinite(xy).all(axis=1))
     if len(rows) and network.n_edges:
         p = _pieces(network)
-        xy = shapely.get_coordinates(points[rows])
-        best_d, best_piece, best_t = _nearest_pieces(p, xy)
+        best_d, best_piece, best_t = _nearest_pieces(p, xy[rows])
         hit_edge = p.edge[best_piece]
         dist[rows] = best_d
         close = (best_d <= max_snap_m) & ~network.fragment[hit_edge]

@@ -159,9 +159,12 @@ def test_hub_model_by_hand() -> None:
     ids = np.array([[1, 0], [1, -1]])
     times = door_to_door(access, ids, 300.0, haul)
     np.testing.assert_allclose(times / 60, [[45, 115], [75, np.inf]])
-    reached, ok = destinations_met(times, np.array([7200.0, 7200.0]), 1, 1.0)
+    reached, ok = destinations_met(times, [0, 1], np.array([7200.0, 7200.0]), 1, 1.0)
     assert reached.tolist() == [2, 1] and ok.tolist() == [True, False]
-    reached, ok = destinations_met(times, np.array([3000.0, 3000.0]), 1, None)
+    reached, ok = destinations_met(times, [0, 1], np.array([3000.0, 3000.0]), 1, None)
+    assert reached.tolist() == [1, 0] and ok.tolist() == [True, False]
+    # Y alone: resident 0 reaches it within 2 hours, resident 1 never
+    reached, ok = destinations_met(times, [1], np.array([7200.0, 7200.0]), 1, 1.0)
     assert reached.tolist() == [1, 0] and ok.tolist() == [True, False]
 
 
