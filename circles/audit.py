@@ -473,20 +473,22 @@ def _audit(
     }
     table = pd.DataFrame(
         {
-            "resident_id": residents["resident_id"].to_numpy(dtype=object),
-            "community_id": residents["community_id"].to_numpy(dtype=object),
+            "resident_id": residents["resident_id"].reset_index(drop=True),
+            "community_id": residents["community_id"].reset_index(drop=True),
             "population": residents["population"].to_numpy(dtype=float),
             **{k: np.round(v, 2) for k, v in snap_cols.items()},
             "status": status,
             **zone_columns,
             **dict(sorted(columns.items())),
+            **{c.id: met[(c.id, "")].astype(np.int8) for c in circles},
+            # which requirement a resident misses, for planners and for compare
+            **{
+                f"{c.id}/{r.id}": met[(c.id, r.id)].astype(np.int8)
+                for c in circles
+                for r in c.requirements
+            },
         }
     )
-    for c in circles:
-        table[c.id] = met[(c.id, "")].astype(np.int8)
-    for c in circles:  # which requirement a resident misses, for planners and for compare
-        for r in c.requirements:
-            table[f"{c.id}/{r.id}"] = met[(c.id, r.id)].astype(np.int8)
     fac_table = pd.DataFrame(
         {
             "facility_id": facilities["facility_id"].to_numpy(dtype=object),
