@@ -33,7 +33,7 @@ from circles.networks import (
     search,
     walk_groups,
 )
-from circles.projection import to_metric, to_wgs84_coords
+from circles.projection import metric_xy, to_metric, to_wgs84_coords, xy_points
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
 from circles.runtime import collector_paused
@@ -126,7 +126,7 @@ class AuditGeometry:
     """
 
     resident_table: pd.DataFrame
-    resident_points: np.ndarray
+    resident_xy: np.ndarray
     facility_table: pd.DataFrame
     facility_points: np.ndarray
     communities: gpd.GeoDataFrame | None
@@ -136,7 +136,8 @@ class AuditGeometry:
     @functools.cached_property
     def residents(self) -> gpd.GeoDataFrame:
         """The residents table with each resident's point."""
-        return gpd.GeoDataFrame(self.resident_table, geometry=self.resident_points, crs=self.crs)
+        points = xy_points(self.resident_xy)
+        return gpd.GeoDataFrame(self.resident_table, geometry=points, crs=self.crs)
 
     @functools.cached_property
     def facilities(self) -> gpd.GeoDataFrame:
@@ -322,14 +323,16 @@ def _audit(
     circles = [lc.circle for lc in loaded]
     residents, facilities = inputs["residents"], inputs["facilities"]
     crs = next(iter(nets.values())).network.crs
-    residents = to_metric(residents, crs)
+    # residents as metric coordinates; their points are made only where polygons need them
+    res_xy = metric_xy(residents, crs)
+    res_points = functools.cache(lambda: xy_points(res_xy))
     facilities = to_metric(facilities, crs)
     subdistricts: dict[str, str] = {}
     inputs["communities_metric"] = None
     if inputs["communities"] is not None:
         comms = to_metric(inputs["communities"], crs)
         inputs["communities_metric"] = comms
-        residents["community_id"] = assign_communities(residents, comms, warnings)
+        residents["community_id"] = assign_communities(res_points(), comms, warnings)
         community_ids = comms["community_id"].tolist()
         if (residents["community_id"] == UNASSIGNED).all():
             raise InputDataError(
@@ -344,14 +347,13 @@ def _audit(
     zone_raw = np.full(len(residents), "", dtype=object)
     if inputs["zones"] is not None:
         zone_raw = zone_values(
-            residents.geometry.to_numpy(dtype=object),
+            res_points(),
             to_metric(inputs["zones"], crs),
             options.zone_field,
         )
 
     progress("snap")
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
-    res_points = residents.geometry.to_numpy(dtype=object)
     status = residents["status"].to_numpy(dtype=object).copy()
     needed_types: dict[str, set[str]] = {key: set() for key in nets}
     for c in circles:
@@ -363,7 +365,6 @@ def _audit(
     fac_status = facilities["status"].to_numpy(dtype=object).copy()
     fac_status[(fac_status == STATUS_OK) & ~fac_used] = "not_used"
     fac_snap_m = np.full(len(facilities), np.nan)
-    res_xy = point_coordinates(res_points)
     fac_xy = point_coordinates(facilities.geometry.to_numpy(dtype=object))
     wanted_by = {key: np.isin(fac_types, sorted(needed_types[key])) for key in nets}
     # the networks snap at once, on two threads (the kernels run without the GIL)
@@ -528,7 +529,7 @@ def _audit(
         circles=loaded,
         geo=AuditGeometry(
             resident_table=table,
-            resident_points=residents.geometry.to_numpy(dtype=object),
+            resident_xy=res_xy,
             facility_table=fac_table,
             facility_points=facilities.geometry.to_numpy(dtype=object),
             communities=inputs["communities_metric"],

@@ -142,11 +142,10 @@ def destinations_met(
     min_count: int,
     min_share: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per resident: how many of the destinations ``columns`` lie within ``max_s``, and whether
-    enough do.
+    """Per resident: how many destinations lie within ``max_s``, and whether enough do.
 
-    Enough means at least ``min_count`` of them and, when ``min_share`` is given, at least that
-    share of them.
+    ``columns`` are the destinations (columns of ``times_s``) to count. Enough means at least
+    ``min_count`` of them and, when ``min_share`` is given, at least that share of them.
     """
     limit = max_s + 1e-6
     reached = np.zeros(times_s.shape[0], dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
@@ -79,6 +79,29 @@ def to_metric(layer: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     if layer.crs is not None and CRS.from_user_input(layer.crs) == crs:
         return layer
     return layer.to_crs(crs)
+
+
+def metric_xy(layer: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
+    """Coordinates of a point layer in ``crs`` (``n × 2``; NaN rows where there is no point).
+
+    The numbers :func:`to_metric` would give, without making new geometries.
+    """
+    points = layer.geometry.to_numpy(dtype=object)
+    xy = np.full((len(points), 2), np.nan)
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    xy[present] = shapely.get_coordinates(points[present])
+    if layer.crs is not None and CRS.from_user_input(layer.crs) != crs:
+        transformer = Transformer.from_crs(layer.crs, crs, always_xy=True)
+        xy[:, 0], xy[:, 1] = transformer.transform(xy[:, 0], xy[:, 1])
+    return xy
+
+
+def xy_points(xy: np.ndarray) -> np.ndarray:
+    """Shapely Points of ``n × 2`` coordinates (None for NaN rows)."""
+    out = np.full(len(xy), None, dtype=object)
+    present = np.isfinite(xy).all(axis=1)
+    out[present] = shapely.points(xy[present])
+    return out
 
 
 # --------------------------------------------------------------------------- GCJ-02 and BD-09

@@ -331,12 +331,14 @@ def communities_table(
 
 
 def assign_communities(
-    residents: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, warnings: list[str]
+    pts: np.ndarray, communities: gpd.GeoDataFrame, warnings: list[str]
 ) -> np.ndarray:
-    """Community id of every resident point (the first polygon holding it, else unassigned)."""
-    out = np.full(len(residents), UNASSIGNED, dtype=object)
-    pts = residents.geometry.to_numpy(dtype=object)
-    has = ~shapely.is_missing(pts)
+    """Community id of every resident point (the first polygon holding it, else unassigned).
+
+    ``pts`` are shapely Points in the communities' CRS (None or empty: no geometry).
+    """
+    out = np.full(len(pts), UNASSIGNED, dtype=object)
+    has = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
     tree = shapely.STRtree(communities.geometry.to_numpy(dtype=object))
     res_idx, poly_idx = tree.query(pts[has], predicate="intersects")
     if len(res_idx):

@@ -19,7 +19,7 @@ from circles.schema import Circle, Requirement
 def zone_values(points: np.ndarray, zones: gpd.GeoDataFrame, field: str) -> np.ndarray:
     """The zone layer's ``field`` value at each point (``""`` outside every polygon)."""
     out = np.full(len(points), "", dtype=object)
-    has = ~shapely.is_missing(points)
+    has = ~(shapely.is_missing(points) | shapely.is_empty(points))
     tree = shapely.STRtree(zones.geometry.to_numpy(dtype=object))
     idx, poly = tree.query(points[has], predicate="intersects")
     if len(idx):
