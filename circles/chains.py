@@ -20,8 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
@@ -72,6 +70,9 @@ def _pass_through(
 
 def _break_rings(through: np.ndarray, a: np.ndarray, b: np.ndarray, n_edges: int) -> None:
     """Keep one node of every closed ring of pass-through nodes as an end (in place)."""
+    from scipy import sparse  # only a fresh network build gets here
+    from scipy.sparse.csgraph import connected_components
+
     nodes = np.flatnonzero(through)
     if len(nodes) == 0:
         return

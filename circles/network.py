@@ -20,8 +20,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from circles.cache import cache_dir
 from circles.chains import merge_chains
@@ -178,6 +176,9 @@ def _tiny_components(
     u: np.ndarray, v: np.ndarray, n_nodes: int, min_nodes: int
 ) -> tuple[np.ndarray, dict]:
     """Mask of edges on fragments: components smaller than ``min_nodes`` (never the largest)."""
+    from scipy import sparse  # only a fresh network build gets here
+    from scipy.sparse.csgraph import connected_components
+
     graph = sparse.coo_matrix((np.ones(len(u)), (u, v)), shape=(n_nodes, n_nodes))
     n_comp, labels = connected_components(graph, directed=False)
     sizes = np.bincount(labels, minlength=n_comp)

@@ -104,8 +104,7 @@ def _pieces(network: Network) -> _Pieces:
 def _grid_order(xy: np.ndarray) -> np.ndarray:
     """An order of points row by row over a coarse grid (near points come close together)."""
     cell = np.floor((xy - xy.min(axis=0)) / QUERY_CELL_M).astype(np.int64)
-    key = cell[:, 1] * (cell[:, 0].max() + 1) + cell[:, 0]
-    return np.argsort(key, kind="stable")  # a radix sort of integers
+    return np.argsort(cell[:, 1] * (cell[:, 0].max() + 1) + cell[:, 0])
 
 
 @numba.njit(cache=True, nogil=True)
