@@ -282,8 +282,16 @@ def _facility_types(
     return layer, "__facility_type", result
 
 
-def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult:
+def run_audit(
+    options: AuditOptions,
+    progress: Progress = _quiet,
+    on_residents: Callable[[pd.DataFrame], None] | None = None,
+) -> AuditResult:
     """Run one audit and return its tables and summary.
+
+    ``progress`` is called with each stage's name as it starts; ``on_residents`` with the
+    residents table as soon as it is final (before coverage and the summary are worked out),
+    so that a caller can start formatting it meanwhile.
 
     Raises
     ------
@@ -292,10 +300,14 @@ def run_audit(options: AuditOptions, progress: Progress = _quiet) -> AuditResult
     """
     # the parsed extract, the one heap of short-lived objects, is collected when released
     with collector_paused():
-        return _run(options, progress)
+        return _run(options, progress, on_residents)
 
 
-def _run(options: AuditOptions, progress: Progress) -> AuditResult:
+def _run(
+    options: AuditOptions,
+    progress: Progress,
+    on_residents: Callable[[pd.DataFrame], None] | None,
+) -> AuditResult:
     warnings: list[str] = []
     progress("rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
@@ -308,7 +320,7 @@ def _run(options: AuditOptions, progress: Progress) -> AuditResult:
     progress("network")
     nets = build_networks(circles, options)
     release_osm()
-    return _audit(options, loaded, inputs, nets, warnings, progress)
+    return _audit(options, loaded, inputs, nets, warnings, progress, on_residents)
 
 
 def _audit(
@@ -318,6 +330,7 @@ def _audit(
     nets: dict,
     warnings: list[str],
     progress: Progress,
+    on_residents: Callable[[pd.DataFrame], None] | None = None,
 ) -> AuditResult:
     """The audit once its inputs are read and its networks built."""
     circles = [lc.circle for lc in loaded]
@@ -462,12 +475,6 @@ def _audit(
         met[(c.id, "")] = circle_met(c, met)
 
     progress("evaluate")
-    frame = pd.DataFrame(
-        {"community_id": residents["community_id"], "population": residents["population"]}
-    )
-    cov = coverage(
-        frame, circles, met, community_ids, subdistricts=subdistricts, times_min=times_min
-    )
     snap_cols = {
         ("snap_m" if key == "walk" or len(nets) == 1 else "drive_snap_m"): net.residents.snap_m
         for key, net in nets.items()
@@ -489,6 +496,14 @@ def _audit(
                 for r in c.requirements
             },
         }
+    )
+    if on_residents is not None:
+        on_residents(table)
+    frame = pd.DataFrame(
+        {"community_id": residents["community_id"], "population": residents["population"]}
+    )
+    cov = coverage(
+        frame, circles, met, community_ids, subdistricts=subdistricts, times_min=times_min
     )
     fac_table = pd.DataFrame(
         {

@@ -528,7 +528,7 @@ def _run(
     import time
 
     from circles.audit import STAGES, run_audit
-    from circles.report.files import write_report
+    from circles.report.files import PendingCsv, write_report
     from circles.report.terminal import render
 
     marks: list[tuple[str, float]] = [("start", time.perf_counter())]
@@ -539,8 +539,13 @@ def _run(
     planned_path = options.planned
     if planned_path is not None:
         options = dataclasses.replace(options, planned=None)
+    residents_csv: list[PendingCsv] = []  # formatted while the audit works out coverage
+
+    def on_residents(table: Any) -> None:
+        residents_csv.append(PendingCsv(table))
+
     if quiet:
-        result = run_audit(options, progress=mark)
+        result = run_audit(options, progress=mark, on_residents=on_residents)
         planned = (
             run_audit(dataclasses.replace(options, planned=planned_path)) if planned_path else None
         )
@@ -551,7 +556,7 @@ def _run(
                 mark(stage)
                 status.update(STAGES.get(stage, stage) + "…")
 
-            result = run_audit(options, progress=show)
+            result = run_audit(options, progress=show, on_residents=on_residents)
             planned = None
             if planned_path is not None:
                 status.update("auditing with the planned facilities…")
@@ -570,6 +575,7 @@ def _run(
         planned=planned,
         comparison=comparison,
         warnings=map_warnings,
+        residents_csv=residents_csv[0] if residents_csv else None,
         **report,
     )
     mark("end")

@@ -56,23 +56,38 @@ def _csv_bytes(table: pa.Table, header: bool) -> bytes:
     return sink.getvalue()
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as UTF-8 CSV through Arrow; NaN becomes empty.
+class PendingCsv:
+    """A table being formatted as UTF-8 CSV on other threads, to be written later.
 
-    Arrow formats numbers without holding Python's lock, so a large table is formatted in two
-    halves on two threads (the bytes are the same as in one go).
+    Arrow formats numbers without holding Python's lock, so the formatting goes on while the
+    caller works; a large table is formatted in two halves at once (the bytes are the same as
+    in one go). NaN becomes an empty field.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if table.num_rows < PARALLEL_ROWS:
-        path.write_bytes(_csv_bytes(table, True))
-        return
-    half = table.num_rows // 2
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        second = pool.submit(_csv_bytes, table.slice(half), False)
-        first = _csv_bytes(table.slice(0, half), True)
+
+    def __init__(self, frame: pd.DataFrame):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        if table.num_rows < PARALLEL_ROWS:
+            self._parts = [self._pool.submit(_csv_bytes, table, True)]
+        else:
+            half = table.num_rows // 2
+            self._parts = [
+                self._pool.submit(_csv_bytes, table.slice(0, half), True),
+                self._pool.submit(_csv_bytes, table.slice(half), False),
+            ]
+        self._pool.shutdown(wait=False)
+
+    def write(self, path: Path) -> None:
+        """Write the CSV to ``path`` once formatted (re-raises a formatting error)."""
+        parts = [part.result() for part in self._parts]
         with open(path, "wb") as handle:
-            handle.write(first)
-            handle.write(second.result())
+            for part in parts:
+                handle.write(part)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A table as UTF-8 CSV through Arrow (see :class:`PendingCsv`); NaN becomes empty."""
+    PendingCsv(frame).write(path)
 
 
 def _write_files(
@@ -83,26 +98,14 @@ def _write_files(
     maps: bool,
     excel_residents: bool,
     warnings: list[str],
+    residents_csv: PendingCsv | None = None,
 ) -> list[str]:
     """Write one audit's report files into ``stage``; return their names.
 
-    The residents table, by far the largest, is written on another thread meanwhile.
+    The residents table, by far the largest, is formatted on other threads meanwhile (or
+    already was: ``residents_csv``).
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        residents = pool.submit(write_csv, result.residents, stage / "residents.csv")
-        names = _write_rest(stage, result, lang, maps, excel_residents, warnings)
-        residents.result()
-    return names
-
-
-def _write_rest(
-    stage: Path,
-    result: AuditResult,
-    lang: str,
-    maps: bool,
-    excel_residents: bool,
-    warnings: list[str],
-) -> list[str]:
+    pending = residents_csv if residents_csv is not None else PendingCsv(result.residents)
     write_csv(result.facilities, stage / "facilities.csv")
     write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
     write_csv(result.network_issues, stage / "network_issues.csv")
@@ -121,6 +124,7 @@ def _write_rest(
         (stage / "maps").mkdir()
         write_maps(stage / "maps", result, lang=lang, warnings=warnings)
         names.append("maps")
+    pending.write(stage / "residents.csv")
     return names
 
 
@@ -143,11 +147,14 @@ def write_report(
     planned: AuditResult | None = None,
     comparison: pd.DataFrame | None = None,
     warnings: list[str] | None = None,
+    residents_csv: PendingCsv | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
-    the two to ``comparison.csv`` and ``comparison.xlsx``.
+    the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
+    table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
+    ``on_residents``).
 
     Raises
     ------
@@ -158,7 +165,7 @@ def write_report(
     names = report_names(maps=maps, planned=planned is not None)
     options = {"lang": lang, "maps": maps, "excel_residents": excel_residents, "warnings": warnings}
     with collector_paused(), staged_output(out, names, overwrite=overwrite) as stage:
-        _write_files(stage, result, **options)
+        _write_files(stage, result, residents_csv=residents_csv, **options)
         if planned is not None and comparison is not None:
             from circles.report.compare_report import write_comparison_workbook
 
