@@ -35,16 +35,27 @@ COVERAGE_COLUMNS = [
 
 
 def _group_medians(
-    codes: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int
+    codes: np.ndarray,
+    values: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    by_value: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Population-weighted median of ``values`` per group code (NaN for empty groups)."""
+    """Population-weighted median of ``values`` per group code (NaN for empty groups).
+
+    ``by_value`` is ``np.argsort(values)`` when the caller has it (several groupings of the
+    same values share one sort); equal values may come in any order, the median is the same.
+    """
     out = np.full(n, np.nan)
     keep = np.isfinite(values) & (codes >= 0) & (weights > 0)
     if not keep.any():
         return out
-    c, v, w = codes[keep], values[keep], weights[keep]
-    order = np.lexsort((v, c))
-    c, v, w = c[order], v[order], w[order]
+    order = np.argsort(values) if by_value is None else by_value
+    order = order[keep[order]]
+    # then by group, keeping the value order (a radix sort when the codes fit 16 bits)
+    group = codes[order].astype(np.int16 if n < 2**15 else np.int64)
+    order = order[np.argsort(group, kind="stable")]
+    c, v, w = codes[order], values[order], weights[order]
     cum = np.cumsum(w)
     starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
     ends = np.r_[starts[1:], len(c)]
@@ -162,6 +173,7 @@ def coverage(
             }
             target = targets[req_id]
             times = (times_min or {}).get((circle.id, req_id))
+            by_value = None if times is None else np.argsort(times)
             for scope, labels, parent in groups:
                 if times is None:
                     medians = np.full(len(labels), np.nan)
@@ -169,7 +181,7 @@ def coverage(
                     group = parent[codes]
                     missed = ~m.astype(bool)
                     medians = _group_medians(
-                        np.where(missed, group, -1), times, population, len(labels)
+                        np.where(missed, group, -1), times, population, len(labels), by_value
                     )
                 keep = parent >= 0
                 sums = {

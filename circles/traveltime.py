@@ -99,11 +99,18 @@ def build_search_graph(
     split_node = np.empty(len(on), dtype=np.int64)
     split_node[at_start] = network.u[fac_edge[at_start]]
     split_node[at_end] = network.v[fac_edge[at_end]]
-    inner_keys = pd.DataFrame({"edge": fac_edge[inner], "offset": np.round(fac_off[inner], 6)})
-    uniq = inner_keys.drop_duplicates().sort_values(["edge", "offset"]).reset_index(drop=True)
-    uniq["node"] = n_net + np.arange(len(uniq))
-    split_node[inner] = inner_keys.merge(uniq, on=["edge", "offset"], how="left")["node"].to_numpy()
-    n_split = len(uniq)
+    key_edge, key_off = fac_edge[inner], np.round(fac_off[inner], 6)
+    order = np.lexsort((key_off, key_edge))
+    key_edge, key_off = key_edge[order], key_off[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (key_edge[1:] != key_edge[:-1]) | (key_off[1:] != key_off[:-1])
+    inner_node = np.empty(len(order), dtype=np.int64)
+    inner_node[order] = n_net + np.cumsum(new) - 1
+    split_node[inner] = inner_node
+    n_split = int(new.sum())
+    uniq = pd.DataFrame(
+        {"edge": key_edge[new], "offset": key_off[new], "node": n_net + np.arange(n_split)}
+    )
 
     # pieces of split edges: start, split points, end
     split_edges = np.unique(uniq["edge"].to_numpy())

@@ -58,7 +58,7 @@ def _ids(
             f"row{'s' if count != 1 else ''} (first: row {row}); fill in the ids or pass "
             f"{option} naming another column"
         )
-    dup = values[values.duplicated(keep=False)]
+    dup = values.iloc[:0] if values.is_unique else values[values.duplicated(keep=False)]
     if len(dup):
         first = dup.iloc[0]
         rows = [int(r) + 1 for r in np.flatnonzero((values == first).to_numpy())]
