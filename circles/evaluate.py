@@ -43,8 +43,10 @@ def _group_medians(
 ) -> np.ndarray:
     """Population-weighted median of ``values`` per group code (NaN for empty groups).
 
-    ``by_value`` is ``np.argsort(values)`` when the caller has it (several groupings of the
-    same values share one sort); equal values may come in any order, the median is the same.
+    ``by_value`` lists rows in increasing order of value, when the caller has it (several
+    groupings of the same values share one sort); it must hold every row that counts (finite
+    value, group code, weight), others are skipped. Equal values may come in any order: the
+    median is the same.
     """
     out = np.full(n, np.nan)
     keep = np.isfinite(values) & (codes >= 0) & (weights > 0)
@@ -173,13 +175,16 @@ def coverage(
             }
             target = targets[req_id]
             times = (times_min or {}).get((circle.id, req_id))
-            by_value = None if times is None else np.argsort(times)
+            by_value = None
+            if times is not None:  # those who miss it and have a time, by time
+                missed = ~m.astype(bool)
+                rows = np.flatnonzero(missed & np.isfinite(times) & (population > 0))
+                by_value = rows[np.argsort(times[rows])]
             for scope, labels, parent in groups:
                 if times is None:
                     medians = np.full(len(labels), np.nan)
                 else:
                     group = parent[codes]
-                    missed = ~m.astype(bool)
                     medians = _group_medians(
                         np.where(missed, group, -1), times, population, len(labels), by_value
                     )
