@@ -7,6 +7,7 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from circles import dijkstra, hub, snap, traveltime
 from circles.catalogue import load_catalogue
 from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
 from circles.errors import InputDataError
@@ -303,11 +305,22 @@ def run_audit(
         return _run(options, progress, on_residents)
 
 
+def _warm_up_kernels() -> None:
+    """Load the compiled kernels from numba's cache while the inputs are read.
+
+    Loading takes a fraction of a second, mostly outside the GIL; the searches then start at
+    once.
+    """
+    for warm_up in (snap.warm_up, traveltime.warm_up, dijkstra.warm_up, hub.warm_up):
+        warm_up()
+
+
 def _run(
     options: AuditOptions,
     progress: Progress,
     on_residents: Callable[[pd.DataFrame], None] | None,
 ) -> AuditResult:
+    threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True).start()
     warnings: list[str] = []
     progress("rules")
     loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)

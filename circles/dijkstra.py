@@ -169,3 +169,9 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
                 tentative[v] = nd
             hd, hn, hs, size = _push(hd, hn, hs, size, nd, v, s)
     return cost, ids
+
+
+def warm_up() -> None:
+    """Load the nearest-source kernel (as the engine will call it) ahead of use."""
+    index = np.zeros(1, dtype=np.int64)
+    nearest_source(np.zeros(2, dtype=np.int64), index[:0], np.zeros(0), 1, index, 1.0)

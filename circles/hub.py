@@ -103,6 +103,13 @@ def trips_via_each_hub(
     ).T
 
 
+def warm_up() -> None:
+    """Load the hub kernel (as a hub circle will call it) ahead of use."""
+    index, one, flag = np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1, dtype=bool)
+    grid = np.zeros((1, 1))
+    _trips_via_each_hub(index, index, one, one, one, flag, grid, 1.0, 1.0, 1.0, grid)
+
+
 def door_to_door(
     access_s: np.ndarray,
     hub_ids: np.ndarray,

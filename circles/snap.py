@@ -151,6 +151,12 @@ def _nearest_on(p: _Pieces, cand: np.ndarray, px: np.ndarray, py: np.ndarray):
     )
 
 
+def warm_up() -> None:
+    """Load the compiled kernel (as snapping will call it) ahead of use."""
+    one, flag = np.zeros(1), np.zeros(1, dtype=bool)
+    _best_candidates(np.zeros((1, 1), dtype=np.int64), one, one, np.zeros((1, 4)), flag, flag)
+
+
 def _nearest_pieces(p: _Pieces, xy: np.ndarray):
     """Exact nearest piece of every point: few candidates first, more only where needed.
 

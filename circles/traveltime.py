@@ -226,7 +226,7 @@ def anchor_residents(
     to_q = network.length_m[edge] - offset
     if len(graph.splits) and len(rows):
         split_edge = graph.splits["edge"].to_numpy(dtype=np.int64)
-        split_off = graph.splits["offset"].to_numpy(dtype=np.float64)
+        split_off = graph.splits["offset"].to_numpy(dtype=np.float64, copy=True)  # writable
         # the pieces of the resident's edge, then the last piece starting at or before it
         rows_of_edge = np.searchsorted(split_edge, np.arange(network.n_edges + 1))
         piece = _piece_of(split_off, rows_of_edge[edge], rows_of_edge[edge + 1], offset)
@@ -334,7 +334,7 @@ def resident_costs_each(
     ``n × m`` result is stored column by column (each column is contiguous).
     """
     m = node_cost.shape[1]
-    limits = np.broadcast_to(np.asarray(max_cost, dtype=np.float64), (m,))
+    limits = np.full(m, max_cost, dtype=np.float64)  # (a writable array: one kernel variant)
     return _gather(
         anchors.p,
         anchors.q,
@@ -343,5 +343,12 @@ def resident_costs_each(
         anchors.leg,
         anchors.on_network,
         np.ascontiguousarray(node_cost, dtype=np.float64),
-        np.ascontiguousarray(limits),
+        limits,
     ).T
+
+
+def warm_up() -> None:
+    """Load the compiled kernels (as the audit will call them) ahead of use."""
+    index, one, flag = np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1, dtype=bool)
+    _gather(index, index, one, one, one, flag, np.zeros((1, 1)), one)
+    _piece_of(one, index, index, one)

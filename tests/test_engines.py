@@ -141,3 +141,57 @@ def test_hub_trips_three_ways_agree() -> None:
     assert np.isfinite(fused).sum() > 1000
     np.testing.assert_array_equal(fused, per_hub)
     np.testing.assert_allclose(fused, kbest, rtol=1e-12)
+
+
+WARM_UP_CHECK = """
+import json
+import sys
+from pathlib import Path
+import numpy as np
+import circles.audit as audit
+from circles import dijkstra, hub, snap, traveltime
+from circles.traveltime import Anchors
+from tests.conftest import toy_options
+
+audit._warm_up_kernels = lambda: None  # no warm-up: record what the audit itself calls
+audit.run_audit(toy_options({k: Path(v) for k, v in json.loads(sys.argv[1]).items()}))
+n = 3
+anchors = Anchors(
+    p=np.full(n, -1, dtype=np.int64), q=np.full(n, -1, dtype=np.int64), cost_p=np.full(n, 1.0),
+    cost_q=np.full(n, 1.0), leg=np.full(n, 1.0), on_network=np.zeros(n, dtype=bool),
+)
+hub.trips_via_each_hub(anchors, np.zeros((4, 2)).T, 10.0, 1.0, 60.0, np.zeros((2, 3)))
+kernels = [
+    (snap.warm_up, [snap._best_candidates]),
+    (traveltime.warm_up, [traveltime._gather, traveltime._piece_of]),
+    (dijkstra.warm_up, [dijkstra.nearest_source]),
+    (hub.warm_up, [hub._trips_via_each_hub]),
+]
+for warm_up, dispatchers in kernels:
+    before = [set(d.signatures) for d in dispatchers]
+    assert all(before), warm_up.__module__
+    warm_up()
+    after = [set(d.signatures) for d in dispatchers]
+    assert after == before, (warm_up.__module__, before, after)
+print("ok")
+"""
+
+
+def test_kernel_warm_up_loads_what_the_audit_calls(toy) -> None:
+    """The warm-up calls each kernel as the audit does: it adds no compiled variant.
+
+    (A fresh process: in this one, earlier audits ran the warm-up already.)
+    """
+    import json
+    import subprocess
+    import sys
+
+    paths = json.dumps({k: str(v) for k, v in toy.items()})
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_UP_CHECK, paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
