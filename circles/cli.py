@@ -524,24 +524,33 @@ def _run(
 
     Returns True when any requirement has a gap overall or in a community.
     """
+    import importlib
     import resource
+    import threading
     import time
 
     from circles.audit import STAGES, run_audit
-    from circles.report.files import PendingCsv, write_report
-    from circles.report.terminal import render
 
     marks: list[tuple[str, float]] = [("start", time.perf_counter())]
+    # the report writer (openpyxl) is imported while the networks snap, when the main thread
+    # waits on work that runs without the GIL
+    writer = threading.Thread(
+        target=importlib.import_module, args=("circles.report.files",), daemon=True
+    )
 
     def mark(stage: str) -> None:
         marks.append((stage, time.perf_counter()))
+        if stage == "snap" and not writer.is_alive() and writer.ident is None:
+            writer.start()
 
     planned_path = options.planned
     if planned_path is not None:
         options = dataclasses.replace(options, planned=None)
-    residents_csv: list[PendingCsv] = []  # formatted while the audit works out coverage
+    residents_csv: list[Any] = []  # formatted while the audit works out coverage
 
     def on_residents(table: Any) -> None:
+        from circles.report.files import PendingCsv
+
         residents_csv.append(PendingCsv(table))
 
     if quiet:
@@ -567,6 +576,9 @@ def _run(
 
         comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
     mark("write")
+    from circles.report.files import write_report
+    from circles.report.terminal import render
+
     map_warnings: list[str] = []
     write_report(
         result,
