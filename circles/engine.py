@@ -96,7 +96,7 @@ class BuiltinEngine:
             return dist[:, None], ids[:, None]
         if len(source_nodes) <= FEW_SOURCES:
             # a few facilities (hubs, say): one bounded search each, then the k best per node
-            dist = np.stack([self._from([node], max_cost)[0] for node in source_nodes])
+            dist = self.each(source_nodes, max_cost).T
             order = np.argsort(dist, axis=0, kind="stable")[:k]
             cost = np.take_along_axis(dist, order, axis=0).T
             ids = ids_in[order].T
