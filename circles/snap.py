@@ -1,12 +1,11 @@
-"""Snapping points to the nearest point on the nearest network edge, vectorised.
+"""Snapping points to the nearest point on the nearest network edge, exactly and fast.
 
-Edges are cut into short straight pieces (at most ``PIECE_M`` long) whose midpoints go into a
-KD-tree. For each point the nearest midpoints give candidate pieces and the exact
-point-to-segment distance, in a small numba kernel, picks the best. The answer is exact: a
-piece nearer than the best must have its midpoint within the best distance plus half a piece
-length; points whose last candidate is not beyond that bound are re-checked with more
-candidates. Pieces and points are both taken in the order of a coarse grid, so that near things
-are near in memory too.
+Edges are cut into short straight pieces (at most ``PIECE_M`` long), and the pieces are filed
+in a grid by their midpoints. For each point a small numba kernel looks at the grid cells
+around it, ring by ring, and measures the exact point-to-segment distance to each piece
+there. It stops once the ring it has finished lies farther than the best distance plus half a
+piece length: a piece nearer than the best must have its midpoint within that reach. Points
+are taken in the order of a coarse grid, so that near queries touch the same memory.
 """
 
 from __future__ import annotations
@@ -16,13 +15,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from circles.network import Network
 
-PIECE_M = 40.0
+PIECE_M = 30.0
 TIE_M = 1e-6  # distances this close count as a tie
 QUERY_CELL_M = 200.0  # grid cell for ordering the queries
+MAX_CELLS = 4_000_000  # the piece grid's cells grow past 1.5 pieces where a city needs more
 
 
 @dataclass
@@ -51,17 +50,24 @@ class Snaps:
 
 @dataclass
 class _Pieces:
+    """Straight pieces of the edges, filed by grid cell (row by row) of their midpoints."""
+
     xy0d: np.ndarray  # n × 4: start x, start y, and the piece's x and y extent
     length: np.ndarray
     start_m: np.ndarray  # distance along the edge to the piece's start
     vertex0: np.ndarray  # the piece starts at a vertex of its edge's line (not a cut)
     vertex1: np.ndarray  # the piece ends at a vertex
     edge: np.ndarray
-    tree: cKDTree
+    cell_start: np.ndarray  # pieces of cell c: cell_start[c] to cell_start[c + 1]
+    x0: float  # the grid's corner and cell size, and its columns and rows
+    y0: float
+    cell: float
+    nx: int
+    ny: int
 
 
 def _pieces(network: Network) -> _Pieces:
-    """Straight pieces of every edge, at most ``PIECE_M`` long, and a KD-tree of midpoints."""
+    """Straight pieces of every edge, at most ``PIECE_M`` long, filed in a grid."""
     cached = getattr(network, "_snap_pieces", None)
     if cached is not None:
         return cached
@@ -86,8 +92,15 @@ def _pieces(network: Network) -> _Pieces:
     x0, y0 = ax + sx * frac0, ay + sy * frac0
     dx, dy = sx * (frac1 - frac0), sy * (frac1 - frac0)
     mid = np.column_stack([x0 + dx / 2, y0 + dy / 2])
-    # pieces stored in grid order: near pieces lie near in memory, for the tree and the kernel
-    order = _grid_order(mid)
+    corner = mid.min(axis=0)
+    extent = np.maximum(mid.max(axis=0) - corner, 1.0)
+    cell = max(1.5 * PIECE_M, float(np.sqrt(extent[0] * extent[1] / MAX_CELLS)))
+    nx, ny = (extent // cell).astype(np.int64) + 1
+    cells = np.floor((mid - corner) / cell).astype(np.int64)
+    cell_id = np.minimum(cells[:, 1], ny - 1) * nx + np.minimum(cells[:, 0], nx - 1)
+    order = np.argsort(cell_id, kind="stable")
+    cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell_id, minlength=nx * ny), out=cell_start[1:])
     pieces = _Pieces(
         xy0d=np.ascontiguousarray(np.column_stack([x0, y0, dx, dy])[order]),
         length=(seg_len[rep] * (frac1 - frac0))[order],
@@ -95,7 +108,12 @@ def _pieces(network: Network) -> _Pieces:
         vertex0=(within == 0)[order],
         vertex1=(within == parts[rep] - 1)[order],
         edge=edge[rep][order],
-        tree=cKDTree(mid[order], balanced_tree=False, compact_nodes=False),
+        cell_start=cell_start,
+        x0=float(corner[0]),
+        y0=float(corner[1]),
+        cell=cell,
+        nx=int(nx),
+        ny=int(ny),
     )
     network._snap_pieces = pieces  # type: ignore[attr-defined]
     return pieces
@@ -108,91 +126,85 @@ def _grid_order(xy: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _best_candidates(cand, px, py, xy0d, vertex0, vertex1):
-    """For each point, the nearest of its candidate pieces (a row of ``cand``).
+def _nearest_in_grid(px, py, xy0d, vertex0, vertex1, cell_start, x0, y0, cell, nx, ny, half):
+    """For each point: distance to the nearest piece, the piece, and where on it (0-1).
 
-    Ties: a piece touching the point at a vertex of its line (a junction, or a node of the
-    way) beats one passing over it (a bridge); then the earlier candidate (nearer midpoint).
+    Cells are searched in rings around the point's cell until the finished ring lies beyond
+    the best distance plus ``half`` (half the longest piece). Ties: a piece touching the point
+    at a vertex of its line (a junction, or a node of the way) beats one passing over it (a
+    bridge); then the piece whose midpoint is nearer; then the lower piece number.
     """
-    n, k = cand.shape
-    best_d = np.empty(n)
-    best_piece = np.empty(n, np.int64)
-    best_t = np.empty(n)
+    n = len(px)
+    best_d = np.full(n, np.inf)
+    best_piece = np.full(n, -1, np.int64)
+    best_t = np.zeros(n)
     for i in range(n):
-        key_min = np.inf
-        best_d[i], best_piece[i], best_t[i] = np.inf, cand[i, 0], 0.0
-        for j in range(k):
-            c = cand[i, j]
-            x0, y0, dx, dy = xy0d[c, 0], xy0d[c, 1], xy0d[c, 2], xy0d[c, 3]
-            length2 = dx * dx + dy * dy
-            t = 0.0
-            if length2 > 0:
-                t = ((px[i] - x0) * dx + (py[i] - y0) * dy) / length2
-                t = min(max(t, 0.0), 1.0)
-            ex, ey = px[i] - (x0 + t * dx), py[i] - (y0 + t * dy)
-            d = np.sqrt(ex * ex + ey * ey)
-            at_vertex = (t == 0.0 and vertex0[c]) or (t == 1.0 and vertex1[c])
-            key = d - TIE_M if at_vertex else d
-            if key < key_min:
-                key_min = key
-                best_d[i], best_piece[i], best_t[i] = d, c, t
+        x, y = px[i], py[i]
+        cx = int(np.floor((x - x0) / cell))
+        cy = int(np.floor((y - y0) / cell))
+        key_min, mid_min, bd, bp, bt = np.inf, np.inf, np.inf, -1, 0.0
+        r = 0
+        while True:
+            for gy in range(max(cy - r, 0), min(cy + r, ny - 1) + 1):
+                outer_row = gy == cy - r or gy == cy + r
+                gx, gx_end = max(cx - r, 0), min(cx + r, nx - 1)
+                while gx <= gx_end:
+                    if not outer_row and gx != cx - r and gx != cx + r:
+                        gx = cx + r  # inside the ring: searched already
+                        continue
+                    c = gy * nx + gx
+                    for k in range(cell_start[c], cell_start[c + 1]):
+                        sx, sy, dx, dy = xy0d[k, 0], xy0d[k, 1], xy0d[k, 2], xy0d[k, 3]
+                        length2 = dx * dx + dy * dy
+                        t = 0.0
+                        if length2 > 0:
+                            t = ((x - sx) * dx + (y - sy) * dy) / length2
+                            t = min(max(t, 0.0), 1.0)
+                        ex, ey = x - (sx + t * dx), y - (sy + t * dy)
+                        d = np.sqrt(ex * ex + ey * ey)
+                        at_vertex = (t == 0.0 and vertex0[k]) or (t == 1.0 and vertex1[k])
+                        key = d - TIE_M if at_vertex else d
+                        if key <= key_min:
+                            mx, my = x - (sx + 0.5 * dx), y - (sy + 0.5 * dy)
+                            md = mx * mx + my * my
+                            if key < key_min or md < mid_min or (md == mid_min and k < bp):
+                                key_min, mid_min, bd, bp, bt = key, md, d, k, t
+                    gx += 1
+            if bp >= 0 and bd + half + 2 * TIE_M < r * cell:
+                break  # every piece not yet seen lies farther than the best
+            if cx - r <= 0 and cy - r <= 0 and cx + r >= nx - 1 and cy + r >= ny - 1:
+                break  # the whole grid is searched
+            r += 1
+        best_d[i], best_piece[i], best_t[i] = bd, bp, bt
     return best_d, best_piece, best_t
-
-
-def _nearest_on(p: _Pieces, cand: np.ndarray, px: np.ndarray, py: np.ndarray):
-    """Best of candidate pieces ``cand`` (n × c) for points (px, py): distance, piece, t."""
-    return _best_candidates(
-        np.ascontiguousarray(cand, dtype=np.int64),
-        np.ascontiguousarray(px, dtype=np.float64),
-        np.ascontiguousarray(py, dtype=np.float64),
-        p.xy0d,
-        p.vertex0,
-        p.vertex1,
-    )
 
 
 def warm_up() -> None:
     """Load the compiled kernel (as snapping will call it) ahead of use."""
-    one, flag = np.zeros(1), np.zeros(1, dtype=bool)
-    _best_candidates(np.zeros((1, 1), dtype=np.int64), one, one, np.zeros((1, 4)), flag, flag)
+    one, flag, start = np.zeros(1), np.zeros(1, dtype=bool), np.zeros(2, dtype=np.int64)
+    _nearest_in_grid(one, one, np.zeros((1, 4)), flag, flag, start, 0.0, 0.0, 1.0, 1, 1, 0.0)
 
 
 def _nearest_pieces(p: _Pieces, xy: np.ndarray):
-    """Exact nearest piece of every point: few candidates first, more only where needed.
-
-    The points are queried in the order of a coarse grid (row by row), so that neighbouring
-    queries walk the same branches of the tree: half the time of a random order.
-    """
+    """Exact nearest piece of every point: distance, piece, and where on it (0-1)."""
     order = _grid_order(xy)
-    d, piece, t = _nearest_sorted(p, xy[order])
+    d, piece, t = _nearest_in_grid(
+        np.ascontiguousarray(xy[order, 0]),
+        np.ascontiguousarray(xy[order, 1]),
+        p.xy0d,
+        p.vertex0,
+        p.vertex1,
+        p.cell_start,
+        p.x0,
+        p.y0,
+        p.cell,
+        p.nx,
+        p.ny,
+        float(p.length.max()) / 2.0,
+    )
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return d[back], piece[back], t[back]
-
-
-def _nearest_sorted(p: _Pieces, xy: np.ndarray):
-    n_pieces = len(p.length)
-    half = p.length.max() / 2.0
-    todo = np.arange(len(xy))
-    best_d = np.full(len(xy), np.inf)
-    best_piece = np.zeros(len(xy), dtype=np.int64)
-    best_t = np.zeros(len(xy))
-    for k in (8, 32, 128):
-        k = min(k, n_pieces)
-        mid_d, cand = p.tree.query(xy[todo], k=k, workers=-1)
-        cand = cand.reshape(len(todo), k)
-        mid_d = mid_d.reshape(len(todo), k)
-        d, piece, t = _nearest_on(p, cand, xy[todo, 0], xy[todo, 1])
-        best_d[todo], best_piece[todo], best_t[todo] = d, piece, t
-        unsure = (mid_d[:, -1] <= d + half) & (k < n_pieces)
-        todo = todo[unsure]
-        if len(todo) == 0:
-            return best_d, best_piece, best_t
-    for i in todo:  # very dense spots only: every piece whose midpoint is in reach
-        reach = np.asarray(p.tree.query_ball_point(xy[i], best_d[i] + half + 1e-9))
-        d, piece, t = _nearest_on(p, reach[None, :], xy[i : i + 1, 0], xy[i : i + 1, 1])
-        best_d[i], best_piece[i], best_t[i] = d[0], piece[0], t[0]
-    return best_d, best_piece, best_t
 
 
 def snap_points(network: Network, points: np.ndarray, max_snap_m: float) -> Snaps:

@@ -162,7 +162,7 @@ anchors = Anchors(
 )
 hub.trips_via_each_hub(anchors, np.zeros((4, 2)).T, 10.0, 1.0, 60.0, np.zeros((2, 3)))
 kernels = [
-    (snap.warm_up, [snap._best_candidates]),
+    (snap.warm_up, [snap._nearest_in_grid]),
     (traveltime.warm_up, [traveltime._gather, traveltime._piece_of]),
     (dijkstra.warm_up, [dijkstra.nearest_source]),
     (hub.warm_up, [hub._trips_via_each_hub]),
