@@ -540,7 +540,7 @@ def _run(
 
     def mark(stage: str) -> None:
         marks.append((stage, time.perf_counter()))
-        if stage == "snap" and not writer.is_alive() and writer.ident is None:
+        if stage == "snap" and writer.ident is None:  # not started yet
             writer.start()
 
     planned_path = options.planned
