@@ -87,62 +87,29 @@ def nearest_source(indptr, indices, weights, n_nodes, sources, max_cost):
 
 
 @numba.njit(cache=True, nogil=True)
-def _push(hd, hn, hs, size, d, n, s):
-    if size == len(hd):
-        grow = len(hd) * 2
-        nd, nn, ns = np.empty(grow), np.empty(grow, np.int64), np.empty(grow, np.int64)
-        nd[:size], nn[:size], ns[:size] = hd[:size], hn[:size], hs[:size]
-        hd, hn, hs = nd, nn, ns
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hd[parent] <= d:
-            break
-        hd[i], hn[i], hs[i] = hd[parent], hn[parent], hs[parent]
-        i = parent
-    hd[i], hn[i], hs[i] = d, n, s
-    return hd, hn, hs, size + 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _pop(hd, hn, hs, size):
-    d, n, s = hd[0], hn[0], hs[0]
-    size -= 1
-    if size > 0:
-        ld, ln, ls = hd[size], hn[size], hs[size]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= size:
-                break
-            if child + 1 < size and hd[child + 1] < hd[child]:
-                child += 1
-            if hd[child] >= ld:
-                break
-            hd[i], hn[i], hs[i] = hd[child], hn[child], hs[child]
-            i = child
-        hd[i], hn[i], hs[i] = ld, ln, ls
-    return d, n, s, size
-
-
-@numba.njit(cache=True, nogil=True)
 def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cost):
-    """Cost and id of the ``k`` nearest distinct sources of every node (inf / -1 beyond)."""
+    """Cost and id of the ``k`` nearest distinct sources of every node (inf / -1 beyond).
+
+    A label is a node and the source it comes from, kept in the heap as one number:
+    ``source index × n_nodes + node``.
+    """
     cost = np.full((n_nodes, k), np.inf)
     ids = np.full((n_nodes, k), -1, np.int64)
     count = np.zeros(n_nodes, np.int64)
     tentative = np.full(n_nodes, np.inf)  # used when k == 1 to skip labels that cannot win
     cap = max(1024, 4 * len(sources))
-    hd, hn, hs = np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int64)
+    hd, hn = np.empty(cap), np.empty(cap, np.int64)
     size = 0
     for i in range(len(sources)):
         if k == 1:
             if tentative[sources[i]] <= 0.0:
                 continue
             tentative[sources[i]] = 0.0
-        hd, hn, hs, size = _push(hd, hn, hs, size, 0.0, sources[i], source_ids[i])
+        hd, hn, size = _push_one(hd, hn, size, 0.0, i * n_nodes + sources[i])
     while size > 0:
-        d, u, s, size = _pop(hd, hn, hs, size)
+        d, label, size = _pop_one(hd, hn, size)
+        origin, u = label // n_nodes, label % n_nodes
+        s = source_ids[origin]
         c = count[u]
         if c >= k:
             continue
@@ -167,7 +134,7 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
                 if nd >= tentative[v]:
                     continue
                 tentative[v] = nd
-            hd, hn, hs, size = _push(hd, hn, hs, size, nd, v, s)
+            hd, hn, size = _push_one(hd, hn, size, nd, origin * n_nodes + v)
     return cost, ids
 
 

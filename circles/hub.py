@@ -13,7 +13,7 @@ import numba
 import numpy as np
 
 from circles.rules import HubRow
-from circles.traveltime import Anchors
+from circles.traveltime import Anchors, via_better_end
 
 
 def line_haul_matrix(
@@ -62,7 +62,7 @@ def _trips_via_each_hub(p, q, cost_p, cost_q, leg, on, node_cost, max_cost, per,
             continue
         a, b = p[i], q[i]
         for h in range(n_hub):
-            cost = min(node_cost[a, h] + cost_p[i], node_cost[b, h] + cost_q[i]) + leg[i]
+            cost = via_better_end(node_cost, h, a, b, cost_p[i], cost_q[i], leg[i])
             if not cost <= max_cost:
                 continue
             access = cost / per

@@ -307,6 +307,12 @@ def resident_costs(
     return out_cost, out_ids
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def via_better_end(node_cost, column, p, q, cost_p, cost_q, leg):
+    """A resident's cost to ``column``: through the cheaper end of its piece, plus its leg."""
+    return min(node_cost[p, column] + cost_p, node_cost[q, column] + cost_q) + leg
+
+
 @numba.njit(cache=True, nogil=True)
 def _gather(p, q, cost_p, cost_q, leg, on, node_cost, max_cost):
     """``m × n``: cost from resident ``i`` to column ``j`` via the better end of its piece."""
@@ -317,7 +323,7 @@ def _gather(p, q, cost_p, cost_q, leg, on, node_cost, max_cost):
             continue
         a, b = p[i], q[i]
         for j in range(m):
-            c = min(node_cost[a, j] + cost_p[i], node_cost[b, j] + cost_q[i]) + leg[i]
+            c = via_better_end(node_cost, j, a, b, cost_p[i], cost_q[i], leg[i])
             if c <= max_cost[j]:
                 out[j, i] = c
     return out
