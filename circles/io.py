@@ -89,7 +89,9 @@ def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
         raise InputDataError(
             f"cannot decode {role} file {path} as UTF-8 or GB18030; save it as UTF-8"
         ) from exc
-    fast = _arrow_csv(text, sep)
+    # Arrow reads UTF-8 bytes: the file's own when it is UTF-8 (without its BOM)
+    utf8 = raw[3:] if encoding == "utf-8-sig" else raw if encoding == "utf-8" else None
+    fast = _arrow_csv(text, text.encode("utf-8") if utf8 is None else utf8, sep)
     if fast is not None:
         return fast
     try:
@@ -103,8 +105,10 @@ def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
         ) from exc
 
 
-def _arrow_csv(text: str, sep: str) -> pd.DataFrame | None:
+def _arrow_csv(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
     """Every column as text, read by Arrow's parallel CSV reader, as pandas would read it.
+
+    ``text`` is the file's text and ``utf8`` the same as UTF-8 bytes.
 
     None when the file needs pandas' reader: no plain header (blank or repeated names), or rows
     Arrow refuses (ragged rows, say); pandas then reads it, or says what is wrong.
@@ -112,12 +116,14 @@ def _arrow_csv(text: str, sep: str) -> pd.DataFrame | None:
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    end = text.find("\n")
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")
+    header = next(csv.reader([first_line], delimiter=sep), [])
     if not header or "" in header or len(set(header)) != len(header):
         return None
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8),
             read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
             parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(

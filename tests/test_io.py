@@ -27,7 +27,7 @@ def _pandas(text: str, sep: str = ",") -> pd.DataFrame:
 @pytest.mark.parametrize("sep", [",", "\t"])
 def test_fast_reader_reads_as_pandas_does(sep: str) -> None:
     text = CSV.replace(",", sep) if sep != "," else CSV
-    fast = _arrow_csv(text, sep)
+    fast = _arrow_csv(text, text.encode(), sep)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, _pandas(text, sep))
     assert fast["id"].tolist() == ["007", "008", "009"]  # leading zeros kept: ids are text
@@ -42,7 +42,7 @@ def test_fast_reader_reads_as_pandas_does(sep: str) -> None:
     ],
 )
 def test_unusual_files_go_to_pandas(text: str) -> None:
-    assert _arrow_csv(text, ",") is None
+    assert _arrow_csv(text, text.encode(), ",") is None
 
 
 @pytest.mark.parametrize(
