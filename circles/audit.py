@@ -35,11 +35,17 @@ from circles.networks import (
     search,
     walk_groups,
 )
-from circles.projection import metric_xy, to_metric, to_wgs84_coords, xy_points
+from circles.projection import (
+    metric_xy,
+    point_coordinates,
+    to_metric,
+    to_wgs84_coords,
+    xy_points,
+)
 from circles.roads import release_osm
 from circles.rules import LoadedCircle, load_rules
 from circles.runtime import collector_paused
-from circles.snap import point_coordinates, snap_xy
+from circles.snap import snap_xy
 from circles.summary import build_summary, issues_lonlat
 from circles.validate import (
     STATUS_OFF_NETWORK,

@@ -86,13 +86,18 @@ def metric_xy(layer: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
 
     The numbers :func:`to_metric` would give, without making new geometries.
     """
-    points = layer.geometry.to_numpy(dtype=object)
-    xy = np.full((len(points), 2), np.nan)
-    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
-    xy[present] = shapely.get_coordinates(points[present])
+    xy = point_coordinates(layer.geometry.to_numpy(dtype=object))
     if layer.crs is not None and CRS.from_user_input(layer.crs) != crs:
         transformer = Transformer.from_crs(layer.crs, crs, always_xy=True)
         xy[:, 0], xy[:, 1] = transformer.transform(xy[:, 0], xy[:, 1])
+    return xy
+
+
+def point_coordinates(points: np.ndarray) -> np.ndarray:
+    """``n × 2`` coordinates of shapely Points (NaN for None and empty points)."""
+    xy = np.full((len(points), 2), np.nan)
+    present = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    xy[present] = shapely.get_coordinates(points[present])
     return xy
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-import shapely
 
 from circles.network import Network
+from circles.projection import point_coordinates
 
 PIECE_M = 30.0
 TIE_M = 1e-6  # distances this close count as a tie
@@ -314,14 +314,6 @@ def snap_points(network: Network, points: np.ndarray, max_snap_m: float) -> Snap
         off the network.
     """
     return snap_xy(network, point_coordinates(points), max_snap_m)
-
-
-def point_coordinates(points: np.ndarray) -> np.ndarray:
-    """``n × 2`` coordinates of shapely Points (NaN for None and empty points)."""
-    xy = np.full((len(points), 2), np.nan)
-    present = ~shapely.is_missing(points) & ~shapely.is_empty(points)
-    xy[present] = shapely.get_coordinates(points[present])
-    return xy
 
 
 def snap_xy(network: Network, xy: np.ndarray, max_snap_m: float) -> Snaps:
