@@ -69,11 +69,37 @@ def detect_encoding(raw: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    sample = raw[:200_000]
+    if _reads_as_simplified_chinese(sample):
+        return "gb18030"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[:200_000], cp_isolation=["gb18030", "big5", "utf_16"]).best()
+    best = from_bytes(sample, cp_isolation=["gb18030", "big5", "utf_16"]).best()
     name = (best.encoding if best is not None else "gb18030").lower()
     return "gb18030" if name in {"gbk", "gb2312", "gb18030"} else name
+
+
+def _reads_as_simplified_chinese(sample: bytes) -> bool:
+    """Whether ``sample`` decodes as GB18030 into common simplified Chinese (GB 2312) text.
+
+    Mainland exports (Amap, Baidu, institutes' shapefiles) that are not UTF-8 are GBK. A short
+    GBK text can look like Big5 to a statistical detector; GBK bytes read as GB18030 give
+    characters of the common GB 2312 set, Big5 bytes mostly rarer ones.
+    """
+    text = sample.decode("gb18030", errors="ignore")
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    common = sum(1 for ch in wide if _in_gb2312(ch))
+    return common >= 0.9 * len(wide)
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_csv_text(path: Path, role: str) -> pd.DataFrame:
