@@ -105,7 +105,9 @@ def merge_chains(
     Parameters
     ----------
     n_nodes, u, v
-        The graph: edge ``i`` runs from node ``u[i]`` to ``v[i]`` (no self-loops).
+        The graph: edge ``i`` runs from node ``u[i]`` to ``v[i]``. Parallel edges and loops
+        (``u[i] == v[i]``) may occur: a loop's node joins it twice and never passes through, and
+        a chain may close into a loop (two parallel lines through a pass-through node).
     coords, index
         Every vertex of every edge's geometry, from ``u`` to ``v``, and the edge it belongs to
         (grouped by edge, in edge order).

@@ -39,6 +39,26 @@ def _silence_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
+def _simple_edges(
+    frm: np.ndarray, to: np.ndarray, cost: np.ndarray, *, directed: bool
+) -> pd.DataFrame:
+    """The edges pandana is given: loops left out, the cheapest of parallel edges kept.
+
+    Neither changes a distance between nodes (points on a loop or on the dearer of two
+    parallel lines reach their end nodes through their own edge, outside the engine); pandana's
+    contraction hierarchy is not documented to accept either.
+    """
+    keep = frm != to
+    frm, to, cost = frm[keep], to[keep], cost[keep]
+    a, b = (frm, to) if directed else (np.minimum(frm, to), np.maximum(frm, to))
+    order = np.lexsort((cost, b, a))
+    a, b = a[order], b[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    pick = order[first]
+    return pd.DataFrame({"from": frm[pick], "to": to[pick], "cost": cost[pick]})
+
+
 class PandanaEngine:
     """k-nearest facilities per node with pandana.
 
@@ -61,7 +81,7 @@ class PandanaEngine:
             {"x": np.arange(graph.n_nodes, dtype=float), "y": np.zeros(graph.n_nodes)}
         )
         frm, to = (graph.to, graph.frm) if reverse else (graph.frm, graph.to)
-        edges = pd.DataFrame({"from": frm, "to": to, "cost": graph.cost})
+        edges = _simple_edges(frm, to, graph.cost, directed=graph.directed)
         with _silence_stdout():
             self.net = pandana.Network(
                 nodes["x"],

@@ -223,10 +223,11 @@ def build_network(
         ``.osm.pbf`` extract or a line layer whose lines meet at shared end points. Lines that
         cross without a shared end point are not joined; they are listed in
         ``Network.issues`` (bridges and tunnels are such places; so are digitising errors).
+        Every line with a length is an edge: parallel lines (same two end points) and closed
+        lines (a loop, its one end node reached either way round) included.
     mode
-        ``walk``: walkable ways, undirected, parallel edges keep the shortest. ``drive``:
-        drivable ways, one-way ways respected, speeds from ``drive``; parallel edges in the
-        same direction keep the fastest.
+        ``walk``: walkable ways, undirected. ``drive``: drivable ways, one-way ways respected,
+        speeds from ``drive``.
     crs
         Metric CRS to measure in; the local UTM zone when None. Also the CRS assumed for a line
         layer that carries none.
@@ -291,27 +292,26 @@ def build_network(
         speed = edge_speeds_m_s(raw, drive)  # type: ignore[arg-type]
         both = raw["oneway"].to_numpy() == 0
         cost = lengths / speed
-        # parallel edges: keep the fastest per node pair and direction (two-way, or which way)
-        signature = np.where(both, 0, np.where(u < v, 1, 2))
     else:
         speed, both, cost = None, np.ones(n_edges_in, dtype=bool), lengths
-        signature = np.zeros(n_edges_in, dtype=np.int64)
-    keep = (u != v) & np.isfinite(cost)
-    self_loops = int((u == v).sum())
+    # Every line stays an edge: parallel lines (two paths round a pond, a dual carriageway
+    # drawn twice) and closed lines (a loop path, a ring road) carry residents and facilities
+    # of their own. A search graph keeps parallel arcs (never summed) and a closed line is a
+    # loop edge whose points reach its one end node either way round. Only lines without
+    # length (a point) or without a usable cost are left out.
+    keep = np.isfinite(cost) & (lengths > 0)
+    closed = int(((u == v) & keep).sum())
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((cost, signature, hi, lo))
-    order = order[keep[order]]
-    pair = (lo[order] * len(keys) + hi[order]) * 3 + signature[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
-    chosen = np.sort(order[first])
-    parallel = int(len(order) - len(chosen))
+    pair = lo[keep] * len(keys) + hi[keep]
+    _, pair_count = np.unique(pair[lo[keep] != hi[keep]], return_counts=True)
+    parallel = int((pair_count - 1).sum())
+    chosen = np.flatnonzero(keep)
     u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
 
     if len(u) == 0:
         raise NetworkError(
-            f"network file {path.name} yields no edges: all {n_edges_in} lines start and end at "
-            "the same point; give road centre-lines that meet at shared end points"
+            f"network file {path.name} yields no edges: none of its {n_edges_in} lines has a "
+            "length; give road centre-lines that meet at shared end points"
         )
     on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
     n_nodes_in = len(np.unique(np.concatenate([u, v])))
@@ -335,8 +335,8 @@ def build_network(
         "graph_edges": len(u),
         "length_km": round(float(lengths[~on_fragment].sum()) / 1000.0, 3),
         "edges_read": n_edges_in,
-        "self_loops_dropped": self_loops,
-        "parallel_edges_dropped": parallel,
+        "closed_lines": closed,
+        "parallel_lines": parallel,
         **comp_stats,
         "crossings": len(issues),
     }
@@ -360,7 +360,7 @@ def build_network(
 
 # --------------------------------------------------------------------------- cache
 
-CACHE_VERSION = 2  # 2: chains of pass-through nodes merged
+CACHE_VERSION = 3  # 2: chains of pass-through nodes merged; 3: parallel and closed lines kept
 
 
 def _cache_file(path: Path, params: dict) -> Path:

@@ -95,7 +95,8 @@ def toy(tmp_path: Path) -> dict[str, Path]:
                  K1 (50,10): on A-B at 50 from A, leg 10      R1 (150,-20): on B-C at 50, leg 20
                  R2 (60,0): on A-B at 60 from A, leg 0
         M1 (fresh_market) at E exactly, leg 0.
-        A second B-C line bows out via (150,50) (141.421 m): a parallel edge, dropped.
+        A second B-C line bows out via (150,50) (141.421 m): a parallel edge, kept (no point
+        lies nearest to it, so no distance below changes).
         F(500,500)-G(520,500): a 2-node fragment; R4 (510,505), nearest to it, is off network.
         R3 (1000,1000) is 700+ m from everything: off network.
 

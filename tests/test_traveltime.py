@@ -28,16 +28,17 @@ def toy_net(toy: dict[str, Path]):
 def test_network_cleaning(toy_net) -> None:
     stats = toy_net.stats
     assert stats["edges_read"] == 7
-    assert stats["parallel_edges_dropped"] == 1  # the bowed B-C line; the straight one stays
+    assert stats["parallel_lines"] == 1  # the bowed B-C line is kept beside the straight one
+    assert stats["closed_lines"] == 0
     assert stats["fragments"] == 1 and stats["fragment_nodes"] == 2
-    assert stats["nodes"] == 7 and stats["edges"] == 6
-    # A-B-C-D-E is a ring of pass-through nodes: one loop edge; F-G stays as it is
-    assert toy_net.n_nodes == 3 and toy_net.n_edges == 2
-    assert stats["graph_nodes"] == 3 and stats["graph_edges"] == 2
+    assert stats["nodes"] == 7 and stats["edges"] == 7
+    # B and C join three lines each; the chain C-D-E-A-B through pass-through nodes is one edge
+    assert toy_net.n_nodes == 4 and toy_net.n_edges == 4
+    assert stats["graph_nodes"] == 4 and stats["graph_edges"] == 4
     assert toy_net.fragment.sum() == 1
     # geometry length, not the straight distance between end points
     main = toy_net.length_m[~toy_net.fragment]
-    assert np.round(main, 3).tolist() == [623.607]
+    assert sorted(np.round(main, 3).tolist()) == [100.0, 141.421, 523.607]
 
 
 def test_snap_offsets_and_legs(toy_net) -> None:
