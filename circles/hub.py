@@ -21,14 +21,19 @@ def line_haul_matrix(
 ) -> np.ndarray:
     """``len(hub_keys) × len(destinations)`` line-haul seconds (inf where the table has none).
 
-    Several rows for one hub and destination keep the fastest.
+    Several rows for one hub and destination keep the fastest. Several hubs with the same key
+    (two stations named alike) each get the key's rows.
     """
-    hub_index = {key: i for i, key in enumerate(hub_keys)}
+    hub_index: dict[str, list[int]] = {}
+    for i, key in enumerate(hub_keys):
+        hub_index.setdefault(key, []).append(i)
     dest_index = {d: j for j, d in enumerate(destinations)}
     out = np.full((len(hub_keys), len(destinations)), np.inf)
     for row in rows:
-        i, j = hub_index.get(row.hub), dest_index.get(row.destination)
-        if i is not None and j is not None:
+        j = dest_index.get(row.destination)
+        if j is None:
+            continue
+        for i in hub_index.get(row.hub, ()):
             out[i, j] = min(out[i, j], row.minutes * 60.0)
     return out
 

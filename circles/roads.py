@@ -24,8 +24,11 @@ from circles.errors import NetworkError
 from circles.io import read_layer
 
 MPH_TO_KMH = 1.609344
-FORWARD = {"yes", "true", "1", "t", "f", "forward", "ft"}
+# one-way values (lower case, numbers also as 1.0/-1.0): along the geometry, against it, both
+# ways. "ft"/"tf" are the from-to/to-from codes of ArcGIS road layers; "f" is false, not forward.
+FORWARD = {"yes", "true", "1", "t", "y", "forward", "ft", "是", "单向"}
 BACKWARD = {"-1", "reverse", "backward", "tf"}
+TWO_WAY = {"no", "false", "0", "f", "n", "both", "two-way", "twoway", "否", "双向", ""}
 NOT_DRIVABLE = {
     "footway",
     "path",
@@ -100,9 +103,12 @@ def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
     if mode == "drive":
         out["road_class"] = _text(edges, "highway")
         out["maxspeed_km_h"] = parse_maxspeed(_text(edges, "maxspeed"))
-        oneway = oneway_flags(_text(edges, "oneway"))
+        tags = _text(edges, "oneway")
+        oneway = oneway_flags(tags)
         roundabout = _text(edges, "junction").isin(["roundabout", "circular"]).to_numpy()
-        out["oneway"] = np.where((oneway == 0) & roundabout, 1, oneway)
+        # a roundabout is one-way along its drawing unless tagged oneway=no outright
+        implied = (oneway == 0) & roundabout & ~explicit_two_way(tags)
+        out["oneway"] = np.where(implied, 1, oneway)
     return out
 
 
@@ -126,10 +132,33 @@ def parse_maxspeed(values: pd.Series) -> np.ndarray:
     return out
 
 
-def oneway_flags(values: pd.Series) -> np.ndarray:
-    """1 along the geometry, -1 against it, 0 both ways, from one-way text or numbers."""
+def _oneway_text(values: pd.Series) -> pd.Series:
     text = values.astype("string").fillna("").str.strip().str.lower()
+    return text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)  # 1.0 from a float column
+
+
+def oneway_flags(values: pd.Series) -> np.ndarray:
+    """1 along the geometry, -1 against it, 0 both ways, from one-way text or numbers.
+
+    ``yes``/``true``/``1``/``t``/``ft`` run along the geometry, ``-1``/``reverse``/``tf``
+    against it; ``no``/``false``/``0``/``f``, empty and any other value both ways (see
+    :func:`unknown_oneway_values` to report the others).
+    """
+    text = _oneway_text(values)
     return np.where(text.isin(FORWARD), 1, np.where(text.isin(BACKWARD), -1, 0)).astype(np.int8)
+
+
+def explicit_two_way(values: pd.Series) -> np.ndarray:
+    """Where a one-way value says "both ways" outright (``no``, ``false``, ``0``, ``f``)."""
+    text = _oneway_text(values)
+    return (text.isin(TWO_WAY) & (text != "")).to_numpy()
+
+
+def unknown_oneway_values(values: pd.Series) -> dict[str, int]:
+    """One-way values read as neither direction nor both ways, with their counts."""
+    text = _oneway_text(values)
+    unknown = text[~text.isin(FORWARD | BACKWARD | TWO_WAY)]
+    return {str(k): int(v) for k, v in unknown.value_counts().head(10).items()}
 
 
 def read_centre_lines(
@@ -180,7 +209,10 @@ def read_centre_lines(
             pd.to_numeric(layer[spd], errors="coerce").to_numpy(dtype=float) if spd else np.nan
         )
         lines["oneway"] = oneway_flags(layer[one]) if one else np.int8(0)
+        unknown = unknown_oneway_values(layer[one]) if one else {}
         lines = lines[~lines["road_class"].isin(NOT_DRIVABLE)]
+    else:
+        unknown = {}
     empty = lines.geometry.isna() | lines.geometry.is_empty
     if empty.all() and len(lines):
         raise NetworkError(
@@ -195,4 +227,6 @@ def read_centre_lines(
             f"network file {path.name} has no {ROLE_WORDS[mode]} lines (classes such as "
             "footway and path are not drivable); check --road-class-field"
         )
+    if mode == "drive" and unknown:  # read as two-way; the audit says which values
+        lines.attrs["oneway_unknown"] = unknown
     return lines

@@ -272,3 +272,120 @@ def test_all_seven_wuhan_circles_on_a_real_network(tmp_path: Path) -> None:
     assert set(ids) <= set(result.residents.columns)
     assert "ems_station_drive_min" in result.residents.columns
     assert result.residents["metro_area_2h_wuhan_1plus8_reached"].max() == 8
+
+
+def _hub_rule(folder: Path, access_max_min: float) -> Path:
+    rule = folder / "many_hubs.yaml"
+    rule.write_text(
+        textwrap.dedent(f"""\
+        id: hubs
+        name: {{zh: 枢纽, en: hubs}}
+        mode: hub
+        speed_m_per_min: 60
+        sources: {{speed_m_per_min: {{ref: t, tag: default}}}}
+        hub:
+          hub_types: [rail_station]
+          access_max_min: {access_max_min}
+          transfer_min: 0
+          table: haul.csv
+          destinations: {{near: {{zh: 近, en: near}}, far: {{zh: 远, en: far}}}}
+          sources:
+            access_max_min: {{ref: t, tag: default}}
+            transfer_min: {{ref: t, tag: default}}
+        requirements:
+          - id: far
+            destinations: [far]
+            max_time_min: 100
+            target_coverage: 0.8
+            sources:
+              max_time_min: {{ref: t, tag: default}}
+              target_coverage: {{ref: t, tag: default}}
+        """),
+        encoding="utf-8",
+    )
+    return rule
+
+
+def test_hub_circle_uses_every_hub_within_the_access_limit(tmp_path: Path) -> None:
+    """40 hubs beside the residents serve only `near`; one farther hub serves `far`.
+
+    A straight street 0..3000 m; residents every 50 m from 0 to 1000; 40 hubs at 0..975 m;
+    the `far` hub at 2000 m, within the 40-minute (2,400 m) access limit of every resident.
+    Each resident's time to `far` is its walk to 2000 m + 10 min of line-haul.
+    """
+    line = LineString([at(x, 0) for x in range(0, 3001, 100)])
+    gpd.GeoDataFrame({"line": [0]}, geometry=[line], crs=CRS).to_file(tmp_path / "street.gpkg")
+    hub_x = [*np.arange(40) * 25.0, 2000.0]
+    names = [f"H{i}" for i in range(40)] + ["FAR"]
+    gpd.GeoDataFrame(
+        {"id": names, "name": names, "type": "rail_station"},
+        geometry=[Point(at(x, 0)) for x in hub_x],
+        crs=CRS,
+    ).to_file(tmp_path / "hubs.gpkg")
+    res_x = np.arange(0, 1001, 50.0)
+    gpd.GeoDataFrame(
+        {"id": [f"r{i}" for i in range(len(res_x))], "population": 1},
+        geometry=[Point(at(x, 0)) for x in res_x],
+        crs=CRS,
+    ).to_file(tmp_path / "res.gpkg")
+    rows = ["hub,destination,minutes,ref,tag"]
+    rows += [f"H{i},near,5,t,default" for i in range(40)] + ["FAR,far,10,t,default"]
+    (tmp_path / "haul.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run_audit(
+        AuditOptions(
+            network=tmp_path / "street.gpkg",
+            facilities=tmp_path / "hubs.gpkg",
+            residents=tmp_path / "res.gpkg",
+            rules=[_hub_rule(tmp_path, 40)],
+            crs=CRS,
+        )
+    )
+    assert result.residents["hubs_far_reached"].tolist() == [1] * len(res_x)
+    dest = {d["destination_id"]: d for d in result.summary["circles"][0]["destinations"]}
+    assert dest["far"]["population_reached"] == len(res_x)
+
+
+def test_hubs_sharing_a_name_each_get_the_table_rows(tmp_path: Path) -> None:
+    """Two stations called 火车北站 at either end of a street: each serves its own residents."""
+    line = LineString([at(x, 0) for x in range(0, 3001, 100)])
+    gpd.GeoDataFrame({"line": [0]}, geometry=[line], crs=CRS).to_file(tmp_path / "street.gpkg")
+    gpd.GeoDataFrame(
+        {"id": ["s1", "s2"], "name": ["火车北站", "火车北站"], "type": "rail_station"},
+        geometry=[Point(at(0, 0)), Point(at(3000, 0))],
+        crs=CRS,
+    ).to_file(tmp_path / "hubs.gpkg")
+    gpd.GeoDataFrame(
+        {"id": ["west", "east"], "population": 1},
+        geometry=[Point(at(100, 0)), Point(at(2900, 0))],
+        crs=CRS,
+    ).to_file(tmp_path / "res.gpkg")
+    (tmp_path / "haul.csv").write_text(
+        "hub,destination,minutes,ref,tag\n火车北站,far,10,t,default\n", encoding="utf-8"
+    )
+    result = run_audit(
+        AuditOptions(
+            network=tmp_path / "street.gpkg",
+            facilities=tmp_path / "hubs.gpkg",
+            residents=tmp_path / "res.gpkg",
+            rules=[_hub_rule(tmp_path, 10)],  # 600 m: each resident reaches only its own station
+            crs=CRS,
+        )
+    )
+    assert result.residents["hubs_far_reached"].tolist() == [1, 1]
+
+
+def test_oneway_values() -> None:
+    import pandas as pd
+
+    from circles.roads import explicit_two_way, oneway_flags, unknown_oneway_values
+
+    values = pd.Series(
+        ["yes", "F", "f", "false", "no", "0", "1", "1.0", "-1", "-1.0", "TF", "ft", None, "2"]
+    )
+    assert oneway_flags(values).tolist() == [1, 0, 0, 0, 0, 0, 1, 1, -1, -1, -1, 1, 0, 0]
+    # an explicit "both ways" (it wins over a roundabout's implied one-way)
+    assert explicit_two_way(values).tolist() == [
+        *[False, True, True, True, True, True],
+        *[False] * 8,
+    ]
+    assert unknown_oneway_values(values) == {"2": 1}
