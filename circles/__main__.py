@@ -1,4 +1,4 @@
-"""Entry point for ``python -m circles``."""
+"""``python -m circles``: the command line, as the ``circles`` script runs it."""
 
 from circles.cli import run
 

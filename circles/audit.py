@@ -355,6 +355,7 @@ def _audit(
     circles = [lc.circle for lc in loaded]
     residents, facilities = inputs["residents"], inputs["facilities"]
     crs = next(iter(nets.values())).network.crs
+    _network_warnings(nets, options, warnings)
     # residents as metric coordinates; their points are made only where polygons need them
     res_xy = metric_xy(residents, crs)
     res_points = functools.cache(lambda: xy_points(res_xy))
@@ -415,15 +416,26 @@ def _audit(
         }
         for key, (res_job, fac_job) in snapping.items():
             nets[key].residents, nets[key].facilities = res_job.result(), fac_job.result()
+    # status, snap distance and evaluation are per network: a resident may be on the walking
+    # network and off the driving one (or the reverse)
+    located = status == STATUS_OK
+    net_status = {
+        key: np.where(located & ~net.residents.on_network, STATUS_OFF_NETWORK, status)
+        for key, net in nets.items()
+    }
+    status_key = "walk" if "walk" in nets else next(iter(nets))
+    status = net_status[status_key]
     for net in nets.values():
-        status[(status == STATUS_OK) & ~net.residents.on_network] = STATUS_OFF_NETWORK
+        net.network.stats["residents_off_network"] = int(
+            (located & ~net.residents.on_network).sum()
+        )
         wanted = wanted_by[net.key]
         fac_status[(fac_status == STATUS_OK) & wanted & ~net.facilities.on_network] = (
             STATUS_OFF_NETWORK
         )
         fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
-    evaluable = status == STATUS_OK
-    _check_snapping(status, nets, fac_status, fac_used, options)
+    evaluable_on = {key: values == STATUS_OK for key, values in net_status.items()}
+    _check_snapping(net_status, nets, fac_status, fac_used, options)
 
     progress("travel")
     speeds = {
@@ -465,7 +477,9 @@ def _audit(
                 limit = walk_threshold_m(r, speeds[c.id], _minutes(r, zone_ids))
                 met[(c.id, r.id)] = facility_met(costs[r.facility_types], r.min_count, limit)
                 kth = costs[r.facility_types][:, r.min_count - 1]
-                times_min[(c.id, r.id)] = np.where(evaluable, kth / speeds[c.id] / 60.0, np.nan)
+                times_min[(c.id, r.id)] = np.where(
+                    evaluable_on["walk"], kth / speeds[c.id] / 60.0, np.nan
+                )
         elif c.mode == "drive":
             net = nets[network_key(c)]
             groups = drive_groups(c)
@@ -477,7 +491,7 @@ def _audit(
                 limit = threshold_minutes(r, zone_ids) * 60.0
                 met[(c.id, r.id)] = facility_met(drive_costs[r.facility_types], r.min_count, limit)
                 kth = drive_costs[r.facility_types][:, r.min_count - 1]
-                times_min[(c.id, r.id)] = np.where(evaluable, kth / 60.0, np.nan)
+                times_min[(c.id, r.id)] = np.where(evaluable_on[net.key], kth / 60.0, np.nan)
         else:
             lc = next(x for x in loaded if x.circle.id == c.id)
             hub_results[c.id] = hub_circle(lc, nets[network_key(c)], facilities, speeds, options)
@@ -489,22 +503,25 @@ def _audit(
                 reached, ok = destinations_met(times, cols, limit, r.min_count, r.min_share)
                 met[(c.id, r.id)] = ok
                 columns[f"{c.id}_{r.id}_reached"] = reached
+        evaluable = evaluable_on[network_key(c)]
         for r in c.requirements:
             met[(c.id, r.id)] = met[(c.id, r.id)] & evaluable
         met[(c.id, "")] = circle_met(c, met)
 
     progress("evaluate")
-    snap_cols = {
-        ("snap_m" if key == "walk" or len(nets) == 1 else "drive_snap_m"): net.residents.snap_m
-        for key, net in nets.items()
-    }
+    snap_cols: dict[str, np.ndarray] = {}
+    status_cols: dict[str, np.ndarray] = {}
+    for key, net in nets.items():  # the first drive network stands for all (same roads)
+        prefix = "" if key == status_key else "drive_"
+        snap_cols.setdefault(f"{prefix}snap_m", net.residents.snap_m)
+        status_cols.setdefault(f"{prefix}status", net_status[key])
     table = pd.DataFrame(
         {
             "resident_id": residents["resident_id"].reset_index(drop=True),
             "community_id": residents["community_id"].reset_index(drop=True),
             "population": residents["population"].to_numpy(dtype=float),
             **{k: np.round(v, 2) for k, v in snap_cols.items()},
-            "status": status,
+            **status_cols,
             **zone_columns,
             **dict(sorted(columns.items())),
             **{c.id: met[(c.id, "")].astype(np.int8) for c in circles},
@@ -593,22 +610,56 @@ def _subdistricts(
     return {cid: str(v) for cid, v in zip(comms["community_id"], values, strict=True) if v}
 
 
+def _network_warnings(nets: dict, options: AuditOptions, warnings: list[str]) -> None:
+    """What the network build read in a way the user should know of."""
+    damaged = sorted(
+        {
+            n.network.stats["cache_damaged"]
+            for n in nets.values()
+            if "cache_damaged" in n.network.stats
+        }
+    )
+    if damaged:
+        warnings.append(
+            f"network cache file {damaged[0]} was damaged (a run killed while writing it?); the "
+            "network was built again from the extract and the cache entry replaced"
+        )
+    unknown = next(
+        (
+            n.network.stats["oneway_unknown"]
+            for n in nets.values()
+            if "oneway_unknown" in n.network.stats
+        ),
+        None,
+    )
+    if unknown:
+        listed = ", ".join(f"{value!r} ({count})" for value, count in unknown.items())
+        warnings.append(
+            f"network file {options.network.name}: one-way values read as two-way, being none of "
+            f"yes/true/1/t/ft (along the line), -1/reverse/tf (against it), no/false/0/f (both "
+            f"ways): {listed}; recode them or pass the right --oneway-field"
+        )
+
+
 def _check_snapping(
-    status: np.ndarray,
+    net_status: dict[str, np.ndarray],
     nets: dict,
     fac_status: np.ndarray,
     fac_used: np.ndarray,
     options: AuditOptions,
 ) -> None:
-    """Stop when nothing could be placed on the network: a CRS or coordinate mix-up, not data."""
-    located = status != "no_geometry"
-    if located.any() and not (status == STATUS_OK).any():
-        nearest = min(float(np.nanmin(n.residents.snap_m)) for n in nets.values())
-        raise InputDataError(
-            f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m of "
-            f"the network (the nearest is {nearest:,.0f} m away); check that both are in the "
-            "same place (CRS, or --coords for GCJ-02/BD-09 data), or raise --max-snap"
-        )
+    """Stop when nothing could be placed on a network: a CRS or coordinate mix-up, not data."""
+    for key, status in net_status.items():
+        located = status != "no_geometry"
+        if located.any() and not (status == STATUS_OK).any():
+            nearest = float(np.nanmin(nets[key].residents.snap_m))
+            which = "walking" if key == "walk" else "driving"
+            raise InputDataError(
+                f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m "
+                f"of the {which} network (the nearest is {nearest:,.0f} m away); check that both "
+                "are in the same place (CRS, or --coords for GCJ-02/BD-09 data), or raise "
+                "--max-snap"
+            )
     if fac_used.any() and not (fac_status[fac_used] == STATUS_OK).any():
         raise InputDataError(
             f"no facility of {options.facilities.name} that the circles use lies within "

@@ -9,6 +9,7 @@ get several times smaller.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -263,6 +264,7 @@ def build_network(
         )
     )
     target = metric_crs(raw, crs)
+    oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
     raw = to_metric(raw, target).reset_index(drop=True)
     if mode == "drive":  # one-way against the geometry: turn the line round
         flip = raw["oneway"].to_numpy() == -1
@@ -340,6 +342,8 @@ def build_network(
         **comp_stats,
         "crossings": len(issues),
     }
+    if oneway_unknown:
+        stats["oneway_unknown"] = oneway_unknown
     return Network(
         node_x=xy[used, 0],
         node_y=xy[used, 1],
@@ -399,7 +403,8 @@ def _save(network: Network, file: Path) -> None:
 
 
 def _load(file: Path) -> Network:
-    with np.load(file, allow_pickle=False) as data:
+    # the file is opened here: numpy leaves it open when the archive is damaged
+    with open(file, "rb") as handle, np.load(handle, allow_pickle=False) as data:
         offsets = data["offsets"]
         coords = data["coords"]
         index = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
@@ -448,17 +453,22 @@ def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Net
         network.stats["cache"] = "off"
         return network
     file = _cache_file(path, _cache_key(params))
+    damaged = False
     if file.exists():
         try:
             network = _load(file)
             network.stats["cache"] = "hit"
             return network
-        except (OSError, ValueError, KeyError):
-            file.unlink(missing_ok=True)  # a damaged entry is rebuilt
+        except Exception:  # a truncated or damaged entry (any error of the reader): rebuilt
+            damaged = True
+            with contextlib.suppress(OSError):
+                file.unlink()
     network = build_network(path, **params)  # type: ignore[arg-type]
     try:
         _save(network, file)
-        network.stats["cache"] = "miss"
+        network.stats["cache"] = "rebuilt" if damaged else "miss"
     except OSError:
         network.stats["cache"] = "unwritable"
+    if damaged:
+        network.stats["cache_damaged"] = str(file)
     return network

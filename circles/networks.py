@@ -7,18 +7,15 @@ snaps, its search graph and its engines, so every search of the audit reuses the
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 
 from circles.errors import InputDataError
-from circles.hub import door_to_door, line_haul_matrix, trips_via_each_hub
-from circles.network import Network, is_cached, is_pbf, load_network
+from circles.hub import line_haul_matrix, trips_via_each_hub
+from circles.network import Network, load_network
 from circles.rules import LoadedCircle
 from circles.schema import Circle, DriveSpeeds
 from circles.snap import Snaps
@@ -35,7 +32,7 @@ if TYPE_CHECKING:
     from circles.audit import AuditOptions
 
 REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the largest threshold
-MAX_HUBS_PER_RESIDENT = 32
+HUBS_PER_PASS = 32  # hubs searched per pass of a hub circle (memory: nodes × this many costs)
 
 
 @dataclass
@@ -84,17 +81,12 @@ def network_key(circle: Circle) -> str:
     return drive_key(circle.drive)
 
 
-def _prebuild(path: Path, params: dict) -> None:
-    """Build a network into the cache (run in a child process)."""
-    load_network(path, use_cache=True, **params)
-
-
 def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, AuditNetwork]:
     """The walking network and one driving network per distinct set of drive speeds.
 
-    On a first run with the cache on, the driving networks are built in a child process while
-    this one builds the walking network (the machine has more than one core; parsing is
-    single-threaded), then loaded from the cache.
+    They are built one after the other in this process, from one parse of the extract: no
+    child process (a fork after threads have started can deadlock on a lock a thread held, and
+    a child can outlive an interrupted parent).
     """
     keys = list(dict.fromkeys(network_key(c) for c in circles))
     drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
@@ -110,13 +102,6 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
         }
         for key, drive in drives.items()
     }
-    pending = {}
-    todo = [k for k in drive_params if not is_cached(options.network, **drive_params[k])]
-    if options.cache and "walk" in keys and todo and is_pbf(options.network):
-        context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        pending = {k: pool.submit(_prebuild, options.network, drive_params[k]) for k in todo}
-        pool.shutdown(wait=False)
     nets: dict[str, AuditNetwork] = {}
     walk_crs = None
     if "walk" in keys:
@@ -126,8 +111,6 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
     for key in drive_params:
         if key not in keys:
             continue
-        if key in pending:
-            pending[key].result()  # re-raises the child's error, if any
         network = load_network(options.network, use_cache=options.cache, **drive_params[key])
         if walk_crs is not None and network.crs != walk_crs:  # measured apart: same CRS
             params = {**drive_params[key], "crs": walk_crs.to_string()}
@@ -276,16 +259,15 @@ def hub_circle(
     destinations = list(c.hub.destinations)
     hub_keys = [str(key_of[i]) for i in hub_rows]
     line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
+    serving = np.isfinite(line_haul).any(axis=1)  # hubs with no row for a destination serve none
     n = len(net.residents.edge)
-    k = max(1, min(len(hub_rows), MAX_HUBS_PER_RESIDENT))
     if net.graph is None:
         net.graph = build_search_graph(
             net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
         )
     transfer_s = c.hub.transfer_min * 60.0
-    if len(hub_rows) == 0:
-        times = door_to_door(np.full((n, 0), np.nan), np.full((n, 0), -1), transfer_s, line_haul)
-    else:
+    times = np.full((len(destinations), n), np.inf).T  # destination by destination
+    if serving.any():
         walking = c.hub.access == "walk"
         per_s = speeds_m_s[c.id] if walking else 1.0  # cost units per second
         horizon = c.hub.access_max_min * 60.0 * per_s
@@ -293,14 +275,16 @@ def hub_circle(
         if reverse not in net.engines:
             net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
         engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
-        nodes = net.graph.facility_node[hub_rows]
-        if len(hub_rows) <= MAX_HUBS_PER_RESIDENT:  # every hub, one search each: no sorting
-            node_cost = engine.each(nodes, horizon)
-            times = trips_via_each_hub(anchors, node_cost, horizon, per_s, transfer_s, line_haul)
-        else:
-            node_cost, node_ids = engine.nearest(nodes, np.arange(len(hub_rows)), k, horizon)
-            cost, hub_index = resident_costs(anchors, node_cost, node_ids, k, horizon)
-            times = door_to_door(cost / per_s, hub_index, transfer_s, line_haul)
+        # exact over every hub within the access limit: one bounded search per hub, in passes
+        # of HUBS_PER_PASS hubs, keeping the best trip of each pass (no resident × hub array)
+        use = np.flatnonzero(serving)
+        for start in range(0, len(use), HUBS_PER_PASS):
+            part = use[start : start + HUBS_PER_PASS]
+            node_cost = engine.each(net.graph.facility_node[hub_rows[part]], horizon)
+            trips = trips_via_each_hub(
+                anchors, node_cost, horizon, per_s, transfer_s, line_haul[part]
+            )
+            times = np.fmin(times, trips)
     tags: dict[str, set[str]] = {}
     for row in lc.hub_table:
         tags.setdefault(row.destination, set()).add(row.source.tag.value)

@@ -70,6 +70,8 @@ def _networks(networks: dict[str, Network]) -> dict[str, dict]:
             drives += 1
             name = "drive" if drives == 1 else f"drive{drives}"
         out[name] = {k: net.stats[k] for k in NETWORK_KEYS}
+        if "residents_off_network" in net.stats:  # status is per network
+            out[name]["residents_off_network"] = net.stats["residents_off_network"]
     return out
 
 

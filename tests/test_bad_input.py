@@ -170,13 +170,11 @@ def network_of_points(toy: Toy, out: Path) -> list[str]:
     return audit_args(toy, out, network=_write(toy, layer, "roads_points.geojson"))
 
 
-def network_of_loops(toy: Toy, out: Path) -> list[str]:
-    loops = [
-        LineString([at(0, 0), at(100, 0), at(100, 100), at(0, 0)]),
-        LineString([at(200, 0), at(300, 0), at(300, 100), at(200, 0)]),
-    ]
-    layer = gpd.GeoDataFrame({"name": ["ring 1", "ring 2"]}, geometry=loops, crs=CRS)
-    return audit_args(toy, out, network=_write(toy, layer, "roads_loops.geojson"))
+def network_of_dots(toy: Toy, out: Path) -> list[str]:
+    """Lines without length (both vertices at one place): nothing to walk along."""
+    dots = [LineString([at(0, 0), at(0, 0)]), LineString([at(200, 0), at(200, 0)])]
+    layer = gpd.GeoDataFrame({"name": ["dot 1", "dot 2"]}, geometry=dots, crs=CRS)
+    return audit_args(toy, out, network=_write(toy, layer, "roads_dots.geojson"))
 
 
 def network_of_empty_lines(toy: Toy, out: Path) -> list[str]:
@@ -464,10 +462,10 @@ CASES = [
         "(LineString) or an .osm.pbf extract",
     ),
     case(
-        "network-only-loops",
-        network_of_loops,
-        "error: network file roads_loops.geojson yields no edges: all 2 lines start and end at "
-        "the same point; give road centre-lines that meet at shared end points",
+        "network-only-dots",
+        network_of_dots,
+        "error: network file roads_dots.geojson yields no edges: none of its 2 lines has a "
+        "length; give road centre-lines that meet at shared end points",
     ),
     case(
         "network-only-empty-lines",

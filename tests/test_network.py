@@ -131,3 +131,26 @@ def test_network_cache_round_trip(tmp_path: Path) -> None:
     other = load_network(pbf, min_component_nodes=7)
     assert other.stats["cache"] == "miss"  # another parameter, another entry
     assert load_network(pbf, use_cache=False).stats["cache"] == "off"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, monkeypatch, damage: str) -> None:
+    """A cache entry cut short (a run killed while writing) is built again, with a note."""
+    import pyrosm
+
+    from circles import network as network_module
+
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
+    pbf = Path(pyrosm.get_data("test_pbf"))
+    first = network_module.load_network(pbf)
+    entry = next((tmp_path / "cache").rglob("*.npz"))
+    data = entry.read_bytes()
+    entry.write_bytes(
+        {"truncate": data[: len(data) // 2], "garbage": b"PK\x03\x04" + b"x" * 100, "empty": b""}[
+            damage
+        ]
+    )
+    again = network_module.load_network(pbf)
+    assert again.stats["cache"] == "rebuilt" and "cache_damaged" in again.stats
+    assert np.array_equal(first.length_m, again.length_m)
+    assert network_module.load_network(pbf).stats["cache"] == "hit"
