@@ -167,7 +167,9 @@ def audit(
         Path | None,
         typer.Option(
             help="Street network: an OSM extract (.osm.pbf; walkable ways only) or a "
-            "line layer (GPKG/GeoJSON/SHP) whose lines meet at shared end points."
+            "line layer (GPKG/GeoJSON/SHP) whose lines meet at shared end points. Every line "
+            "is kept: parallel lines between two junctions are separate edges, and a closed "
+            "line is a loop reached either way round."
         ),
     ] = None,
     facilities: Annotated[
@@ -342,8 +344,9 @@ def audit(
     oneway_field: Annotated[
         str | None,
         typer.Option(
-            help="One-way column of a centre-line network (yes/1/true: along the "
-            "line; -1: against it). [default: oneway, when present]",
+            help="One-way column of a centre-line network (yes/true/1/t/ft: along the "
+            "line; -1/reverse/tf: against it; no/false/0/f or empty: both ways; other "
+            "values are read as both ways, with a warning). [default: oneway, when present]",
             show_default=False,
         ),
     ] = None,
