@@ -21,6 +21,7 @@ from pyproj import CRS
 from circles import dijkstra, hub, snap, traveltime
 from circles.catalogue import load_catalogue
 from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
+from circles.coordsys import infer_system
 from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
 from circles.hub import destinations_met
@@ -64,6 +65,7 @@ DEFAULT_MIN_COMPONENT_NODES = 50
 # (source and tag recorded in summary.json, see circles.summary).
 DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 LAYER_ROLES = ("facilities", "residents", "communities", "zones", "planned")
+COORD_NAMES = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)", "wgs84": "WGS 84"}
 
 Progress = Callable[[str], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
@@ -171,6 +173,16 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         layer = read_layer(
             path, role, crs="EPSG:4326" if system else options.crs, warnings=warnings
         )
+        if system is None:
+            inferred = infer_system(layer)
+            if inferred is not None and inferred[0] != "wgs84":
+                system, reason = inferred
+                explicit = True
+                warnings.append(
+                    f"{role} file {path.name}: coordinates read as {COORD_NAMES[system]} and "
+                    f"converted to WGS 84, as {reason}; pass --coords {role}=wgs84 if they are "
+                    "WGS 84 already"
+                )
         projected = layer.crs is not None and CRS.from_user_input(layer.crs).is_projected
         if system and (explicit or not projected):
             # a bare --coords names the system of the lon/lat layers; projected ones keep theirs

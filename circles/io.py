@@ -22,8 +22,14 @@ from circles.errors import InputDataError, OutputError
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".parquet"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "wgs84_lng", "gcj02_lng", "x_lng")
-LAT_NAMES = ("lat", "latitude", "纬度", "wgs84_lat", "gcj02_lat", "y_lat")
+LON_NAMES = (
+    *("lon", "lng", "long", "longitude", "经度", "wgs84_lng", "wgs84_lon", "wgs_lng"),
+    *("gcj02_lng", "gcj02_lon", "gcj_lng", "bd09_lng", "bd09_lon", "bd_lng", "x_lng"),
+)
+LAT_NAMES = (
+    *("lat", "latitude", "纬度", "wgs84_lat", "wgs_lat", "gcj02_lat", "gcj_lat", "bd09_lat"),
+    *("bd_lat", "y_lat"),
+)
 LOCATION_NAMES = ("location", "坐标", "经纬度", "lnglat", "lng_lat")
 X_NAMES = ("x",)
 Y_NAMES = ("y",)
@@ -196,7 +202,9 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
     lon, lat = _find_column(columns, LON_NAMES), _find_column(columns, LAT_NAMES)
     x, y = _find_column(columns, X_NAMES), _find_column(columns, Y_NAMES)
     location = _find_column(columns, LOCATION_NAMES)
+    used = (lon, lat)
     if (lon is None or lat is None) and location is not None:
+        used = (location, location)
         frame["__lon"], frame["__lat"] = _split_location(frame, location)
         lon, lat = "__lon", "__lat"
         frame = frame.drop(columns=[location])
@@ -221,7 +229,10 @@ def read_points_csv(path: Path, role: str, *, crs: str | None) -> gpd.GeoDataFra
     geometry = np.full(len(frame), None, dtype=object)
     geometry[ok] = shapely.points(xs[ok], ys[ok])
     data = frame.drop(columns=[xcol, ycol])
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=layer_crs), crs=layer_crs)
+    out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=layer_crs), crs=layer_crs)
+    if layer_crs == "EPSG:4326":  # which columns, for inferring GCJ-02/BD-09 (circles.coordsys)
+        out.attrs["coordinate_columns"] = used
+    return out
 
 
 def _gdal_reason(message: str, path: Path) -> str:
