@@ -324,11 +324,17 @@ def build_summary(
                 f"name, on the network): {', '.join(missing[:10])}"
                 + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             )
-    if tally["residents"]["off_network"]:
+    off = {
+        ("walking" if key == "walk" else "driving"): net.stats.get("residents_off_network", 0)
+        for key, net in networks.items()
+    }
+    off = {which: count for which, count in off.items() if count}
+    if off:
+        listed = " and ".join(f"{count} from the {which} network" for which, count in off.items())
         warnings.append(
-            f"{tally['residents']['off_network']} residents lie farther than "
-            f"{options.max_snap_m:g} m from a network the circles use (or nearest to a fragment "
-            "not connected to it): status off_network, counted as not covered"
+            f"residents farther than {options.max_snap_m:g} m (or nearest to a fragment not "
+            f"connected to the rest): {listed}; they count as not covered by the circles on that "
+            "network (status off_network; drive_status for the driving network)"
         )
     main = networks.get("walk", next(iter(networks.values())))
     if main.stats.get("crossings"):
