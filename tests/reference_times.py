@@ -122,6 +122,7 @@ class Reference:
         self.fragment = (size[self.u] < min_component_nodes) & (size[self.u] != len(comps[0]))
         self.n_parallel = self._count_parallel()
         self.n_closed = int((self.u == self.v).sum())
+        self.snappable = np.arange(n)  # the lines points may snap to
         self.tree = shapely.STRtree(self.lines)
 
     def _count_parallel(self) -> int:
@@ -137,7 +138,7 @@ class Reference:
         """Candidate places of each point (exact nearest line, ties within ``TIE_M``)."""
         out = []
         for pt in points:
-            index = self.tree.nearest(pt)
+            index = self.snappable[self.tree.nearest(pt)]
             best = shapely.distance(pt, self.lines[index])
             if best > self.max_snap_m:
                 out.append(Snap([]))
@@ -145,7 +146,7 @@ class Reference:
             near = self.tree.query(pt, predicate="dwithin", distance=best + TIE_M)
             places, on_fragment = [], []
             seen_nodes: set[int] = set()
-            for i in sorted(int(j) for j in near):
+            for i in sorted(int(self.snappable[j]) for j in near):
                 d = shapely.distance(pt, self.lines[i])
                 if d > best + TIE_M:
                     continue

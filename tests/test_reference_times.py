@@ -394,8 +394,8 @@ def random_layer(rng: np.random.Generator, n_parallel: int, n_closed: int, n_fra
         for di, dj in ((1, 0), (0, 1))
         if i + di < size and j + dj < size and rng.uniform() < 0.8
     ]
-    for _ in range(2):  # diagonals: they cross other lines without a junction
-        i, j = rng.integers(0, size - 1, 2)
+    for cell in rng.choice((size - 1) ** 2, 2, replace=False):  # diagonals cross lines
+        i, j = divmod(int(cell), size - 1)
         pairs.append((node[i, j], node[i + 1, j + 1]))
     lines = [bent(a, b, rng.choice([0.0, rng.uniform(-25, 25)])) for a, b in pairs]
     for k in rng.choice(len(pairs), min(n_parallel, len(pairs)), replace=False):
@@ -413,24 +413,43 @@ def random_layer(rng: np.random.Generator, n_parallel: int, n_closed: int, n_fra
     return lines
 
 
-@settings(
+SETTINGS = settings(
     max_examples=30,
     deadline=None,
     derandomize=True,
     database=None,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: each example is a whole audit
 )
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n_parallel=st.integers(0, 3),
-    n_closed=st.integers(0, 2),
-    n_fragments=st.integers(0, 2),
-    min_nodes=st.sampled_from([0, 3, 5]),
-    oneway_share=st.sampled_from([0.0, 0.3, 0.7]),
-)
+SHAPES = {
+    "seed": st.integers(0, 2**32 - 1),
+    "n_fragments": st.integers(0, 2),
+    "min_nodes": st.sampled_from([0, 3, 5]),
+    "oneway_share": st.sampled_from([0.0, 0.3, 0.7]),
+}
+
+
+@SETTINGS
+@given(n_parallel=st.integers(0, 3), n_closed=st.integers(0, 2), **SHAPES)
 def test_random_networks(
     seed: int, n_parallel: int, n_closed: int, n_fragments: int, min_nodes: int, oneway_share: float
 ) -> None:
+    """Random layers with parallel lines, closed lines, fragments, crossings, one-way lines."""
+    random_case(seed, n_parallel, n_closed, n_fragments, min_nodes, oneway_share)
+
+
+@SETTINGS
+@given(**SHAPES)
+def test_random_networks_without_parallel_or_closed_lines(
+    seed: int, n_fragments: int, min_nodes: int, oneway_share: float
+) -> None:
+    """The same without parallel or closed lines: what circles handled before."""
+    random_case(seed, 0, 0, n_fragments, min_nodes, oneway_share)
+
+
+def random_case(
+    seed: int, n_parallel: int, n_closed: int, n_fragments: int, min_nodes: int, oneway_share: float
+) -> None:
+    """Audit one random layer (walk, drive from and to facilities) against the reference."""
     rng = np.random.default_rng(seed)
     lines = random_layer(rng, n_parallel, n_closed, n_fragments)
     n = len(lines)
@@ -489,4 +508,104 @@ def test_random_networks(
     }
     problems = check_columns(result, columns, res_pts)
     header = f"{n} lines, {walk.n_parallel} parallel, {walk.n_closed} closed: "
+    assert not problems, header + " | ".join(problems)
+
+
+# ----------------------------------------------------------------------------- 4. real driving
+
+
+def merged_drive_lines(
+    pbf: Path, rng: np.random.Generator
+) -> tuple[list[shapely.LineString], list[str], list[str], str]:
+    """Drivable OSM ways merged into polylines between junctions, with class and one-way text.
+
+    Ways merge only with ways of the same class and direction, through nodes no other way
+    touches. One-way lines are written along their geometry (``yes``/``1``/``true``) or turned
+    round and written ``-1``; two-way lines get ``no``/``0``/``false`` or nothing.
+    """
+    ways = osm_ways(pbf, "driving")
+    crs = utm_of(ways.geometry)
+    ways = ways.to_crs(crs)
+    geoms = shapely.get_parts(ways.geometry.to_numpy())
+    assert len(geoms) == len(ways), "multi-part ways"
+    highway = ways["highway"].astype(str).str.lower().to_numpy()
+    oneway = ways.get("oneway", np.full(len(ways), "")).astype(str).str.lower().to_numpy()
+    junction = ways.get("junction", np.full(len(ways), "")).astype(str).str.lower().to_numpy()
+    against = oneway == "-1"
+    along = np.isin(oneway, ["yes", "true", "1"]) | np.isin(junction, ["roundabout", "circular"])
+    geoms = np.where(against, shapely.reverse(geoms), geoms)
+    one_way = along | against
+    degree: dict[tuple[float, float], int] = {}
+    for g in geoms:
+        for end in (g.coords[0], g.coords[-1]):
+            degree[end] = degree.get(end, 0) + 1
+    junctions = {p for p, k in degree.items() if k != 2}
+    lines, classes, flags = [], [], []
+    for key in sorted(set(zip(highway.tolist(), one_way.tolist(), strict=True))):
+        pick = (highway == key[0]) & (one_way == key[1])
+        merged = shapely.line_merge(shapely.MultiLineString(list(geoms[pick])), directed=key[1])
+        for part in shapely.get_parts(merged):
+            coords = list(part.coords)
+            start = 0
+            for k in range(1, len(coords)):  # split where another way joins
+                if k == len(coords) - 1 or coords[k] in junctions:
+                    piece = shapely.LineString(coords[start : k + 1])
+                    start = k
+                    if key[1] and rng.uniform() < 0.3:
+                        lines.append(shapely.reverse(piece))
+                        flags.append("-1")
+                    else:
+                        lines.append(piece)
+                        flags.append(str(rng.choice(ONEWAY_ALONG if key[1] else ONEWAY_BOTH)))
+                    classes.append(key[0])
+    return lines, classes, flags, crs
+
+
+def test_chengdu_drive_centre_lines(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    lines, classes, oneway, crs = merged_drive_lines(
+        shared("cn_chengdu_center_osm/chengdu.osm.pbf"), rng
+    )
+    ems = drive_reference(lines, classes, oneway, "from_facility")
+    hospital = drive_reference(lines, classes, oneway, "to_facility")
+    special = special_lines(ems)
+    assert ems.n_parallel >= 2 and ems.n_closed >= 1, (ems.n_parallel, ems.n_closed)
+    assert sum(o not in ONEWAY_BOTH for o in oneway) >= 20
+    net = tmp_path / "roads.gpkg"
+    gpd.GeoDataFrame({"kind": classes, "dir": oneway}, geometry=lines, crs=crs).to_file(net)
+    weights = ems.length / ems.length.sum()
+    res_pts = near(lines, rng.choice(len(lines), 250, p=weights), rng, 50.0)
+    res_pts += near_middle(lines, np.repeat(special, 2), rng, 20.0)
+    fac_pts, fac_types = [], []
+    for ftype in ("ems_station", "hospital"):
+        fac_pts += near(lines, rng.choice(len(lines), 8, p=weights), rng, 50.0)
+        fac_pts += near_middle(lines, rng.choice(special, 3), rng, 20.0)
+        fac_types += [ftype] * (len(fac_pts) - len(fac_types))
+    res = write_points(tmp_path / "res.gpkg", res_pts, crs, population=1)
+    fac = write_points(tmp_path / "fac.gpkg", fac_pts, crs, type=list(fac_types))
+    rules = [
+        drive_rule(tmp_path, "ems_ref", "from_facility", {"ems_station": 4.0}),
+        drive_rule(tmp_path, "hospital_ref", "to_facility", {"hospital": 4.0}),
+    ]
+    result = audit(
+        tmp_path,
+        net,
+        res,
+        fac,
+        rules,
+        crs=crs,
+        min_component_nodes=0,
+        road_class_field="kind",
+        oneway_field="dir",
+    )
+
+    def of_type(ref: Reference, ftype: str) -> list[Snap]:
+        return [s for s, t in zip(ref.snap(fac_pts), fac_types, strict=True) if t == ftype]
+
+    columns = {
+        "ems_station_drive_min": (ems, of_type(ems, "ems_station"), 60.0),
+        "hospital_drive_min": (hospital, of_type(hospital, "hospital"), 60.0),
+    }
+    problems = check_columns(result, columns, res_pts)
+    header = f"{len(lines)} lines, {ems.n_parallel} parallel, {ems.n_closed} closed: "
     assert not problems, header + " | ".join(problems)
