@@ -378,6 +378,55 @@ def test_lines_crossing_without_a_junction(tmp_path: Path) -> None:
     assert {"crossing", "end_on_line"} <= set(result.network_issues["kind"])
 
 
+def test_parallel_and_closed_lines_by_hand(tmp_path: Path) -> None:
+    r"""A pond with a path on each side and a loop path: every line walkable and snappable.
+
+    ::
+
+                    apex (50,150)          P: A - apex - B, 2 x 158.114 = 316.228 m, parallel
+                   /            \           to S; M (50,152) on P at the apex, leg 2
+                  /              \          R1 (50,155) on P at the apex, leg 5
+        K (0,-4) A(0,0) ---S--- B(100,0)   S: 100 m; K at A, leg 4; R3 (30,-10) on S at 30
+                              /    \
+                     (60,-80) ---- (140,-80)   L: B - (60,-80) - (140,-80) - B, closed,
+                                               89.443 + 80 + 89.443 = 258.885 m
+        R2 (70,-85) on L at 99.443 (the other way round: 159.443), leg 5;
+        R4 (135,-85) on L at 164.443 (the other way round: 94.443), leg 5.
+
+    By hand (m): R1: K 5 + 158.114 + 4 = 167.114, M 5 + 0 + 2 = 7; R2: K 5 + 99.443 + 100 + 4 =
+    208.443, M 5 + 99.443 + 158.114 + 2 = 264.557; R3: K 10 + 30 + 4 = 44, M 10 + 30 + 158.114
+    + 2 = 200.114; R4: K 5 + 94.443 + 100 + 4 = 203.443, M 5 + 94.443 + 158.114 + 2 = 259.557.
+    Dropping P and L would give R1 209 to K, R2 159, R3 182 to M.
+    """
+    lines = [
+        shapely.LineString([at(0, 0), at(100, 0)]),
+        shapely.LineString([at(0, 0), at(50, 150), at(100, 0)]),
+        shapely.LineString([at(100, 0), at(60, -80), at(140, -80), at(100, 0)]),
+    ]
+    net = tmp_path / "pond.gpkg"
+    gpd.GeoDataFrame({"name": list("SPL")}, geometry=lines, crs=CRS).to_file(net)
+    res_pts = [shapely.Point(at(*xy)) for xy in ((50, 155), (70, -85), (30, -10), (135, -85))]
+    fac_pts = [shapely.Point(at(0, -4)), shapely.Point(at(50, 152))]
+    res = write_points(tmp_path / "res.gpkg", res_pts, population=1)
+    fac = write_points(tmp_path / "fac.gpkg", fac_pts, type=["kindergarten", "fresh_market"])
+    rule = walk_rule(tmp_path, {"kindergarten": 10.0, "fresh_market": 10.0})
+    by_hand = {
+        "kindergarten_min": np.array([167.114, 208.443, 44.0, 203.443]) / WALK_M_PER_MIN,
+        "fresh_market_min": np.array([7.0, 264.557, 200.114, 259.557]) / WALK_M_PER_MIN,
+    }
+    ref = Reference(lines)
+    fac_snaps = ref.snap(fac_pts)
+    for column, snaps in (("kindergarten_min", fac_snaps[:1]), ("fresh_market_min", fac_snaps[1:])):
+        want = minutes_wanted(ref, snaps, ref.snap(res_pts), 20.0, WALK_M_PER_MIN)
+        assert all(len(w) == 1 for w in want)
+        assert [w.pop() for w in want] == pytest.approx(list(by_hand[column]), abs=1e-3)
+    result = audit(tmp_path, net, res, fac, [rule], min_component_nodes=0)
+    got = result.residents[list(by_hand)]
+    assert (result.residents["status"] == "ok").all()
+    for column, want in by_hand.items():
+        np.testing.assert_allclose(got[column].to_numpy(dtype=float), want, atol=0.01)
+
+
 # ----------------------------------------------------------------------------- 3. property
 
 DRIVE_CLASSES = ("primary", "secondary", "residential", "service", "unclassified")
