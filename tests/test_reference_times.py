@@ -427,6 +427,46 @@ def test_parallel_and_closed_lines_by_hand(tmp_path: Path) -> None:
         np.testing.assert_allclose(got[column].to_numpy(dtype=float), want, atol=0.01)
 
 
+@pytest.mark.parametrize("value", ["yes", "1", "true", "-1", "no", "0", "false", "f", ""])
+def test_oneway_values(value: str, tmp_path: Path) -> None:
+    """One line A-B, 200 m: an ambulance from A reaches B only if the line runs A to B; a
+    resident at B reaches a hospital at A only if it runs B to A. yes/1/true: along the line;
+    -1: against it; no/0/false/f and nothing: both ways.
+    """
+    lines = [shapely.LineString([at(0, 0), at(200, 0)])]
+    net = tmp_path / "line.gpkg"
+    gpd.GeoDataFrame({"kind": ["primary"], "dir": [value]}, geometry=lines, crs=CRS).to_file(net)
+    res_pts = [shapely.Point(at(200, 3)), shapely.Point(at(0, 3))]
+    fac_pts = [shapely.Point(at(0, -2)), shapely.Point(at(0, -2))]
+    res = write_points(tmp_path / "res.gpkg", res_pts, population=1)
+    fac = write_points(tmp_path / "fac.gpkg", fac_pts, type=["ems_station", "hospital"])
+    rules = [
+        drive_rule(tmp_path, "ems_ref", "from_facility", {"ems_station": 1.0}),
+        drive_rule(tmp_path, "hospital_ref", "to_facility", {"hospital": 1.0}),
+    ]
+    result = audit(
+        tmp_path,
+        net,
+        res,
+        fac,
+        rules,
+        min_component_nodes=0,
+        road_class_field="kind",
+        oneway_field="dir",
+    )
+    ems = drive_reference(lines, ["primary"], [value], "from_facility")
+    hospital = drive_reference(lines, ["primary"], [value], "to_facility")
+    along, against = value in ONEWAY_ALONG, value == "-1"
+    assert bool(ems.forward[0]) == (not against) and bool(hospital.backward[0]) == (not against)
+    assert bool(ems.backward[0]) == (not along)
+    columns = {
+        "ems_station_drive_min": (ems, ems.snap(fac_pts[:1]), 60.0),
+        "hospital_drive_min": (hospital, hospital.snap(fac_pts[1:]), 60.0),
+    }
+    problems = check_columns(result, columns, res_pts)
+    assert not problems, f"oneway {value!r}: " + " | ".join(problems)
+
+
 # ----------------------------------------------------------------------------- 3. property
 
 DRIVE_CLASSES = ("primary", "secondary", "residential", "service", "unclassified")
