@@ -104,6 +104,8 @@ class AuditOptions:
     crs: str | None = None
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES
+    split_crossings: bool | None = None  # None: when the lines look drawn without junctions
+    join_ends_m: float = 0.0
     road_class_field: str | None = None
     speed_field: str | None = None
     oneway_field: str | None = None
@@ -423,7 +425,7 @@ def _audit(
         )
         fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
     evaluable = status == STATUS_OK
-    _check_snapping(status, nets, fac_status, fac_used, options)
+    _check_snapping(status, nets, fac_status, fac_used, options, res_xy)
 
     progress("travel")
     speeds = {
@@ -599,11 +601,23 @@ def _check_snapping(
     fac_status: np.ndarray,
     fac_used: np.ndarray,
     options: AuditOptions,
+    res_xy: np.ndarray | None = None,
 ) -> None:
     """Stop when nothing could be placed on the network: a CRS or coordinate mix-up, not data."""
     located = status != "no_geometry"
     if located.any() and not (status == STATUS_OK).any():
         nearest = min(float(np.nanmin(n.residents.snap_m)) for n in nets.values())
+        if nearest <= options.max_snap_m and res_xy is not None:  # near fragments only
+            net = min(nets.values(), key=lambda n: float(np.nanmin(n.residents.snap_m))).network
+            connected = float(np.nanmin(snap.connected_distance_m(net, res_xy)))
+            raise InputDataError(
+                f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m "
+                f"of the network's connected part (the nearest is {connected:,.0f} m away): the "
+                f"nearest lines, {nearest:,.0f} m away, are fragments (components under "
+                f"--min-component-nodes {options.min_component_nodes} nodes); the lines may not "
+                "share vertices where streets meet: try --split-crossings or --join-ends, or "
+                "lower --min-component-nodes"
+            )
         raise InputDataError(
             f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m of "
             f"the network (the nearest is {nearest:,.0f} m away); check that both are in the "
@@ -622,6 +636,8 @@ def _check_options(options: AuditOptions) -> None:
         raise InputDataError(f"--walk-speed {options.walk_speed_m_per_min:g} must be > 0 m/min")
     if options.max_snap_m <= 0:
         raise InputDataError(f"--max-snap {options.max_snap_m:g} must be > 0 metres")
+    if options.join_ends_m < 0:
+        raise InputDataError(f"--join-ends {options.join_ends_m:g} must be >= 0 metres (0: off)")
     if options.min_component_nodes < 0:
         raise InputDataError(
             f"--min-component-nodes {options.min_component_nodes} must be >= 0 (0 keeps every "

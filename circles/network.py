@@ -28,9 +28,11 @@ from circles.io import sha256
 from circles.projection import metric_crs, to_metric
 from circles.roads import read_centre_lines, read_osm
 from circles.schema import DriveSpeeds
+from circles.topology import empty_repairs, looks_unnoded, repair_lines
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
+UNJOINED = ("crossing", "end_on_line", "overlap", "not_split_levels")  # issues left as drawn
 
 
 @dataclass
@@ -106,16 +108,8 @@ class Network:
 
 
 def empty_issues() -> pd.DataFrame:
-    """An empty table of network issues with its columns."""
-    return pd.DataFrame(
-        {
-            "kind": pd.Series(dtype=object),
-            "x": pd.Series(dtype=float),
-            "y": pd.Series(dtype=float),
-            "line_a": pd.Series(dtype=object),
-            "line_b": pd.Series(dtype=object),
-        }
-    )
+    """An empty table of network issues with its columns (``distance_m``: of a joined end)."""
+    return empty_repairs()
 
 
 def is_pbf(path: Path) -> bool:
@@ -167,9 +161,59 @@ def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
             "y": xy[:, 1],
             "line_a": line_ids[a].astype(str).astype(object),
             "line_b": line_ids[b].astype(str).astype(object),
+            "distance_m": np.nan,
         }
     )
     return out.drop_duplicates().reset_index(drop=True)
+
+
+def _repair(
+    raw: pd.DataFrame, split_crossings: bool | None, join_ends_m: float, min_component_nodes: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Centre-lines split at crossings and joined at dangles, as asked (:mod:`circles.topology`).
+
+    ``split_crossings=None`` (auto) splits when the layer looks drawn without junctions:
+    many crossings without a shared vertex, and most nodes on fragments.
+    """
+    stats = {"split_crossings": bool(split_crossings), "auto": split_crossings is None}
+    if split_crossings is None:
+        geoms = raw.geometry.to_numpy(dtype=object)
+        found = _crossings(geoms, raw["line"].to_numpy())
+        keys, inverse = np.unique(
+            np.concatenate([_node_keys(shapely.get_point(geoms, i)) for i in (0, -1)]),
+            return_inverse=True,
+        )
+        u, v = inverse[: len(geoms)], inverse[len(geoms) :]
+        _, comp = _tiny_components(u, v, len(keys), min_component_nodes)
+        joins = int(found["kind"].isin(["crossing", "end_on_line"]).sum())
+        split_crossings = looks_unnoded(len(geoms), joins, comp["fragment_nodes"], len(keys))
+        stats.update(split_crossings=split_crossings, crossings_before=joins)
+        stats["fragment_nodes_before"] = comp["fragment_nodes"]
+        stats["nodes_before"] = len(keys)
+    stats["join_ends_m"] = float(join_ends_m)
+    repairs = empty_issues()
+    if split_crossings or join_ends_m > 0:
+        raw, repairs = repair_lines(raw, split_crossings=split_crossings, join_ends_m=join_ends_m)
+        stats["lines_after"] = len(raw)
+    stats.update(repairs["kind"].value_counts().to_dict())
+    return raw, repairs, stats
+
+
+def _merge_issues(repairs: pd.DataFrame, remaining: pd.DataFrame) -> pd.DataFrame:
+    """The repairs, then the places still unjoined that the repairs do not list already."""
+    if len(repairs) == 0:
+        return remaining
+
+    def places(frame: pd.DataFrame) -> pd.DataFrame:
+        a, b = frame["line_a"].astype(str), frame["line_b"].astype(str)
+        return pd.DataFrame(
+            {"a": np.minimum(a, b), "b": np.maximum(a, b), "x": frame["x"], "y": frame["y"]}
+        ).round(3)
+
+    listed = places(repairs[repairs["kind"] == "not_split_levels"]).drop_duplicates()
+    known = places(remaining).merge(listed, how="left", indicator=True)
+    kept = remaining[(known["_merge"] == "left_only").to_numpy()]
+    return pd.concat([repairs, kept], ignore_index=True)
 
 
 def _tiny_components(
@@ -214,6 +258,8 @@ def build_network(
     class_field: str | None = None,
     speed_field: str | None = None,
     oneway_field: str | None = None,
+    split_crossings: bool | None = False,
+    join_ends_m: float = 0.0,
 ) -> Network:
     """Build the walking or driving network from an OSM extract or a centre-line layer.
 
@@ -238,6 +284,11 @@ def build_network(
     class_field, speed_field, oneway_field
         Columns of a centre-line layer for driving (defaults: ``highway``, ``maxspeed``,
         ``oneway`` when present).
+    split_crossings, join_ends_m
+        Centre-lines only: split lines where they cross (not across ``bridge``/``tunnel``/
+        ``layer`` levels; None: only when the layer looks drawn without junctions) and join
+        dangling ends within ``join_ends_m`` metres (:func:`circles.topology.repair_lines`).
+        The repairs head ``Network.issues``.
 
     Raises
     ------
@@ -263,6 +314,9 @@ def build_network(
     )
     target = metric_crs(raw, crs)
     raw = to_metric(raw, target).reset_index(drop=True)
+    repairs, repair_stats = empty_issues(), None
+    if source == "lines":
+        raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
     if mode == "drive":  # one-way against the geometry: turn the line round
         flip = raw["oneway"].to_numpy() == -1
         if flip.any():
@@ -280,6 +334,7 @@ def build_network(
     else:
         keys_u, keys_v = _node_keys(start), _node_keys(end)
         issues = _crossings(geoms, raw["line"].to_numpy())
+        issues = _merge_issues(repairs, issues)
     keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
     n_edges_in = len(geoms)
     u, v = inverse[:n_edges_in], inverse[n_edges_in:]
@@ -338,7 +393,8 @@ def build_network(
         "self_loops_dropped": self_loops,
         "parallel_edges_dropped": parallel,
         **comp_stats,
-        "crossings": len(issues),
+        "crossings": int(issues["kind"].isin(UNJOINED).sum()),
+        "repairs": repair_stats,
     }
     return Network(
         node_x=xy[used, 0],

@@ -99,6 +99,8 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
     keys = list(dict.fromkeys(network_key(c) for c in circles))
     drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
     common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    if not is_pbf(options.network):  # centre-lines only: OSM ways share their junctions
+        common |= {"split_crossings": options.split_crossings, "join_ends_m": options.join_ends_m}
     drive_params = {
         key: {
             **common,
