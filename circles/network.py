@@ -28,7 +28,7 @@ from circles.io import sha256
 from circles.projection import metric_crs, to_metric
 from circles.roads import read_centre_lines, read_osm
 from circles.schema import DriveSpeeds
-from circles.topology import empty_repairs, looks_unnoded, repair_lines
+from circles.topology import REPAIR_STATS, empty_repairs, looks_unnoded, repair_lines
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
@@ -175,7 +175,7 @@ def _repair(
     ``split_crossings=None`` (auto) splits when the layer looks drawn without junctions:
     many crossings without a shared vertex, and most nodes on fragments.
     """
-    stats = {"split_crossings": bool(split_crossings), "auto": split_crossings is None}
+    stats: dict = {"split_crossings_auto": split_crossings is None}
     if split_crossings is None:
         geoms = raw.geometry.to_numpy(dtype=object)
         found = _crossings(geoms, raw["line"].to_numpy())
@@ -187,15 +187,17 @@ def _repair(
         _, comp = _tiny_components(u, v, len(keys), min_component_nodes)
         joins = int(found["kind"].isin(["crossing", "end_on_line"]).sum())
         split_crossings = looks_unnoded(len(geoms), joins, comp["fragment_nodes"], len(keys))
-        stats.update(split_crossings=split_crossings, crossings_before=joins)
-        stats["fragment_nodes_before"] = comp["fragment_nodes"]
-        stats["nodes_before"] = len(keys)
-    stats["join_ends_m"] = float(join_ends_m)
+        stats["before"] = {  # the evidence, for the warning
+            "crossings": joins,
+            "fragment_nodes": comp["fragment_nodes"],
+            "nodes": len(keys),
+        }
+    stats |= {"split_crossings": bool(split_crossings), "join_ends_m": float(join_ends_m)}
     repairs = empty_issues()
     if split_crossings or join_ends_m > 0:
         raw, repairs = repair_lines(raw, split_crossings=split_crossings, join_ends_m=join_ends_m)
-        stats["lines_after"] = len(raw)
-    stats.update(repairs["kind"].value_counts().to_dict())
+    counts = repairs["kind"].value_counts()
+    stats |= {name: int(counts.get(kind, 0)) for kind, name in REPAIR_STATS.items()}
     return raw, repairs, stats
 
 
@@ -314,7 +316,7 @@ def build_network(
     )
     target = metric_crs(raw, crs)
     raw = to_metric(raw, target).reset_index(drop=True)
-    repairs, repair_stats = empty_issues(), None
+    repairs, repair_stats = empty_issues(), {}
     if source == "lines":
         raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
     if mode == "drive":  # one-way against the geometry: turn the line round
@@ -394,7 +396,7 @@ def build_network(
         "parallel_edges_dropped": parallel,
         **comp_stats,
         "crossings": int(issues["kind"].isin(UNJOINED).sum()),
-        "repairs": repair_stats,
+        **repair_stats,
     }
     return Network(
         node_x=xy[used, 0],

@@ -22,7 +22,7 @@ from circles.network import Network
 from circles.projection import WGS84
 from circles.rules import LoadedCircle
 from circles.schema import Circle
-from circles.topology import topology_warnings
+from circles.topology import REPAIR_STATS, topology_warnings
 from circles.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
 
 PERSONS_PER_HOUSEHOLD_SOURCE = {
@@ -44,7 +44,10 @@ NETWORK_KEYS = (
     "fragments",
     "fragment_nodes",
     "crossings",
-    "repairs",
+    "split_crossings",
+    "split_crossings_auto",
+    "join_ends_m",
+    *REPAIR_STATS.values(),
 )
 
 

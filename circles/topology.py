@@ -38,6 +38,15 @@ KINDS = (
     "not_split_levels",  # crossing of lines on different levels (bridge, tunnel, layer)
     "not_joined_levels",  # a dangle near another line's interior only on another level
 )
+#: Network statistics counting each kind of repair (``summary.json``).
+REPAIR_STATS = {
+    "split_crossing": "crossings_split",
+    "split_t": "t_junctions_split",
+    "split_self": "self_crossings_split",
+    "joined_end": "ends_joined",
+    "not_split_levels": "crossings_not_split_levels",
+    "not_joined_levels": "ends_not_joined_levels",
+}
 # lines on a fragment, and crossings per line, beyond which a layer has no junctions
 UNNODED_FRAGMENT_SHARE = 0.5
 UNNODED_CROSSINGS_PER_LINE = 0.1
@@ -428,28 +437,29 @@ def looks_unnoded(n_lines: int, crossings: int, fragment_nodes: int, nodes: int)
 def topology_warnings(stats: dict, name: str) -> list[str]:
     """Warnings on a centre-line network's junctions: what was repaired, what was left."""
     out: list[str] = []
-    repairs = stats.get("repairs") or {}
-    if repairs.get("split_crossings"):
+    if stats.get("split_crossings"):
         how = "--split-crossings"
-        if repairs.get("auto"):
-            share = repairs["fragment_nodes_before"] / max(repairs["nodes_before"], 1)
+        before = stats.get("before")
+        if stats.get("split_crossings_auto") and before:
+            share = min(before["fragment_nodes"] / max(before["nodes"], 1), 1.0)
             how = (
-                f"automatically: {repairs['crossings_before']} crossings without a shared vertex "
-                f"and {share:.0%} of nodes on fragments, the lines look drawn without junctions; "
+                f"automatically: {before['crossings']} crossings without a shared vertex and "
+                f"{share:.0%} of nodes on fragments, the lines look drawn without junctions; "
                 "pass --no-split-crossings to keep them as drawn"
             )
         out.append(
-            f"network {name}: split {repairs.get('split_crossing', 0)} crossings, "
-            f"{repairs.get('split_t', 0)} T-junctions and {repairs.get('split_self', 0)} "
-            f"self-crossings ({how}): see network_issues.csv"
+            f"network {name}: split {stats.get('crossings_split', 0)} crossings, "
+            f"{stats.get('t_junctions_split', 0)} T-junctions and "
+            f"{stats.get('self_crossings_split', 0)} self-crossings ({how}): see "
+            "network_issues.csv"
         )
-    if repairs.get("joined_end"):
+    if stats.get("ends_joined"):
         out.append(
-            f"network {name}: joined {repairs['joined_end']} dangling line ends to lines within "
-            f"{repairs['join_ends_m']:g} m (--join-ends): see network_issues.csv"
+            f"network {name}: joined {stats['ends_joined']} dangling line ends to lines within "
+            f"{stats['join_ends_m']:g} m (--join-ends): see network_issues.csv"
         )
     if stats.get("crossings"):
-        levels = repairs.get("not_split_levels", 0)
+        levels = stats.get("crossings_not_split_levels", 0)
         why = (
             f" ({levels} of them on different levels by bridge, tunnel or layer)" if levels else ""
         )
@@ -461,14 +471,14 @@ def topology_warnings(stats: dict, name: str) -> list[str]:
     nodes = stats.get("nodes") or 0
     if (
         stats.get("source") == "lines"
-        and not repairs.get("split_crossings")
+        and not stats.get("split_crossings")
         and looks_unnoded(
             stats.get("edges_read", 0), stats.get("crossings", 0), stats["fragment_nodes"], nodes
         )
     ):
         out.append(
             f"network {name}: {stats['crossings']} crossings without a shared vertex and "
-            f"{stats['fragment_nodes'] / nodes:.0%} of nodes on fragments: the lines look drawn "
-            "without junctions; rerun with --split-crossings"
+            f"{min(stats['fragment_nodes'] / nodes, 1.0):.0%} of nodes on fragments: the lines "
+            "look drawn without junctions; rerun with --split-crossings"
         )
     return out

@@ -62,7 +62,7 @@ def test_x_crossing_in_the_network(tmp_path: Path) -> None:
     split = build_network(path, min_component_nodes=0, split_crossings=True)
     assert split.stats["components"] == 1 and split.stats["nodes"] == 5
     assert split.stats["crossings"] == 0
-    assert split.stats["repairs"]["split_crossing"] == 1
+    assert split.stats["crossings_split"] == 1
     assert split.issues["kind"].tolist() == ["split_crossing"]
 
 
@@ -227,9 +227,9 @@ def test_hand_checked_distances_through_the_audit(unnoded: dict[str, Path]) -> N
     row = result.residents.iloc[0]
     assert row["kindergarten_min"] == pytest.approx(260 / 60, abs=1e-3)
     assert row["fresh_market_min"] == pytest.approx(360 / 60, abs=1e-3)
-    repairs = result.summary["network"]["repairs"]
-    assert repairs["split_crossing"] == 1 and repairs["joined_end"] == 1
-    assert repairs["join_ends_m"] == 5.0
+    stats = result.summary["network"]
+    assert stats["crossings_split"] == 1 and stats["ends_joined"] == 1
+    assert stats["join_ends_m"] == 5.0 and stats["split_crossings"] is True
     issues = result.network_issues
     assert issues["kind"].tolist() == ["split_crossing", "joined_end"]
     assert issues["distance_m"].tolist()[1] == pytest.approx(2.0)
@@ -266,7 +266,7 @@ def test_fragments_named_when_no_resident_reaches_the_connected_part(tmp_path: P
     assert "--min-component-nodes 3 nodes" in message and "--split-crossings" in message
     # split, the X is one 5-node component, the largest: the audit runs
     result = _audit(files, min_component_nodes=3)  # by default: half the nodes on fragments
-    assert result.summary["network"]["repairs"]["auto"] is True
+    assert result.summary["network"]["split_crossings_auto"] is True
     assert result.residents["status"].tolist() == ["ok"]
 
 
@@ -292,7 +292,7 @@ def test_cli_and_project_file_options(unnoded: dict[str, Path], tmp_path: Path) 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["run"]["parameters"]["split_crossings"] is True
     assert summary["run"]["parameters"]["join_ends_m"] == 5.0
-    assert summary["network"]["repairs"]["joined_end"] == 1
+    assert summary["network"]["ends_joined"] == 1
     issues = pd.read_csv(out / "network_issues.csv")
     assert issues.columns.tolist() == ["kind", "lon", "lat", "line_a", "line_b", "distance_m"]
     result = runner.invoke(app, [*base, "--join-ends", "-1", "--out", str(tmp_path / "b")])
@@ -308,7 +308,7 @@ def test_cli_and_project_file_options(unnoded: dict[str, Path], tmp_path: Path) 
     result = runner.invoke(app, ["audit", str(project), "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["network"]["repairs"]["split_crossing"] == 1
+    assert summary["network"]["crossings_split"] == 1
     project.write_text("split_crossings: maybe\n", encoding="utf-8")
     result = runner.invoke(app, ["audit", str(project)])
     assert result.exit_code == 2 and "split_crossings 'maybe' is not true/false" in result.output
@@ -367,8 +367,8 @@ def test_bund_tiles_largest_component_before_and_after(bund: dict[str, Path]) ->
     assert after.stats["components"] < before.stats["components"] / 5
     assert elapsed < 5.0
     auto = build_network(bund["network"], split_crossings=None)
-    assert auto.stats["repairs"]["split_crossings"] and auto.stats["repairs"]["auto"]
-    assert auto.stats["repairs"]["not_split_levels"] > 0  # tunnels and bridges kept apart
+    assert auto.stats["split_crossings"] and auto.stats["split_crossings_auto"]
+    assert auto.stats["crossings_not_split_levels"] > 0  # tunnels and bridges kept apart
 
 
 def test_bund_tiles_audit(bund: dict[str, Path]) -> None:
