@@ -196,6 +196,8 @@ def _repair(
     repairs = empty_issues()
     if split_crossings or join_ends_m > 0:
         raw, repairs = repair_lines(raw, split_crossings=split_crossings, join_ends_m=join_ends_m)
+    elif stats["split_crossings_auto"]:
+        stats["unrepaired_issues"] = found  # the lines as drawn: their issues, found above
     counts = repairs["kind"].value_counts()
     stats |= {name: int(counts.get(kind, 0)) for kind, name in REPAIR_STATS.items()}
     return raw, repairs, stats
@@ -335,7 +337,8 @@ def build_network(
         keys_v = raw["v_key"].to_numpy(dtype=np.int64)
     else:
         keys_u, keys_v = _node_keys(start), _node_keys(end)
-        issues = _crossings(geoms, raw["line"].to_numpy())
+        found = repair_stats.pop("unrepaired_issues", None)
+        issues = found if found is not None else _crossings(geoms, raw["line"].to_numpy())
         issues = _merge_issues(repairs, issues)
     keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
     n_edges_in = len(geoms)
