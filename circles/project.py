@@ -48,7 +48,7 @@ NUMBER_KEYS = {
     "persons_per_household": "persons (e.g. persons_per_household: 2.62)",
     "join_ends": "metres (e.g. join_ends: 5)",
 }
-BOOL_KEYS = {"split_crossings": "true or false (e.g. split_crossings: true)"}
+BOOL_KEYS = {"split_crossings": "e.g. split_crossings: true"}
 INTEGER_KEYS = {"min_component_nodes": "a node count (e.g. min_component_nodes: 50)"}
 
 
@@ -61,9 +61,11 @@ def _typed(path: Path, key: str, value: Any) -> Any:
             )
         return float(value)
     if key in BOOL_KEYS:
+        if value == "auto":
+            return None
         if not isinstance(value, bool):
             raise ProjectFileError(
-                f"{path}: {key} {value!r} is not true/false; give {BOOL_KEYS[key]}"
+                f"{path}: {key} {value!r} is not true, false or auto; give {BOOL_KEYS[key]}"
             )
         return value
     if key in INTEGER_KEYS:

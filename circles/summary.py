@@ -444,7 +444,9 @@ def build_summary(
                 "walk_speed_m_per_min": options.walk_speed_m_per_min,
                 "max_snap_m": options.max_snap_m,
                 "min_component_nodes": options.min_component_nodes,
-                "split_crossings": options.split_crossings,
+                "split_crossings": (
+                    "auto" if options.split_crossings is None else options.split_crossings
+                ),
                 "join_ends_m": options.join_ends_m,
                 "population_field": options.population_field,
                 "facility_type_field": options.facility_type_field,

@@ -309,9 +309,17 @@ def test_cli_and_project_file_options(unnoded: dict[str, Path], tmp_path: Path) 
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["network"]["crossings_split"] == 1
+    project.write_text(project.read_text().replace(": true", ": auto"), encoding="utf-8")
+    result = runner.invoke(app, ["audit", str(project), "--out", str(out), "--overwrite", "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["parameters"]["split_crossings"] == "auto"
     project.write_text("split_crossings: maybe\n", encoding="utf-8")
     result = runner.invoke(app, ["audit", str(project)])
-    assert result.exit_code == 2 and "split_crossings 'maybe' is not true/false" in result.output
+    assert (
+        result.exit_code == 2
+        and "split_crossings 'maybe' is not true, false or auto" in result.output
+    )
 
 
 # ----------------------------------------------------------------- the Shanghai Bund tiles
