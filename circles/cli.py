@@ -359,10 +359,10 @@ def audit(
         bool | None,
         typer.Option(
             "--split-crossings/--no-split-crossings",
-            help="Centre-lines: split lines where they cross or where an end rests on another "
-            "line, except across levels (bridge, tunnel, layer columns); every split is listed "
-            "in network_issues.csv. [default: only when the lines look drawn without junctions: "
-            "crossings on 10 % of the lines and half the nodes on fragments]",
+            help="Centre-lines: split lines where they cross, except across levels (bridge, "
+            "tunnel, layer columns), and where an end rests on another line; every split is "
+            "listed in network_issues.csv. [default: only when the lines look drawn without "
+            "junctions: crossings on 10 % of the lines and half the nodes on fragments]",
             show_default=False,
         ),
     ] = None,

@@ -3,10 +3,12 @@
 Road layers drawn in CAD or cut from vector tiles rarely share a vertex where streets meet. The
 GIS remedies are "any vertex" connectivity (ArcGIS) and ``v.clean`` break and snap (GRASS):
 
-* **split crossings**: where two lines' interiors cross, or an end point touches another line's
-  interior (a T), both are split there and share the exact intersection point as a vertex,
-  unless the two lines lie on different levels (``bridge``, ``tunnel`` and ``layer``
-  attributes): a bridge passes over the street below.
+* **split crossings**: where two lines' interiors cross, both are split there and share the
+  exact intersection point as a vertex, unless the two lines lie on different levels
+  (``bridge``, ``tunnel`` and ``layer`` attributes): a bridge passes over the street below.
+  Where an end point rests exactly on another line's interior (a T), that line is split there
+  on any level: a line that passes over another does not end on it, while steps ending on a
+  footbridge, or an OSM way ending at a node of another, meet it.
 * **join ends**: an end point that no other line shares (a dangle) and that lies within
   ``join_ends_m`` of another line is joined to the nearest point of that line by a short
   connector (whose length is walked), the line being split there. A dangle is joined to
@@ -35,7 +37,7 @@ KINDS = (
     "split_t",  # an end touched another line's interior: that line split there
     "split_self",  # a line crossed itself: split at the crossing
     "joined_end",  # a dangling end joined to the nearest line within join_ends_m
-    "not_split_levels",  # crossing of lines on different levels (bridge, tunnel, layer)
+    "not_split_levels",  # interiors crossing on different levels (bridge, tunnel, layer)
     "not_joined_levels",  # a dangle near another line's interior only on another level
 )
 #: Network statistics counting each kind of repair (``summary.json``).
@@ -224,7 +226,8 @@ def _split_crossings(
         np.where(b_start[:, None], start[b], end[b]),
     )
     reports = []
-    refused = (cross | t_on_b | t_on_a) & ~same
+    # an end resting exactly on a line is a junction on any level (steps up to a footbridge)
+    refused = cross & ~same
     ia, ib = ids[source[a]], ids[source[b]]
     if refused.any():
         reports.append(
@@ -232,7 +235,7 @@ def _split_crossings(
                 "not_split_levels", xy[refused], ia[refused], ib[refused], np.zeros(refused.sum())
             )
         )
-    cross, t_on_b, t_on_a = cross & same, t_on_b & same, t_on_a & same
+    cross = cross & same
     lines = np.concatenate([a[cross], b[cross], b[t_on_b], a[t_on_a]])
     pts = np.concatenate([xy[cross], xy[cross], end_xy[t_on_b], end_xy[t_on_a]])
     along = shapely.line_locate_point(geoms[lines], shapely.points(pts))
@@ -367,8 +370,9 @@ def repair_lines(
     lines
         Single LineStrings in a metric CRS, one row per line.
     split_crossings
-        Split both lines where their interiors cross, or where an end rests on another line's
-        interior, unless their levels differ; lines crossing themselves are split too.
+        Split both lines where their interiors cross unless their levels differ, and a line
+        where another's end rests on its interior (any level); lines crossing themselves are
+        split too.
     join_ends_m
         Join each dangling end (an end no other line shares) to the nearest point of another
         line within this many metres by a straight connector (0: off). Interior points are

@@ -90,6 +90,14 @@ def test_lines_on_different_levels_are_not_split(columns: dict) -> None:
     assert repairs["kind"].tolist() == ["not_split_levels"]
 
 
+def test_an_end_resting_on_a_line_is_a_junction_on_any_level() -> None:
+    # steps (level 0) up to a footbridge (layer 1): they end on it, they do not pass over it
+    lines = [LineString([p(-100, 0), p(100, 0)]), LineString([p(30, 80), p(30, 0)])]
+    out, repairs = repair_lines(_frame(lines, bridge=["yes", None]), split_crossings=True)
+    assert out["line"].tolist() == [1, 1, 2]
+    assert repairs["kind"].tolist() == ["split_t"]
+
+
 def test_same_level_bridges_and_tile_layer_names_do_split() -> None:
     # both on layer 1; a vector tile's text "layer" (roads) is no level
     for columns in ({"layer": [1, 1], "bridge": ["yes", "yes"]}, {"layer": ["roads", "roads"]}):
