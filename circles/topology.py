@@ -204,6 +204,8 @@ def _split_crossings(
     if len(a) == 0:
         return geoms, source, []
     parts, k = shapely.get_parts(shapely.intersection(geoms[a], geoms[b]), return_index=True)
+    parts, inner = shapely.get_parts(parts, return_index=True)  # a collection's multipoints
+    k = k[inner]
     point = shapely.get_type_id(parts) == 0  # collinear overlaps are left as drawn
     parts, a, b = parts[point], a[k[point]], b[k[point]]
     xy = shapely.get_coordinates(parts)
