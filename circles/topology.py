@@ -147,6 +147,13 @@ def _cut(
     return out[order], source[order]
 
 
+def _ends(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last coordinates of each line (``n × 2`` each)."""
+    coords = shapely.get_coordinates(geoms)
+    last = np.cumsum(shapely.get_num_coordinates(geoms)) - 1
+    return coords[last - shapely.get_num_coordinates(geoms) + 1], coords[last]
+
+
 def _rows(kind: str, xy: np.ndarray, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -198,8 +205,10 @@ def _split_crossings(
     ``only``: a mask of the lines whose crossings are wanted (default: every line's).
     """
     tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="intersects")
-    keep = (a < b) if only is None else (a != b) & only[a] & ((a < b) | ~only[b])
+    probe = np.arange(len(geoms)) if only is None else np.flatnonzero(only)
+    a, b = tree.query(geoms[probe], predicate="intersects")
+    a = probe[a]
+    keep = (a < b) if only is None else (a != b) & ((a < b) | ~only[b])
     a, b = a[keep], b[keep]
     if len(a) == 0:
         return geoms, source, []
@@ -209,8 +218,7 @@ def _split_crossings(
     point = shapely.get_type_id(parts) == 0  # collinear overlaps are left as drawn
     parts, a, b = parts[point], a[k[point]], b[k[point]]
     xy = shapely.get_coordinates(parts)
-    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    start, end = _ends(geoms)
 
     def near(ends: np.ndarray, i: np.ndarray) -> np.ndarray:
         return np.hypot(*(xy - ends[i]).T) <= TOUCH_M
@@ -272,12 +280,7 @@ def _join_ends(
     source rows (appended after the lines) and the report.
     """
     n = len(geoms)
-    end_xy = np.concatenate(
-        [
-            shapely.get_coordinates(shapely.get_point(geoms, 0)),
-            shapely.get_coordinates(shapely.get_point(geoms, -1)),
-        ]
-    )
+    end_xy = np.concatenate(_ends(geoms))
     owner = np.concatenate([np.arange(n), np.arange(n)])
     keys = _end_keys(end_xy)
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
