@@ -624,6 +624,16 @@ def _check_snapping(
             "same place (CRS, or --coords for GCJ-02/BD-09 data), or raise --max-snap"
         )
     if fac_used.any() and not (fac_status[fac_used] == STATUS_OK).any():
+        near = [np.nanmin(np.append(n.facilities.snap_m, np.inf)) for n in nets.values()]
+        if min(near) <= options.max_snap_m:  # near fragments only
+            raise InputDataError(
+                f"no facility of {options.facilities.name} that the circles use lies within "
+                f"{options.max_snap_m:g} m of the network's connected part: the nearest lines are "
+                f"fragments (components under --min-component-nodes "
+                f"{options.min_component_nodes} nodes); the lines may not share vertices where "
+                "streets meet: try --split-crossings or --join-ends, or lower "
+                "--min-component-nodes"
+            )
         raise InputDataError(
             f"no facility of {options.facilities.name} that the circles use lies within "
             f"{options.max_snap_m:g} m of the network; check that both are in the same place "

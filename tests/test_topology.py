@@ -273,6 +273,20 @@ def test_fragments_named_when_no_resident_reaches_the_connected_part(tmp_path: P
     assert "the nearest lines, 1 m away, are fragments" in message
     assert "--min-component-nodes 3 nodes" in message and "--split-crossings" in message
     # split, the X is one 5-node component, the largest: the audit runs
+    # the other way round: the resident on the street, the kindergarten by the X
+    swapped = {
+        **files,
+        "residents": tmp_path / "residents_by_street.gpkg",
+        "facilities": tmp_path / "kindergarten_by_x.gpkg",
+    }
+    gpd.GeoDataFrame(
+        {"id": ["K"], "type": ["kindergarten"]}, geometry=[Point(p(50, 1))], crs=CRS
+    ).to_file(swapped["facilities"])
+    gpd.GeoDataFrame(
+        {"id": ["R"], "population": [10]}, geometry=[Point(p(1050, 1))], crs=CRS
+    ).to_file(swapped["residents"])
+    with pytest.raises(InputDataError, match="the nearest lines are fragments"):
+        _audit(swapped, split_crossings=False, min_component_nodes=3)
     result = _audit(files, min_component_nodes=3)  # by default: half the nodes on fragments
     assert result.summary["network"]["split_crossings_auto"] is True
     assert result.residents["status"].tolist() == ["ok"]
