@@ -27,10 +27,11 @@ import pandas as pd
 import shapely
 
 TOUCH_M = 0.001  # points closer than this are one place (the network's node grid)
-BRIDGE_COLUMNS = ("bridge", "is_bridge", "桥梁")
+BRIDGE_COLUMNS = ("bridge", "is_bridge", "桥梁", "高架")
 TUNNEL_COLUMNS = ("tunnel", "is_tunnel", "隧道")
 LAYER_COLUMNS = ("layer",)
 NO = {"", "no", "false", "f", "n", "0", "0.0", "nan", "none", "null", "<na>", "否", "无"}
+GROUND = {"building_passage"}  # OSM tunnel values at street level
 #: Kinds of rows in the repairs table.
 KINDS = (
     "split_crossing",  # two interiors crossed: both lines split at the crossing
@@ -77,8 +78,9 @@ def line_levels(layer: pd.DataFrame) -> np.ndarray:
     """The level of each line, from ``bridge``/``tunnel``/``layer`` columns (any case).
 
     Lines cross without a junction when their levels differ: different ``layer`` numbers
-    (missing or not a number: 0), or one a bridge (``bridge`` or ``is_bridge``, ``桥梁``: yes,
-    viaduct, 1...) or tunnel (``tunnel``, ``is_tunnel``, ``隧道``) and the other not.
+    (missing or not a number: 0), or one a bridge (``bridge``, ``is_bridge``, ``桥梁`` or
+    ``高架``: yes, viaduct, 1, 是...) or tunnel (``tunnel``, ``is_tunnel``, ``隧道``; not
+    ``building_passage``) and the other not.
 
     Returns
     -------
@@ -89,10 +91,10 @@ def line_levels(layer: pd.DataFrame) -> np.ndarray:
     n = len(layer)
     structure = np.zeros(n, dtype=np.int64)
     for code, names in ((1, BRIDGE_COLUMNS), (2, TUNNEL_COLUMNS)):
-        column = _find(columns, names)
-        if column is not None:
+        for column in (c for c in layer.columns if str(c).lower() in names):
             text = layer[column].astype("string").fillna("").str.strip().str.lower()
-            structure[(~text.isin(NO)).to_numpy(dtype=bool) & (structure == 0)] = code
+            flagged = ~text.isin(NO | GROUND)
+            structure[flagged.to_numpy(dtype=bool) & (structure == 0)] = code
     number = np.zeros(n)
     column = _find(columns, LAYER_COLUMNS)
     if column is not None:

@@ -98,6 +98,18 @@ def test_an_end_resting_on_a_line_is_a_junction_on_any_level() -> None:
     assert repairs["kind"].tolist() == ["split_t"]
 
 
+def test_levels_from_columns() -> None:
+    frame = pd.DataFrame(
+        {
+            "BRIDGE": ["yes", "no", None, "", "viaduct", None, None],
+            "tunnel": [None, None, "yes", "building_passage", None, None, None],
+            "高架": ["否", "否", "否", "否", "否", "是", "否"],
+            "Layer": ["1", "0", "-1", None, "1", "1", "x"],
+        }
+    )
+    assert line_levels(frame).tolist() == [5, 0, -2, 0, 5, 5, 0]
+
+
 def test_same_level_bridges_and_tile_layer_names_do_split() -> None:
     # both on layer 1; a vector tile's text "layer" (roads) is no level
     for columns in ({"layer": [1, 1], "bridge": ["yes", "yes"]}, {"layer": ["roads", "roads"]}):
