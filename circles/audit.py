@@ -106,6 +106,8 @@ class AuditOptions:
     crs: str | None = None
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES
+    split_crossings: bool | None = None  # None: when the lines look drawn without junctions
+    join_ends_m: float = 0.0
     road_class_field: str | None = None
     speed_field: str | None = None
     oneway_field: str | None = None
@@ -447,7 +449,7 @@ def _audit(
         )
         fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
     evaluable_on = {key: values == STATUS_OK for key, values in net_status.items()}
-    _check_snapping(net_status, nets, fac_status, fac_used, options)
+    _check_snapping(net_status, nets, fac_status, fac_used, options, res_xy)
 
     progress("travel")
     speeds = {
@@ -659,20 +661,43 @@ def _check_snapping(
     fac_status: np.ndarray,
     fac_used: np.ndarray,
     options: AuditOptions,
+    res_xy: np.ndarray | None = None,
 ) -> None:
     """Stop when nothing could be placed on a network: a CRS or coordinate mix-up, not data."""
     for key, status in net_status.items():
         located = status != "no_geometry"
-        if located.any() and not (status == STATUS_OK).any():
-            nearest = float(np.nanmin(nets[key].residents.snap_m))
-            which = "walking" if key == "walk" else "driving"
+        if not located.any() or (status == STATUS_OK).any():
+            continue
+        net = nets[key]
+        nearest = float(np.nanmin(net.residents.snap_m))
+        which = "walking" if key == "walk" else "driving"
+        if nearest <= options.max_snap_m and res_xy is not None:  # near fragments only
+            connected = float(np.nanmin(snap.connected_distance_m(net.network, res_xy)))
             raise InputDataError(
                 f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m "
-                f"of the {which} network (the nearest is {nearest:,.0f} m away); check that both "
-                "are in the same place (CRS, or --coords for GCJ-02/BD-09 data), or raise "
-                "--max-snap"
+                f"of the {which} network's connected part (the nearest is {connected:,.0f} m "
+                f"away): the nearest lines, {nearest:,.0f} m away, are fragments (components "
+                f"under --min-component-nodes {options.min_component_nodes} nodes); the lines "
+                "may not share vertices where streets meet: try --split-crossings or "
+                "--join-ends, or lower --min-component-nodes"
             )
+        raise InputDataError(
+            f"no resident of {options.residents.name} lies within {options.max_snap_m:g} m "
+            f"of the {which} network (the nearest is {nearest:,.0f} m away); check that both "
+            "are in the same place (CRS, or --coords for GCJ-02/BD-09 data), or raise "
+            "--max-snap"
+        )
     if fac_used.any() and not (fac_status[fac_used] == STATUS_OK).any():
+        near = [np.nanmin(np.append(n.facilities.snap_m, np.inf)) for n in nets.values()]
+        if min(near) <= options.max_snap_m:  # near fragments only
+            raise InputDataError(
+                f"no facility of {options.facilities.name} that the circles use lies within "
+                f"{options.max_snap_m:g} m of the network's connected part: the nearest lines are "
+                f"fragments (components under --min-component-nodes "
+                f"{options.min_component_nodes} nodes); the lines may not share vertices where "
+                "streets meet: try --split-crossings or --join-ends, or lower "
+                "--min-component-nodes"
+            )
         raise InputDataError(
             f"no facility of {options.facilities.name} that the circles use lies within "
             f"{options.max_snap_m:g} m of the network; check that both are in the same place "
@@ -685,6 +710,8 @@ def _check_options(options: AuditOptions) -> None:
         raise InputDataError(f"--walk-speed {options.walk_speed_m_per_min:g} must be > 0 m/min")
     if options.max_snap_m <= 0:
         raise InputDataError(f"--max-snap {options.max_snap_m:g} must be > 0 metres")
+    if options.join_ends_m < 0:
+        raise InputDataError(f"--join-ends {options.join_ends_m:g} must be >= 0 metres (0: off)")
     if options.min_component_nodes < 0:
         raise InputDataError(
             f"--min-component-nodes {options.min_component_nodes} must be >= 0 (0 keeps every "

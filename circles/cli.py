@@ -358,6 +358,26 @@ def audit(
             show_default=False,
         ),
     ] = None,
+    split_crossings: Annotated[
+        bool | None,
+        typer.Option(
+            "--split-crossings/--no-split-crossings",
+            help="Centre-lines: split lines where they cross, except across levels (bridge, "
+            "tunnel, layer columns), and where an end rests on another line; every split is "
+            "listed in network_issues.csv. [default: only when the lines look drawn without "
+            "junctions: crossings on 10 % of the lines and half the nodes on fragments]",
+            show_default=False,
+        ),
+    ] = None,
+    join_ends: Annotated[
+        float | None,
+        typer.Option(
+            help="Centre-lines: join a dangling line end to the nearest line within this many "
+            "metres by a straight connector (walked); listed in network_issues.csv. "
+            "[default: 0, off]",
+            show_default=False,
+        ),
+    ] = None,
     engine: Annotated[
         str | None,
         typer.Option(
@@ -475,6 +495,8 @@ def audit(
             min_component_nodes=int(
                 _pick(min_component_nodes, proj, "min_component_nodes", DEFAULT_MIN_COMPONENT_NODES)
             ),
+            split_crossings=_pick(split_crossings, proj, "split_crossings"),
+            join_ends_m=float(_pick(join_ends, proj, "join_ends", 0.0)),
             engine=str(_pick(engine, proj, "engine", "builtin")),
             cache=not no_cache,
         )

@@ -29,9 +29,11 @@ from circles.io import sha256
 from circles.projection import metric_crs, to_metric
 from circles.roads import read_centre_lines, read_osm
 from circles.schema import DriveSpeeds
+from circles.topology import REPAIR_STATS, empty_repairs, looks_unnoded, repair_lines
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
+UNJOINED = ("crossing", "end_on_line", "overlap", "not_split_levels")  # issues left as drawn
 
 
 @dataclass
@@ -107,16 +109,8 @@ class Network:
 
 
 def empty_issues() -> pd.DataFrame:
-    """An empty table of network issues with its columns."""
-    return pd.DataFrame(
-        {
-            "kind": pd.Series(dtype=object),
-            "x": pd.Series(dtype=float),
-            "y": pd.Series(dtype=float),
-            "line_a": pd.Series(dtype=object),
-            "line_b": pd.Series(dtype=object),
-        }
-    )
+    """An empty table of network issues with its columns (``distance_m``: of a joined end)."""
+    return empty_repairs()
 
 
 def is_pbf(path: Path) -> bool:
@@ -168,9 +162,63 @@ def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
             "y": xy[:, 1],
             "line_a": line_ids[a].astype(str).astype(object),
             "line_b": line_ids[b].astype(str).astype(object),
+            "distance_m": np.nan,
         }
     )
     return out.drop_duplicates().reset_index(drop=True)
+
+
+def _repair(
+    raw: pd.DataFrame, split_crossings: bool | None, join_ends_m: float, min_component_nodes: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Centre-lines split at crossings and joined at dangles, as asked (:mod:`circles.topology`).
+
+    ``split_crossings=None`` (auto) splits when the layer looks drawn without junctions:
+    many crossings without a shared vertex, and most nodes on fragments.
+    """
+    stats: dict = {"split_crossings_auto": split_crossings is None}
+    if split_crossings is None:
+        geoms = raw.geometry.to_numpy(dtype=object)
+        found = _crossings(geoms, raw["line"].to_numpy())
+        keys, inverse = np.unique(
+            np.concatenate([_node_keys(shapely.get_point(geoms, i)) for i in (0, -1)]),
+            return_inverse=True,
+        )
+        u, v = inverse[: len(geoms)], inverse[len(geoms) :]
+        _, comp = _tiny_components(u, v, len(keys), min_component_nodes)
+        joins = int(found["kind"].isin(["crossing", "end_on_line"]).sum())
+        split_crossings = looks_unnoded(len(geoms), joins, comp["fragment_nodes"], len(keys))
+        stats["before"] = {  # the evidence, for the warning
+            "crossings": joins,
+            "fragment_nodes": comp["fragment_nodes"],
+            "nodes": len(keys),
+        }
+    stats |= {"split_crossings": bool(split_crossings), "join_ends_m": float(join_ends_m)}
+    repairs = empty_issues()
+    if split_crossings or join_ends_m > 0:
+        raw, repairs = repair_lines(raw, split_crossings=split_crossings, join_ends_m=join_ends_m)
+    elif stats["split_crossings_auto"]:
+        stats["unrepaired_issues"] = found  # the lines as drawn: their issues, found above
+    counts = repairs["kind"].value_counts()
+    stats |= {name: int(counts.get(kind, 0)) for kind, name in REPAIR_STATS.items()}
+    return raw, repairs, stats
+
+
+def _merge_issues(repairs: pd.DataFrame, remaining: pd.DataFrame) -> pd.DataFrame:
+    """The repairs, then the places still unjoined that the repairs do not list already."""
+    if len(repairs) == 0:
+        return remaining
+
+    def places(frame: pd.DataFrame) -> pd.DataFrame:
+        a, b = frame["line_a"].astype(str), frame["line_b"].astype(str)
+        return pd.DataFrame(
+            {"a": np.minimum(a, b), "b": np.maximum(a, b), "x": frame["x"], "y": frame["y"]}
+        ).round(3)
+
+    listed = places(repairs[repairs["kind"] == "not_split_levels"]).drop_duplicates()
+    known = places(remaining).merge(listed, how="left", indicator=True)
+    kept = remaining[(known["_merge"] == "left_only").to_numpy()]
+    return pd.concat([repairs, kept], ignore_index=True)
 
 
 def _tiny_components(
@@ -215,6 +263,8 @@ def build_network(
     class_field: str | None = None,
     speed_field: str | None = None,
     oneway_field: str | None = None,
+    split_crossings: bool | None = False,
+    join_ends_m: float = 0.0,
 ) -> Network:
     """Build the walking or driving network from an OSM extract or a centre-line layer.
 
@@ -240,6 +290,11 @@ def build_network(
     class_field, speed_field, oneway_field
         Columns of a centre-line layer for driving (defaults: ``highway``, ``maxspeed``,
         ``oneway`` when present).
+    split_crossings, join_ends_m
+        Centre-lines only: split lines where they cross (not across ``bridge``/``tunnel``/
+        ``layer`` levels; None: only when the layer looks drawn without junctions) and join
+        dangling ends within ``join_ends_m`` metres (:func:`circles.topology.repair_lines`).
+        The repairs head ``Network.issues``.
 
     Raises
     ------
@@ -266,6 +321,9 @@ def build_network(
     target = metric_crs(raw, crs)
     oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
     raw = to_metric(raw, target).reset_index(drop=True)
+    repairs, repair_stats = empty_issues(), {}
+    if source == "lines":
+        raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
     if mode == "drive":  # one-way against the geometry: turn the line round
         flip = raw["oneway"].to_numpy() == -1
         if flip.any():
@@ -282,7 +340,9 @@ def build_network(
         keys_v = raw["v_key"].to_numpy(dtype=np.int64)
     else:
         keys_u, keys_v = _node_keys(start), _node_keys(end)
-        issues = _crossings(geoms, raw["line"].to_numpy())
+        found = repair_stats.pop("unrepaired_issues", None)
+        issues = found if found is not None else _crossings(geoms, raw["line"].to_numpy())
+        issues = _merge_issues(repairs, issues)
     keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
     n_edges_in = len(geoms)
     u, v = inverse[:n_edges_in], inverse[n_edges_in:]
@@ -340,7 +400,8 @@ def build_network(
         "closed_lines": closed,
         "parallel_lines": parallel,
         **comp_stats,
-        "crossings": len(issues),
+        "crossings": int(issues["kind"].isin(UNJOINED).sum()),
+        **repair_stats,
     }
     if oneway_unknown:
         stats["oneway_unknown"] = oneway_unknown

@@ -15,7 +15,7 @@ import numpy as np
 
 from circles.errors import InputDataError
 from circles.hub import line_haul_matrix, trips_via_each_hub
-from circles.network import Network, load_network
+from circles.network import Network, is_pbf, load_network
 from circles.rules import LoadedCircle
 from circles.schema import Circle, DriveSpeeds
 from circles.snap import Snaps
@@ -91,6 +91,8 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
     keys = list(dict.fromkeys(network_key(c) for c in circles))
     drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
     common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    if not is_pbf(options.network):  # centre-lines only: OSM ways share their junctions
+        common |= {"split_crossings": options.split_crossings, "join_ends_m": options.join_ends_m}
     drive_params = {
         key: {
             **common,

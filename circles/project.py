@@ -35,6 +35,8 @@ KEYS = (
         "crs",
         "max_snap",
         "min_component_nodes",
+        "split_crossings",
+        "join_ends",
         "engine",
     }
 )
@@ -44,7 +46,9 @@ NUMBER_KEYS = {
     "walk_speed": "metres per minute (e.g. walk_speed: 48)",
     "max_snap": "metres (e.g. max_snap: 250)",
     "persons_per_household": "persons (e.g. persons_per_household: 2.62)",
+    "join_ends": "metres (e.g. join_ends: 5)",
 }
+BOOL_KEYS = {"split_crossings": "e.g. split_crossings: true"}
 INTEGER_KEYS = {"min_component_nodes": "a node count (e.g. min_component_nodes: 50)"}
 
 
@@ -56,6 +60,14 @@ def _typed(path: Path, key: str, value: Any) -> Any:
                 f"{path}: {key} {value!r} is not a number; give {NUMBER_KEYS[key]}"
             )
         return float(value)
+    if key in BOOL_KEYS:
+        if value == "auto":
+            return None
+        if not isinstance(value, bool):
+            raise ProjectFileError(
+                f"{path}: {key} {value!r} is not true, false or auto; give {BOOL_KEYS[key]}"
+            )
+        return value
     if key in INTEGER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProjectFileError(

@@ -22,6 +22,7 @@ import shapely
 
 from circles.errors import NetworkError
 from circles.io import read_layer
+from circles.topology import line_levels
 
 MPH_TO_KMH = 1.609344
 # one-way values (lower case, numbers also as 1.0/-1.0): along the geometry, against it, both
@@ -198,7 +199,9 @@ def read_centre_lines(
         return fallback if fallback in columns else None
 
     lines = gpd.GeoDataFrame(
-        {"line": np.arange(1, len(layer) + 1)}, geometry=layer.geometry.values, crs=layer.crs
+        {"line": np.arange(1, len(layer) + 1), "level": line_levels(layer)},
+        geometry=layer.geometry.values,
+        crs=layer.crs,
     )
     if mode == "drive":
         cls = pick(class_field, "highway", "--road-class-field")

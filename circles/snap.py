@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import shapely
 
 from circles.network import Network
 from circles.projection import point_coordinates
@@ -336,3 +337,21 @@ def snap_xy(network: Network, xy: np.ndarray, max_snap_m: float) -> Snaps:
     on = edge >= 0
     offset[on] = np.clip(offset[on], 0.0, network.length_m[edge[on]])
     return Snaps(edge=edge, offset_m=offset, snap_m=dist, on_network=on)
+
+
+def connected_distance_m(network: Network, xy: np.ndarray) -> np.ndarray:
+    """Straight distance from each point to the nearest edge not on a fragment (NaN: none).
+
+    For messages only (a plain R-tree query): :func:`snap_xy` is the fast path.
+    """
+    out = np.full(len(xy), np.nan)
+    coords, index = network.coordinates()
+    keep = ~network.fragment[index]
+    rows = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    if not keep.any() or len(rows) == 0:
+        return out
+    _, edge = np.unique(index[keep], return_inverse=True)
+    tree = shapely.STRtree(shapely.linestrings(coords[keep], indices=edge))
+    (point, _), dist = tree.query_nearest(shapely.points(xy[rows]), return_distance=True)
+    out[rows[point]] = dist
+    return out

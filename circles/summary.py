@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ from circles.network import Network
 from circles.projection import WGS84
 from circles.rules import LoadedCircle
 from circles.schema import Circle
+from circles.topology import REPAIR_STATS, topology_warnings
 from circles.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
 
 PERSONS_PER_HOUSEHOLD_SOURCE = {
@@ -42,6 +44,10 @@ NETWORK_KEYS = (
     "fragments",
     "fragment_nodes",
     "crossings",
+    "split_crossings",
+    "split_crossings_auto",
+    "join_ends_m",
+    *REPAIR_STATS.values(),
 )
 
 
@@ -56,7 +62,7 @@ def issues_lonlat(network: Network) -> pd.DataFrame:
     else:
         issues["lon"] = pd.Series(dtype=float)
         issues["lat"] = pd.Series(dtype=float)
-    return issues[["kind", "lon", "lat", "line_a", "line_b"]]
+    return issues.reindex(columns=["kind", "lon", "lat", "line_a", "line_b", "distance_m"])
 
 
 def _networks(networks: dict[str, Network]) -> dict[str, dict]:
@@ -69,7 +75,7 @@ def _networks(networks: dict[str, Network]) -> dict[str, dict]:
         else:
             drives += 1
             name = "drive" if drives == 1 else f"drive{drives}"
-        out[name] = {k: net.stats[k] for k in NETWORK_KEYS}
+        out[name] = {k: net.stats.get(k) for k in NETWORK_KEYS}
         if "residents_off_network" in net.stats:  # status is per network
             out[name]["residents_off_network"] = net.stats["residents_off_network"]
     return out
@@ -337,12 +343,7 @@ def build_summary(
             "network (status off_network; drive_status for the driving network)"
         )
     main = networks.get("walk", next(iter(networks.values())))
-    if main.stats.get("crossings"):
-        warnings.append(
-            f"{main.stats['crossings']} places where network lines cross or touch without a "
-            "shared end point were NOT joined (bridges and tunnels are such places; otherwise "
-            "split the lines there): see network_issues.csv"
-        )
+    warnings += topology_warnings(main.stats, Path(options.network).name)
     circles_out = []
     for lc in loaded:
         c = lc.circle
@@ -451,6 +452,10 @@ def build_summary(
                 "walk_speed_m_per_min": options.walk_speed_m_per_min,
                 "max_snap_m": options.max_snap_m,
                 "min_component_nodes": options.min_component_nodes,
+                "split_crossings": (
+                    "auto" if options.split_crossings is None else options.split_crossings
+                ),
+                "join_ends_m": options.join_ends_m,
                 "population_field": options.population_field,
                 "facility_type_field": options.facility_type_field,
                 "community_field": options.community_field,
@@ -481,7 +486,7 @@ def build_summary(
         },
         "counts": tally,
         "classification": _classification(classified),
-        "network": {k: main.stats[k] for k in NETWORK_KEYS},
+        "network": {k: main.stats.get(k) for k in NETWORK_KEYS},
         "networks": _networks(networks),
         "warnings": warnings,
         "circles": circles_out,

@@ -185,6 +185,15 @@ _EN: dict[str, str] = {
     "network_fragments": "fragments",
     "network_fragment_nodes": "fragment nodes",
     "network_crossings": "crossings not joined",
+    "network_split_crossings": "lines split where they cross",
+    "network_split_crossings_auto": "split decided automatically",
+    "network_join_ends_m": "dangling ends joined within (m)",
+    "network_crossings_split": "crossings split",
+    "network_t_junctions_split": "T-junctions split",
+    "network_self_crossings_split": "self-crossings split",
+    "network_ends_joined": "dangling ends joined",
+    "network_crossings_not_split_levels": "crossings kept apart by level (bridge, tunnel, layer)",
+    "network_ends_not_joined_levels": "ends not joined across levels",
 }
 
 _ZH: dict[str, str] = {
@@ -366,6 +375,15 @@ _ZH: dict[str, str] = {
     "network_fragments": "碎片",
     "network_fragment_nodes": "碎片节点数",
     "network_crossings": "未连接的交叉",
+    "network_split_crossings": "在交叉处打断线",
+    "network_split_crossings_auto": "自动决定打断",
+    "network_join_ends_m": "悬挂端点连接距离（米）",
+    "network_crossings_split": "已打断的交叉",
+    "network_t_junctions_split": "已打断的丁字路口",
+    "network_self_crossings_split": "已打断的自相交",
+    "network_ends_joined": "已连接的悬挂端点",
+    "network_crossings_not_split_levels": "因分层未打断的交叉（桥梁、隧道、图层）",
+    "network_ends_not_joined_levels": "因分层未连接的端点",
 }
 
 #: Every text the workbook shows, by language; both languages have the same keys.
