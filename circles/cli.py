@@ -759,7 +759,9 @@ def facilities_classify(
 
                 raise OutputError(f"{out} exists; pass --overwrite to replace it")
             table = frame.drop(columns=[frame.geometry.name]).assign(
-                facility_type=result["facility_type"], matched_by=result["matched_by"]
+                facility_type=result["facility_type"],
+                matched_by=result["matched_by"],
+                rule=result["rule"],
             )
             table.to_csv(out, index=False, encoding="utf-8")
     except CirclesError as exc:
