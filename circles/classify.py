@@ -15,10 +15,12 @@ Each row is matched against every catalogue type by, in order of precedence:
 A type whose ``exclude`` words appear in the name is never chosen (早教 and 托管 are not
 kindergartens). When several types tie at the deciding match, the name decides (a 卫生院-typed
 Amap POI is a health station or a health centre by its name); an Amap/Baidu category that the
-name does not resolve falls through to the next rule, while an OSM tie goes to the type listed
-first in the catalogue (an ``amenity=school`` without ``isced:level`` or ``school=*`` and without
-小学/中学 in its name is a primary school). Rows that match nothing stay unmapped and are
-listed with their counts so the catalogue can be extended.
+name does not resolve falls through to the next rule, while an OSM tie goes to the type that
+lists the tag earliest in its own ``osm:`` list, then to the type listed first in the catalogue
+(an ``amenity=school`` without ``isced:level`` or ``school=*`` and without 小学/中学 in its name
+is a primary school; ``amenity=hospital`` named 社区卫生服务中心 is a community health centre).
+Rows that match nothing stay unmapped and are listed with their counts (OSM rows by their
+catalogue-key tags) so the catalogue can be extended.
 """
 
 from __future__ import annotations
@@ -202,9 +204,9 @@ def classify(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     cols = poi_columns(frame)
     n = len(frame)
     names = (
-        frame[cols.name].astype("string").fillna("").to_numpy(dtype=object)
+        frame[cols.name].astype("string").fillna("")
         if cols.name
-        else np.full(n, "", dtype=object)
+        else pd.Series([""] * n, index=frame.index, dtype="string")
     )
     categories = _category_text(frame, cols).to_numpy(dtype=object)
     codes = (
@@ -214,36 +216,32 @@ def classify(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     )
     tags = row_tags(frame, catalogue) if has_osm_tags(frame, catalogue) else [{}] * n
     entries = list(catalogue.types.items())
+    allowed, keyword_len = _name_matrices(names, entries)
     out_type = np.full(n, "", dtype=object)
     out_kind = np.full(n, "", dtype=object)
     out_rule = np.full(n, "", dtype=object)
     out_category = categories.copy()
-    cache: dict[tuple, list[tuple[int, int, str, int]]] = {}
+    cache: dict[tuple, tuple[list[tuple[int, int, str, int]], bool]] = {}
     for i in range(n):
-        name, category = str(names[i]), str(categories[i])
+        category = str(categories[i])
         row_codes = [c.strip() for c in str(codes[i]).replace("|", ";").split(";") if c.strip()]
         row_tags_ = tags[i]
         if not category and row_tags_:
             out_category[i] = ";".join(f"{k}={v}" for k, v in sorted(row_tags_.items()))
-        alternatives = [a for a in category.split("|") if a]
         key = (category, tuple(row_codes), tuple(sorted(row_tags_.items())))
         if key not in cache:
-            cache[key] = [
-                _category_match(entry, alternatives, row_codes, row_tags_) for _, entry in entries
-            ]
-        matches = cache[key]
-        allowed = [not any(w in name for w in entry.exclude) for _, entry in entries]
-        keyword = [
-            max(((len(w), w) for w in entry.keywords if w and w in name), default=(0, ""))
-            for _, entry in entries
-        ]
-        chosen = _choose(entries, matches, allowed, keyword)
-        if chosen is None and not _in_categories(alternatives, catalogue.non_facility_labels):
-            found = [(keyword[j][0], -j) for j in range(len(entries)) if allowed[j]]
-            top = max(found, default=(0, 0))
-            if top[0]:
-                j = -top[1]
-                chosen = (j, "name_keyword", keyword[j][1])
+            alternatives = [a for a in category.split("|") if a]
+            cache[key] = (
+                [_category_match(e, alternatives, row_codes, row_tags_) for _, e in entries],
+                _in_categories(alternatives, catalogue.non_facility_labels),
+            )
+        matches, vetoed = cache[key]
+        chosen = _choose(matches, allowed[i], keyword_len[i])
+        if chosen is None and not vetoed:
+            lengths = np.where(allowed[i], keyword_len[i], 0)
+            j = int(np.argmax(lengths))  # the longest keyword; a tie, the type listed first
+            if lengths[j]:
+                chosen = (j, "name_keyword", _longest_keyword(entries[j][1], str(names.iat[i])))
         if chosen is not None:
             j, kind, rule = chosen
             out_type[i], out_kind[i], out_rule[i] = entries[j][0], kind, rule
@@ -258,22 +256,50 @@ def classify(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     )
 
 
+def _name_matrices(
+    names: pd.Series, entries: list[tuple[str, FacilityEntry]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row and type: whether no exclude word is in the name; its longest keyword's length."""
+    allowed = np.ones((len(names), len(entries)), dtype=bool)
+    keyword_len = np.zeros((len(names), len(entries)), dtype=np.int64)
+    found: dict[str, np.ndarray] = {}
+
+    def contains(word: str) -> np.ndarray:
+        if word not in found:
+            found[word] = names.str.contains(word, regex=False).to_numpy(dtype=bool)
+        return found[word]
+
+    for j, (_, entry) in enumerate(entries):
+        for word in entry.exclude:
+            if word:
+                allowed[:, j] &= ~contains(word)
+        for word in entry.keywords:
+            if word:
+                keyword_len[:, j] = np.where(
+                    contains(word), np.maximum(keyword_len[:, j], len(word)), keyword_len[:, j]
+                )
+    return allowed, keyword_len
+
+
+def _longest_keyword(entry: FacilityEntry, name: str) -> str:
+    return max((w for w in entry.keywords if w and w in name), key=len, default="")
+
+
 def _choose(
-    entries: list[tuple[str, FacilityEntry]],
     matches: list[tuple[int, int, str, int]],
-    allowed: list[bool],
-    keyword: list[tuple[int, str]],
+    allowed: np.ndarray,
+    keyword_len: np.ndarray,
 ) -> tuple[int, str, str] | None:
     """The (entry index, kind, rule) of the best category match, ties settled by the name."""
     kinds = {5: "typecode", 4: "type_string", 3: "label", 2: "osm_tag"}
-    candidates = [j for j in range(len(entries)) if allowed[j] and matches[j][0]]
+    candidates = [j for j, m in enumerate(matches) if m[0] and allowed[j]]
     while candidates:
         top = max(matches[j][:2] for j in candidates)
         group = [j for j in candidates if matches[j][:2] == top]
         if len(group) > 1:
-            named = [j for j in group if keyword[j][0]]
+            named = [j for j in group if keyword_len[j]]
             if named:
-                group = [max(named, key=lambda j: (keyword[j][0], -j))]
+                group = [max(named, key=lambda j: (keyword_len[j], -j))]
             elif top[0] == 2:  # an OSM tie: the type listing the tag earliest, then first
                 group = [min(group, key=lambda j: (matches[j][3], j))]
             else:
