@@ -293,7 +293,7 @@ def read_layer(
     ----------
     path
         GeoPackage, GeoJSON, Shapefile (or another OGR format) or CSV; for facilities also an
-        ``.osm.pbf`` extract, read as the POIs carrying a catalogue OSM tag.
+        ``.osm.pbf`` or ``.osm`` extract, read as the POIs carrying a catalogue OSM tag.
     role
         What the layer is for (``residents``, ``facilities``...), used in messages.
     crs
@@ -311,7 +311,7 @@ def read_layer(
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_points_csv(path, role, crs=crs)
-    if suffix == ".pbf" and role in ("facilities", "planned"):
+    if suffix in (".pbf", ".osm") and role in ("facilities", "planned"):
         from circles.osm_pois import read_osm_pois  # POIs by the catalogue's OSM tags
 
         return read_osm_pois(path, role)

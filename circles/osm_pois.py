@@ -1,17 +1,19 @@
-"""OSM POIs: read facilities from an ``.osm.pbf`` extract and read OSM tags off any POI table.
+"""OSM POIs: read facilities from an OSM extract, and OSM tags off any POI table.
 
 The catalogue's ``osm:`` lists (``amenity=school``, ``leisure=park``, ``highway=pedestrian&
 area=yes``…) say which tags make a facility. An extract passed as the facilities file is read
-with pyrosm for exactly those keys: nodes as they are, ways and relations at a representative
-point (a point inside the polygon, on the line). A POI table exported from OSM by other tools is
-read the same way: tags as columns (osmnx, QuickOSM, overpass-turbo), as a JSON ``tags`` column
-(pyrosm) or as an ``other_tags`` hstore column (GDAL's OSM driver).
+for exactly those keys (``.osm.pbf`` with pyrosm, ``.osm`` XML with GDAL): nodes as they are,
+ways and relations at a representative point (a point inside the polygon, on the line). A POI
+table exported from OSM by other tools is read the same way: tags as columns (osmnx, QuickOSM,
+overpass-turbo), as a JSON ``tags`` column (pyrosm) or as an ``other_tags`` hstore column
+(GDAL's OSM driver).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,22 +84,8 @@ def row_tags(frame: pd.DataFrame, catalogue: Catalogue) -> list[dict[str, str]]:
     return tags
 
 
-def read_osm_pois(path: Path, role: str = "facilities") -> gpd.GeoDataFrame:
-    """The POIs of an OSM extract that carry a catalogue tag, one point each, in EPSG:4326.
-
-    Columns: ``id`` (``node/123``, ``way/45``, ``relation/6``: unique across element kinds),
-    ``osm_id``, ``osm_type``, ``name``, one column per catalogue key, and the point.
-
-    Raises
-    ------
-    InputDataError
-        When the file is not a readable ``.osm.pbf`` or holds no such POI.
-    """
-    import pyrosm
-
-    catalogue = load_catalogue()
-    keys = osm_keys(catalogue)
-    # the first key of a combined tag selects; the others are read off the same element
+def _selecting(catalogue: Catalogue) -> dict[str, list[str]]:
+    """The values to select by key: the first key of a combined tag (the rest are checked)."""
     selecting: dict[str, list[str]] = {}
     for entry in catalogue.types.values():
         for spec in entry.osm:
@@ -105,27 +93,79 @@ def read_osm_pois(path: Path, role: str = "facilities") -> gpd.GeoDataFrame:
             selecting.setdefault(key, [])
             if value not in selecting[key]:
                 selecting[key].append(value)
+    return selecting
+
+
+def read_osm_pois(path: Path, role: str = "facilities") -> gpd.GeoDataFrame:
+    """The POIs of an OSM extract that carry a catalogue tag, one point each, in EPSG:4326.
+
+    ``.osm.pbf`` extracts are read with pyrosm, ``.osm`` XML with GDAL's OSM driver (its
+    ``points`` and ``multipolygons`` layers). Columns: ``id`` (``node/123``, ``way/45``,
+    ``relation/6``: unique across element kinds), ``osm_id``, ``osm_type``, ``name``, one
+    column per catalogue key, and the point.
+
+    Raises
+    ------
+    InputDataError
+        When the file is not a readable extract or holds no such POI.
+    """
+    catalogue = load_catalogue()
+    selecting = _selecting(catalogue)
     try:
-        osm = pyrosm.OSM(str(path))
-        found = osm.get_data_by_custom_criteria(
-            custom_filter=selecting,
-            osm_keys_to_keep=list(selecting),
-            filter_type="keep",
-            keep_nodes=True,
-            keep_ways=True,
-            keep_relations=True,
-        )
-    except Exception as exc:  # pyrosm raises assorted types on corrupt input
+        xml = path.suffix.lower() == ".osm"
+        found = _read_osm_xml(path) if xml else _read_pbf(path, selecting)
+    except Exception as exc:  # pyrosm and GDAL raise assorted types on corrupt input
         raise InputDataError(
             f"cannot read OSM POIs from {role} file {path} ({type(exc).__name__}: {exc}); "
-            "give an .osm.pbf extract (convert .osm XML with `osmium cat in.osm -o out.osm.pbf`)"
+            "give an .osm.pbf extract (or .osm XML) of the study area"
         ) from exc
     if found is None or len(found) == 0:
-        wanted = ", ".join(sorted(selecting))
         raise InputDataError(
-            f"{role} file {path} holds no POI tagged with a catalogue key ({wanted}); give an "
-            "extract of the study area, or a POI table with a facility-type column"
+            f"{role} file {path} holds no POI tagged with a catalogue key "
+            f"({', '.join(sorted(selecting))}); give an extract of the study area, or a POI "
+            "table with a facility-type column"
         )
+    return _poi_layer(found, catalogue)
+
+
+def _read_pbf(path: Path, selecting: dict[str, list[str]]) -> gpd.GeoDataFrame | None:
+    """Elements of a ``.osm.pbf`` holding a selecting tag: ``id``, ``osm_type``, tags, geometry."""
+    import pyrosm
+
+    return pyrosm.OSM(str(path)).get_data_by_custom_criteria(
+        custom_filter=selecting,
+        osm_keys_to_keep=list(selecting),
+        filter_type="keep",
+        keep_nodes=True,
+        keep_ways=True,
+        keep_relations=True,
+    )
+
+
+def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:
+    """Nodes and areas of an ``.osm`` XML file (GDAL), in the shape :func:`_read_pbf` gives."""
+    import pyogrio
+
+    with warnings.catch_warnings():
+        # a clipped extract leaves rings unclosed; those areas come back without geometry
+        warnings.simplefilter("ignore", RuntimeWarning)
+        points = pyogrio.read_dataframe(path, layer="points", on_invalid="ignore")
+        areas = pyogrio.read_dataframe(path, layer="multipolygons", on_invalid="ignore")
+    points["osm_type"] = "node"
+    points["id"] = points["osm_id"]
+    is_way = areas["osm_way_id"].notna()
+    areas["osm_type"] = np.where(is_way, "way", "relation")
+    areas["id"] = areas["osm_way_id"].where(is_way, areas["osm_id"])
+    areas = areas.drop(columns=["type"], errors="ignore")  # the relation type, not a category
+    frame = pd.concat(
+        [points.drop(columns=["osm_id"]), areas.drop(columns=["osm_id", "osm_way_id"])],
+        ignore_index=True,
+    )
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=points.crs or "EPSG:4326")
+
+
+def _poi_layer(found: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.GeoDataFrame:
+    """One point per element carrying a catalogue tag, with its id, name and catalogue keys."""
     tags = row_tags(found, catalogue)
     specs = [tag_conditions(s) for e in catalogue.types.values() for s in e.osm]
     listed = np.array(
@@ -150,9 +190,10 @@ def read_osm_pois(path: Path, role: str = "facilities") -> gpd.GeoDataFrame:
             "name": names.astype("string").fillna("").to_numpy(dtype=object),
         }
     )
-    for key in sorted(keys):
+    for key in sorted(osm_keys(catalogue)):
         out[key] = [t.get(key, "") for t in tags]
     geometry = found.geometry
     points = geometry.where(geometry.geom_type == "Point", geometry.representative_point())
-    layer = gpd.GeoDataFrame(out, geometry=points.to_numpy(), crs="EPSG:4326")
-    return layer[~layer.geometry.is_empty & layer.geometry.notna()].reset_index(drop=True)
+    # an area GDAL could not assemble (a ring cut by the extract's edge) keeps its row without
+    # geometry: the audit lists it as no_geometry rather than losing it
+    return gpd.GeoDataFrame(out, geometry=points.to_numpy(), crs="EPSG:4326")
