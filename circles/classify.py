@@ -260,13 +260,14 @@ def _name_matrices(
     names: pd.Series, entries: list[tuple[str, FacilityEntry]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row and type: whether no exclude word is in the name; its longest keyword's length."""
+    names = names.str.lower()  # English keywords (primary school) match any case
     allowed = np.ones((len(names), len(entries)), dtype=bool)
     keyword_len = np.zeros((len(names), len(entries)), dtype=np.int64)
     found: dict[str, np.ndarray] = {}
 
     def contains(word: str) -> np.ndarray:
         if word not in found:
-            found[word] = names.str.contains(word, regex=False).to_numpy(dtype=bool)
+            found[word] = names.str.contains(word.lower(), regex=False).to_numpy(dtype=bool)
         return found[word]
 
     for j, (_, entry) in enumerate(entries):
@@ -282,7 +283,8 @@ def _name_matrices(
 
 
 def _longest_keyword(entry: FacilityEntry, name: str) -> str:
-    return max((w for w in entry.keywords if w and w in name), key=len, default="")
+    name = name.lower()
+    return max((w for w in entry.keywords if w and w.lower() in name), key=len, default="")
 
 
 def _choose(

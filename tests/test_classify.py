@@ -278,10 +278,20 @@ def test_osm_tags_as_columns_json_and_hstore() -> None:
 
 
 def test_plain_school_is_primary_and_pitch_is_small() -> None:
-    frame = pd.DataFrame({"name": ["Koulu", "Kenttä"], "amenity": ["school", None]})
-    frame["leisure"] = [None, "pitch"]
+    frame = pd.DataFrame(
+        {
+            "name": ["Koulu", "Kenttä", "St. Mary's Secondary School", "某某高尔夫球场"],
+            "amenity": ["school", None, "school", None],
+            "leisure": [None, "pitch", None, None],
+        }
+    )
     result = classify(frame, load_catalogue())
-    assert result["facility_type"].tolist() == ["primary_school", "sports_ground_s"]
+    assert result["facility_type"].tolist() == [
+        "primary_school",
+        "sports_ground_s",
+        "middle_school",  # English keywords match in any case
+        "",  # 高尔夫 vetoes a small ball court
+    ]
 
 
 def test_every_preset_requirement_is_reachable() -> None:
