@@ -328,3 +328,23 @@ def test_classify_command_shows_the_rule_kinds(tmp_path: Path) -> None:
         assert words in result.output
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert {"facility_type", "matched_by", "rule"} <= set(table.columns)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "where"),
+    [
+        ("amap: {lables: [综合医院]}", "lables"),
+        ("osm: [amenity school]", "osm.0"),
+    ],
+)
+def test_catalogue_schema_rejects_typos(tmp_path: Path, snippet: str, where: str) -> None:
+    from circles.catalogue import load_catalogue as load
+    from circles.errors import RuleError
+
+    path = tmp_path / "facilities.yaml"
+    path.write_text(
+        f"facility_types:\n  hospital:\n    zh: 医院\n    en: hospital\n    {snippet}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=where):
+        load(path)
