@@ -13,12 +13,12 @@ Each row is matched against every catalogue type by, in order of precedence:
    catalogue's ``non_facility_categories``.
 
 A type whose ``exclude`` words appear in the name is never chosen (早教 and 托管 are not
-kindergartens). When several types tie at the deciding match, the name decides (a 卫生院-typed
-Amap POI is a health station or a health centre by its name); an Amap/Baidu category that the
-name does not resolve falls through to the next rule, while an OSM tie goes to the type that
-lists the tag earliest in its own ``osm:`` list, then to the type listed first in the catalogue
-(an ``amenity=school`` without ``isced:level`` or ``school=*`` and without 小学/中学 in its name
-is a primary school; ``amenity=hospital`` named 社区卫生服务中心 is a community health centre).
+kindergartens). When several types tie at the deciding match, the name decides (a 卫生院- or
+综合医院-typed Amap POI named 社区卫生服务中心 is a community health centre, and so is an
+``amenity=hospital`` so named); a tie the name does not settle goes to the type that lists the
+matched value earliest in its own list, then to the type listed first in the catalogue (a
+医疗保健;综合医院 row is a hospital; an ``amenity=school`` without ``isced:level`` or
+``school=*`` and without 小学/中学 in its name is a primary school).
 Rows that match nothing stay unmapped and are listed with their counts (OSM rows by their
 catalogue-key tags) so the catalogue can be extended.
 """
@@ -143,28 +143,27 @@ def _label_strength(levels: list[str], label: str) -> int:
 def _category_match(
     entry: FacilityEntry, alternatives: list[str], codes: list[str], tags: dict[str, str]
 ) -> tuple[int, int, str, int]:
-    """The best (kind rank, strength, rule, OSM tag position) by which a row matches a type."""
-    best: tuple[int, int, str, int] = (0, 0, "", 0)
+    """The best (kind rank, strength, rule, position) by which a row matches a type.
+
+    ``position`` is where the matching value stands in the type's own list (settles ties).
+    """
+    found: list[tuple[int, int, str, int]] = []
     if entry.amap is not None:
-        hit = next((c for c in codes if c in entry.amap.typecodes), None)
-        if hit:
-            return (5, 1, hit, 0)
+        for position, code in enumerate(entry.amap.typecodes):
+            if code in codes:
+                found.append((5, 1, code, position))
     strings = [*(entry.amap.types if entry.amap else []), *entry.baidu]
     for category in alternatives:
-        for text in strings:
+        for position, text in enumerate(strings):
             if category == text or category.startswith(text + ";"):
-                best = max(best, (4, len(text), text, 0))
-    if best[0]:
-        return best
-    if entry.amap is not None and entry.amap.labels:
+                found.append((4, len(text), text, position))
+    if entry.amap is not None:
         for category in alternatives:
             levels = [p.strip() for p in category.split(";")]
-            for label in entry.amap.labels:
+            for position, label in enumerate(entry.amap.labels):
                 strength = _label_strength(levels, label)
                 if strength:
-                    best = max(best, (3, strength, label, 0))
-    if best[0]:
-        return best
+                    found.append((3, strength, label, position))
     strength, rules, first = 0, [], len(entry.osm)
     for position, spec in enumerate(entry.osm):
         conditions = tag_conditions(spec)
@@ -173,8 +172,8 @@ def _category_match(
             rules.append(spec)
             first = min(first, position)
     if strength:
-        return (2, strength, ", ".join(rules), first)
-    return best
+        found.append((2, strength, ", ".join(rules), first))
+    return max(found, key=lambda m: (m[0], m[1], -m[3]), default=(0, 0, "", 0))
 
 
 def _values(text: str) -> list[str]:
@@ -292,24 +291,23 @@ def _choose(
     allowed: np.ndarray,
     keyword_len: np.ndarray,
 ) -> tuple[int, str, str] | None:
-    """The (entry index, kind, rule) of the best category match, ties settled by the name."""
+    """The (entry index, kind, rule) of the best category match, ties settled by the name.
+
+    A tie the name does not settle goes to the type listing the matched value earliest in its
+    own list, then to the type listed first in the catalogue.
+    """
     kinds = {5: "typecode", 4: "type_string", 3: "label", 2: "osm_tag"}
     candidates = [j for j, m in enumerate(matches) if m[0] and allowed[j]]
-    while candidates:
-        top = max(matches[j][:2] for j in candidates)
-        group = [j for j in candidates if matches[j][:2] == top]
-        if len(group) > 1:
-            named = [j for j in group if keyword_len[j]]
-            if named:
-                group = [max(named, key=lambda j: (keyword_len[j], -j))]
-            elif top[0] == 2:  # an OSM tie: the type listing the tag earliest, then first
-                group = [min(group, key=lambda j: (matches[j][3], j))]
-            else:
-                candidates = [j for j in candidates if j not in group]
-                continue  # a shared Amap/Baidu category the name does not resolve
-        j = group[0]
-        return j, kinds[top[0]], matches[j][2]
-    return None
+    if not candidates:
+        return None
+    top = max(matches[j][:2] for j in candidates)
+    group = [j for j in candidates if matches[j][:2] == top]
+    named = [j for j in group if keyword_len[j]]
+    if named:
+        j = max(named, key=lambda j: (keyword_len[j], -j))
+    else:
+        j = min(group, key=lambda j: (matches[j][3], j))
+    return j, kinds[top[0]], matches[j][2]
 
 
 def unmapped_summary(result: pd.DataFrame) -> pd.DataFrame:

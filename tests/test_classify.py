@@ -191,13 +191,34 @@ def test_precedence_typecode_type_string_label_keyword() -> None:
 def test_shared_category_is_settled_by_the_name() -> None:
     frame = pd.DataFrame(
         {
-            "name": ["东城社区卫生服务站", "城厢街道社区卫生服务中心", "某某医务室"],
-            "type": ["医疗保健服务;综合医院;卫生院"] * 3,
+            "name": [
+                "东城社区卫生服务站",
+                "城厢街道社区卫生服务中心",
+                "某某村卫生所",
+                "某某社区卫生服务中心",
+                "爱尔眼科",
+                "某某急救分站",
+                "某某120",
+            ],
+            "type": [
+                *["医疗保健服务;综合医院;卫生院"] * 3,
+                "医疗保健;综合医院",
+                "医疗保健;综合医院",
+                "医疗保健服务;急救中心;急救中心",
+                "医疗保健服务;急救中心;急救中心",
+            ],
         }
     )
     result = classify(frame, load_catalogue())
-    # the third: the shared 卫生院 category falls through to the 综合医院 prefix
-    assert result["facility_type"].tolist() == ["health_station", "health_centre", "hospital"]
+    assert result["facility_type"].tolist() == [
+        "health_station",
+        "health_centre",
+        "health_station",  # the name says neither: the type listed first
+        "health_centre",  # a community health centre under 综合医院: its name decides
+        "hospital",  # 综合医院 and no name keyword: hospital lists the label first
+        "ems_station",
+        "ems_station",
+    ]
 
 
 def test_non_facility_categories_veto_a_name_match() -> None:
