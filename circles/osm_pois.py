@@ -43,9 +43,13 @@ def osm_keys(catalogue: Catalogue) -> dict[str, set[str]]:
 
 
 def has_osm_tags(frame: pd.DataFrame, catalogue: Catalogue) -> bool:
-    """Whether a table carries OSM tags: a column named by a catalogue key, or a tags column."""
+    """Whether a table carries OSM tags: a tags column, or a column named by a key that selects.
+
+    Qualifying keys (``area`` in ``highway=pedestrian&area=yes``) do not count: a column named
+    ``area`` is more likely a size than a tag.
+    """
     columns = {str(c) for c in frame.columns}
-    return bool(columns & set(osm_keys(catalogue))) or bool(columns & set(TAG_COLUMNS))
+    return bool(columns & set(_selecting(catalogue))) or bool(columns & set(TAG_COLUMNS))
 
 
 def _parse_tags(text: object) -> dict[str, str]:
