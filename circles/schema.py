@@ -24,7 +24,7 @@ PositiveMinutes = Annotated[float, Field(gt=0)]
 
 
 class Tag(StrEnum):
-    """How far a number has been checked against its source (see STANDARDS.md)."""
+    """How far a number has been checked against its source: verified, recalled or default."""
 
     verified = "verified"
     recalled = "recalled"
