@@ -301,7 +301,8 @@ class FacilityEntry(Strict):
     osm: list[OsmTag] = Field(
         default_factory=list,
         description="OSM tags as key=value (or k=v&k2=v2); the type listing the most tags a POI "
-        "carries wins, ties go to the type listed first.",
+        "carries wins; a tie goes to the name's keywords, then to the type listing the tag "
+        "earliest, then to the type listed first.",
     )
     keywords: list[str] = Field(
         default_factory=list, description="Name keywords that identify the type."
