@@ -21,6 +21,7 @@ class Catalogue:
 
     types: dict[str, FacilityEntry] = field(default_factory=dict)
     path: Path | None = None
+    non_facility_labels: tuple[str, ...] = ()
 
     def label(self, type_id: str, lang: str = "en") -> str:
         """Display name of a facility type (the id itself when unknown)."""
@@ -71,4 +72,9 @@ def _load_catalogue(path: Path, mtime_ns: int) -> Catalogue:
                 for e in exc.errors()
             ]
         ) from exc
-    return Catalogue(types=dict(parsed.facility_types), path=path)
+    skip = parsed.non_facility_categories
+    return Catalogue(
+        types=dict(parsed.facility_types),
+        path=path,
+        non_facility_labels=tuple(skip.labels) if skip is not None else (),
+    )

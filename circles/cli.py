@@ -176,7 +176,10 @@ def audit(
         Path | None,
         typer.Option(
             help="Facility points (GPKG/GeoJSON/SHP, or CSV with lon/lat or x/y "
-            "columns); polygons are taken at a representative point."
+            "columns); polygons are taken at a representative point. An Amap/Baidu POI export "
+            "or a POI table with OSM tags is classified through rules/facilities.yaml; an OSM "
+            "extract (.osm.pbf) gives its POIs carrying a catalogue tag (nodes, and ways and "
+            "relations at a point inside them)."
         ),
     ] = None,
     residents: Annotated[
@@ -235,8 +238,10 @@ def audit(
         str | None,
         typer.Option(
             help="Facility type column holding catalogue ids. [default: `type` when it holds "
-            "catalogue ids; an Amap/Baidu export (typecode, 大类/中类/小类) is classified "
-            "through rules/facilities.yaml instead]",
+            "catalogue ids; an Amap/Baidu export (typecode, type string, 大类/中类[/小类] in the "
+            "older or newer labels such as 医疗保健/综合医院, or names alone) or OSM tags "
+            "(amenity=school…) are classified through rules/facilities.yaml instead; see "
+            "circles facilities classify]",
             show_default=False,
         ),
     ] = None,
@@ -758,7 +763,13 @@ def rules_docs(
 
 @facilities_app.command("classify")
 def facilities_classify(
-    path: Annotated[Path, typer.Argument(help="POI file: an Amap/Baidu CSV export or a layer.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="POI file: an Amap/Baidu CSV export, a layer (OSM tags as columns, a `tags` "
+            "JSON or `other_tags` column), or an OSM extract (.osm.pbf)."
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -772,7 +783,16 @@ def facilities_classify(
         bool, typer.Option("--overwrite", help="Replace --out if it exists.")
     ] = False,
 ) -> None:
-    """Show how a POI file's categories map to facility types, without running an audit."""
+    """Show how a POI file's categories map to facility types, without running an audit.
+
+    Each row gets the type of the first rule that matches, in this order: Amap typecode, full
+    type string (大类;中类;小类, Baidu 一级;二级), a label of Amap's newer tree at any level
+    (医疗保健;综合医院, 社区卫生服务中心; deepest first), OSM tags (amenity=school,
+    isced:level=1…), then name keywords (for every type; not for categories such as 餐饮 or
+    公司企业 that hold no facility). `exclude` words in the name veto a type. The tables show,
+    per category, which rule matched and the counts; --out keeps `facility_type`, `matched_by`
+    and `rule` for every row.
+    """
     from circles.poi import classify_file
     from circles.report.classify_view import classification_tables
 
@@ -784,7 +804,9 @@ def facilities_classify(
 
                 raise OutputError(f"{out} exists; pass --overwrite to replace it")
             table = frame.drop(columns=[frame.geometry.name]).assign(
-                facility_type=result["facility_type"], matched_by=result["matched_by"]
+                facility_type=result["facility_type"],
+                matched_by=result["matched_by"],
+                rule=result["rule"],
             )
             table.to_csv(out, index=False, encoding="utf-8")
     except CirclesError as exc:

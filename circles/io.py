@@ -303,7 +303,8 @@ def read_layer(
     Parameters
     ----------
     path
-        GeoPackage, GeoJSON, Shapefile (or another OGR format) or CSV.
+        GeoPackage, GeoJSON, Shapefile (or another OGR format) or CSV; for facilities also an
+        ``.osm.pbf`` or ``.osm`` extract, read as the POIs carrying a catalogue OSM tag.
     role
         What the layer is for (``residents``, ``facilities``...), used in messages.
     crs
@@ -321,6 +322,10 @@ def read_layer(
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_points_csv(path, role, crs=crs)
+    if suffix in (".pbf", ".osm") and role in ("facilities", "planned"):
+        from circles.osm_pois import read_osm_pois  # POIs by the catalogue's OSM tags
+
+        return read_osm_pois(path, role)
     options: dict = {}
     if suffix == ".gpkg" and warnings is not None:
         layers = _layer_names(path)

@@ -21,6 +21,7 @@ from circles.schema import (
     FacilityEntry,
     Hub,
     Name,
+    NonFacilities,
     Requirement,
     Source,
     Zone,
@@ -39,6 +40,7 @@ REFERENCE_MODELS: list[tuple[str, type[BaseModel]]] = [
     ("Catalogue file (`facilities.yaml`)", CatalogueFile),
     ("Facility type (each value of `facility_types`)", FacilityEntry),
     ("Amap match (`amap`)", AmapMatch),
+    ("Non-facility categories (`non_facility_categories`)", NonFacilities),
 ]
 
 

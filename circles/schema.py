@@ -24,7 +24,7 @@ PositiveMinutes = Annotated[float, Field(gt=0)]
 
 
 class Tag(StrEnum):
-    """How far a number has been checked against its source (see STANDARDS.md)."""
+    """How far a number has been checked against its source: verified, recalled or default."""
 
     verified = "verified"
     recalled = "recalled"
@@ -263,6 +263,32 @@ class AmapMatch(Strict):
     types: list[str] = Field(
         default_factory=list, description="Amap type strings 大类;中类;小类 (or a prefix of one)."
     )
+    labels: list[str] = Field(
+        default_factory=list,
+        description="Category labels of Amap's newer tree (医疗保健;综合医院, or 综合医院 alone): "
+        "a label path matches a row whose category levels end with it at any level, the deepest "
+        "level first.",
+    )
+
+
+OsmTag = Annotated[
+    str,
+    Field(
+        pattern=r"^[^=&\s]+=[^=&]+(&[^=&\s]+=[^=&]+)*$",
+        description="key=value, or several joined by & that must all hold.",
+    ),
+]
+
+
+class NonFacilities(Strict):
+    """Source categories whose POIs are never facilities, whatever their names say."""
+
+    labels: list[str] = Field(
+        min_length=1,
+        description="Category labels (any level, Amap or Baidu): a POI in one of them is not "
+        "classified by a name keyword (公园餐厅 is a restaurant, 幼儿园管理有限公司 a company).",
+    )
+    source: Source = Field(description="Evidence for the list.")
 
 
 class FacilityEntry(Strict):
@@ -272,7 +298,12 @@ class FacilityEntry(Strict):
     en: str = Field(min_length=1, description="English name.")
     amap: AmapMatch | None = Field(default=None, description="Amap categories.")
     baidu: list[str] = Field(default_factory=list, description="Baidu tags (一级;二级).")
-    osm: list[str] = Field(default_factory=list, description="OSM tags as key=value.")
+    osm: list[OsmTag] = Field(
+        default_factory=list,
+        description="OSM tags as key=value (or k=v&k2=v2); the type listing the most tags a POI "
+        "carries wins; a tie goes to the name's keywords, then to the type listing the tag "
+        "earliest, then to the type listed first.",
+    )
     keywords: list[str] = Field(
         default_factory=list, description="Name keywords that identify the type."
     )
@@ -287,4 +318,7 @@ class CatalogueFile(Strict):
 
     facility_types: dict[Identifier, FacilityEntry] = Field(
         min_length=1, description="Every facility-type id a rule may name."
+    )
+    non_facility_categories: NonFacilities | None = Field(
+        default=None, description="Categories a name keyword never classifies."
     )

@@ -146,6 +146,9 @@ def _classification(classified: pd.DataFrame | None) -> dict | None:
         "rows": len(classified),
         "mapped": len(mapped),
         "by_type": {str(k): int(v) for k, v in mapped["facility_type"].value_counts().items()},
+        "by_matched_by": {str(k): int(v) for k, v in mapped["matched_by"].value_counts().items()}
+        if "matched_by" in mapped
+        else {},
         "unmapped_categories": [
             {"category": str(k), "count": int(v)}
             for k, v in unmapped["category"].value_counts().head(50).items()
