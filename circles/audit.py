@@ -172,6 +172,8 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
             continue
         explicit = role in options.coords
         system = options.coords.get(role, options.coords.get("*"))
+        if not explicit and str(path).lower().endswith((".pbf", ".osm")):
+            system = None  # OSM is WGS 84: a bare --coords names the exports' system
         layer = read_layer(
             path, role, crs="EPSG:4326" if system else options.crs, warnings=warnings
         )
