@@ -26,6 +26,10 @@ try:  # typer vendors click since 0.20; older typers use click itself
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
     from click import exceptions as _click_exc
+# typer 0.29 keeps Abort in typer.exceptions, not in its vendored click's exceptions
+_Abort: type[BaseException] = getattr(_click_exc, "Abort", None) or getattr(
+    typer, "Abort", RuntimeError
+)
 
 
 class _OneLineErrors(TyperGroup):
@@ -46,9 +50,18 @@ class _OneLineErrors(TyperGroup):
         except _click_exc.ClickException as exc:
             sys.stderr.write(f"error: {exc.format_message()}\n")
             sys.exit(exc.exit_code)
-        except _click_exc.Abort:
+        except _Abort:
             sys.stderr.write("aborted\n")
             sys.exit(1)
+        except CirclesError as exc:  # a command that did not map its own errors
+            sys.stderr.write(f"error: {exc}\n")
+            sys.exit(2)
+        except Exception as exc:  # a bug: one line, exit 3
+            sys.stderr.write(
+                f"error: internal error ({type(exc).__name__}: {exc}); please report it with "
+                "the command that caused it\n"
+            )
+            sys.exit(3)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -478,6 +491,11 @@ def audit(
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         if lang not in ("en", "zh"):
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
+        from circles.io import check_out_folder
+
+        inputs = [getattr(options, k) for k in ("network", "facilities", "residents")]
+        inputs += [options.communities, options.zones, options.planned, *options.rules]
+        check_out_folder(out_dir, inputs)
         result = _run(
             options,
             out_dir,
