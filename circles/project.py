@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
+from circles.yaml_limits import bomb_message, too_large
 
 PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
 LIST_KEYS = {"rules", "circles"}
@@ -91,12 +92,16 @@ def load_project(path: Path) -> dict[str, Any]:
         raise ProjectFileError(f"cannot read project file {path} ({exc.strerror})") from exc
     try:
         data = YAML(typ="safe").load(text)
+    except RecursionError as exc:
+        raise ProjectFileError(f"{path}: values nested too deeply; flatten the file") from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ProjectFileError(f"{where}: YAML syntax error: {exc.problem}") from exc
     except YAMLError as exc:
         raise ProjectFileError(f"{path}: YAML syntax error: {exc}") from exc
+    if too_large(data):
+        raise ProjectFileError(f"{path}: {bomb_message()}")
     if data is None:
         data = {}
     if not isinstance(data, dict):
