@@ -357,7 +357,7 @@ def _read_excel(path: Path, sheet: str | None, role: str, crs: str | None) -> gp
                 f"{role} file {path} has no sheet {sheet!r}; its sheets: {', '.join(names)}; "
                 f"give {path.name}:SHEET"
             )
-        frame = book.parse(sheet if sheet is not None else 0, dtype=str)
+        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str)
     frame = frame.dropna(how="all").fillna("")  # Excel's trailing empty rows
     return points_from_table(frame, path, role, crs=crs)
 
@@ -368,18 +368,15 @@ def _read_parquet(path: Path, role: str, crs: str | None) -> gpd.GeoDataFrame:
 
     try:
         return gpd.read_parquet(path)
-    except ValueError as exc:
-        if "geo metadata" not in str(exc):
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid is a ValueError
+        if not isinstance(exc, pa.ArrowException) and "geo metadata" in str(exc):
+            pass  # a plain Parquet table: read below
+        else:
+            first = str(exc).splitlines()[0].replace(f" '{path}'", "").replace(str(path), "")
             raise InputDataError(
-                f"cannot read {role} file {path} ({exc}); give a GeoParquet or a Parquet table "
-                "with lon/lat or x/y columns"
+                f"cannot read {role} file {path} ({first.strip()}); give a GeoParquet or a "
+                "Parquet table with lon/lat or x/y columns"
             ) from exc
-    except (pa.ArrowException, OSError) as exc:
-        first = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
-        raise InputDataError(
-            f"cannot read {role} file {path} ({first.strip()}); give a GeoParquet or a Parquet "
-            "table with lon/lat or x/y columns"
-        ) from exc
     return points_from_table(pd.read_parquet(path), path, role, crs=crs)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +17,7 @@ import shapely
 
 from circles import __version__
 from circles.catalogue import load_catalogue
-from circles.io import sha256
+from circles.io import sha256, split_layer
 from circles.network import Network
 from circles.projection import WGS84
 from circles.rules import LoadedCircle
@@ -76,7 +77,7 @@ def _networks(networks: dict[str, Network]) -> dict[str, dict]:
 def _file_record(path) -> dict | None:
     if path is None:
         return None
-    return {"path": str(path), "sha256": sha256(path)}
+    return {"path": str(path), "sha256": sha256(split_layer(Path(path))[0])}  # file.gpkg:layer
 
 
 def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
