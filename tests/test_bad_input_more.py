@@ -579,3 +579,14 @@ def test_empty_rule_file_in_a_rules_folder_stops_the_audit(toy: Toy) -> None:
         ],
     )
     _no_report_left(out)
+
+
+def test_real_gcj02_districts_without_prj_are_not_read_as_metres() -> None:
+    """Wuhan's districts (GCJ-02 degrees, no .prj) as zones under a metric --crs: refused."""
+    from circles.errors import InputDataError
+    from tests.conftest import shared
+
+    path = shared("cn_wuhan_districts_gcj02/wuhan_districts.shp")
+    with pytest.raises(InputDataError, match=r"pass --coords zones=wgs84 \(or gcj02, bd09\)"):
+        read_layer(path, "zones", crs=CRS)
+    assert len(read_layer(path, "zones", crs="EPSG:4326")) == 13
