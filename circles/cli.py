@@ -494,7 +494,7 @@ def audit(
         from circles.io import check_out_folder
 
         inputs = [getattr(options, k) for k in ("network", "facilities", "residents")]
-        inputs += [options.communities, options.zones, options.planned, *options.rules]
+        inputs += [options.communities, options.zones, options.planned, *options.rules, project]
         check_out_folder(out_dir, inputs)
         result = _run(
             options,

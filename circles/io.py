@@ -314,16 +314,16 @@ def split_layer(path: Path) -> tuple[Path, str | None]:
     """
     if path.exists():
         return path, None
-    head, sep, tail = str(path).rpartition(":")
-    if (
-        not sep
-        or not tail
-        or any(c in tail for c in "/\\")
-        or (len(head) <= 1)  # "C:..." is a drive, ":x" no file
-        or Path(head).suffix.lower() not in MULTI_LAYER_SUFFIXES
-    ):
-        return path, None
-    return Path(head), tail
+    text = str(path)
+    # the first ':' after a GeoPackage or workbook name (a layer name may hold ':' itself);
+    # a ':' at index 1 is a Windows drive letter
+    for at in (i for i, ch in enumerate(text) if ch == ":" and i > 1):
+        head, tail = text[:at], text[at + 1 :]
+        if Path(head).suffix.lower() in MULTI_LAYER_SUFFIXES:
+            if tail and not any(c in tail for c in "/\\"):
+                return Path(head), tail
+            break
+    return path, None
 
 
 def is_osm_xml(path: Path) -> bool:

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
-from circles.yaml_limits import bomb_message, too_large
+from circles.yaml_limits import bomb_message, shown, too_large
 
 PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
 LIST_KEYS = {"rules", "circles"}
@@ -54,13 +54,13 @@ def _typed(path: Path, key: str, value: Any) -> Any:
     if key in NUMBER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ProjectFileError(
-                f"{path}: {key} {value!r} is not a number; give {NUMBER_KEYS[key]}"
+                f"{path}: {key} {shown(value)} is not a number; give {NUMBER_KEYS[key]}"
             )
         return float(value)
     if key in INTEGER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProjectFileError(
-                f"{path}: {key} {value!r} is not a whole number; give {INTEGER_KEYS[key]}"
+                f"{path}: {key} {shown(value)} is not a whole number; give {INTEGER_KEYS[key]}"
             )
         return value
     if key == "coords":
@@ -71,7 +71,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
         return [str(v) for v in value]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ProjectFileError(
-            f"{path}: {key} {value!r} must be a single value, not a list or mapping"
+            f"{path}: {key} {shown(value)} must be a single value, not a list or mapping"
         )
     return str(value)
 

@@ -24,7 +24,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from circles.catalogue import Catalogue, load_catalogue
 from circles.errors import RuleError
 from circles.schema import Circle, Requirement, Source, Tag
-from circles.yaml_limits import bomb_message, too_large
+from circles.yaml_limits import bomb_message, shown, too_large
 
 CATALOGUE_FILE = "facilities.yaml"
 SUPPORTED_MODES = ("walk", "drive", "hub")
@@ -188,18 +188,18 @@ _TYPE_WORDS = {
 
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error["type"]
-    got = error.get("input")
+    got = shown(error.get("input"))
     if kind == "extra_forbidden":
         return "unknown key; check the spelling against rules/README.md"
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"got {got!r}; expected one of {expected}"
+        return f"got {got}; expected one of {expected}"
     if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {got!r}"
+        return f"expected {_TYPE_WORDS[kind]}, got {got}"
     if kind == "string_pattern_mismatch":
-        return f"{got!r} is not an id: use lower-case letters, digits and _ (e.g. fresh_market)"
+        return f"{got} is not an id: use lower-case letters, digits and _ (e.g. fresh_market)"
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         bound = {
             "greater_than": "greater than",
@@ -209,12 +209,12 @@ def _pydantic_message(error: dict[str, Any]) -> str:
         }[kind]
         limit = next(iter(error.get("ctx", {}).values()), "")
         limit_text = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
-        return f"must be {bound} {limit_text} (got {got!r})"
+        return f"must be {bound} {limit_text} (got {got})"
     if kind == "too_short":
         return "must not be empty"
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"got {got!r}; expected one of {expected}"
+        return f"got {got}; expected one of {expected}"
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ")
 

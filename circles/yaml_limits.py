@@ -52,6 +52,12 @@ def too_large(tree: Any, limit: int = MAX_EXPANDED_VALUES) -> bool:
     return expanded_size(tree, limit) > limit
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters (a list may be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def bomb_message(limit: int = MAX_EXPANDED_VALUES) -> str:
     """The remedy for a tree that :func:`too_large` refused (the values are never shown)."""
     return (

@@ -222,6 +222,12 @@ CASES = [
         "error: {d}/circles.yaml: " + BOMB_MESSAGE,
     ),
     case(
+        "project-value-not-echoed-in-full",
+        project(TOY_PROJECT.replace("network: roads.geojson", "network: [" + "1, " * 999 + "1]")),
+        "error: {d}/circles.yaml: network [" + "1, " * 19 + "1… must be a single value, not a "
+        "list or mapping",
+    ),
+    case(
         "rule-file-nested-too-deeply",
         rule_file("id: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml"),
         "{d}/deep.yaml:1:1: file: values nested too deeply; flatten the file\n"
@@ -495,6 +501,7 @@ def test_split_layer(tmp_path: Path) -> None:
     assert split_layer(Path("C:x.gpkg")) == (Path("C:x.gpkg"), None)
     assert split_layer(Path(f"{tmp_path}/x.csv:roads")) == (Path(f"{tmp_path}/x.csv:roads"), None)
     assert split_layer(Path("d:ir/x.gpkg")) == (Path("d:ir/x.gpkg"), None)
+    assert split_layer(Path("x.gpkg:a:b")) == (Path("x.gpkg"), "a:b")
 
 
 def test_overlapping_zones_are_counted_and_the_first_wins() -> None:
