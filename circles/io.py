@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -9,6 +10,7 @@ import io
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -539,7 +541,12 @@ def _remove_stale_stages(parent: Path, out: Path) -> None:
     prefix = _stage_prefix(out)
     for stale in parent.glob(f"{glob_escape(prefix)}*.tmp"):
         pid_text = stale.name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        if not pid_text.isdigit():  # named by an older circles: remove once an hour old
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > 3600:
+                    shutil.rmtree(stale, ignore_errors=True)
+            continue
+        if int(pid_text) == os.getpid():
             continue
         try:
             os.kill(int(pid_text), 0)

@@ -597,3 +597,21 @@ def test_real_gcj02_districts_without_prj_are_not_read_as_metres() -> None:
     with pytest.raises(InputDataError, match=r"pass --coords zones=wgs84 \(or gcj02, bd09\)"):
         read_layer(path, "zones", crs=CRS)
     assert len(read_layer(path, "zones", crs="EPSG:4326")) == 13
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["one-rename", "move-aside"])
+def test_staged_output_swaps_the_whole_folder(tmp_path: Path, monkeypatch, exchange: bool) -> None:
+    from circles import io as circles_io
+
+    if not exchange:  # systems without renameat2: the old folder is moved aside first
+        monkeypatch.setattr(circles_io, "_exchange", lambda a, b: False)
+    out = tmp_path / "report"
+    (out / "maps").mkdir(parents=True)
+    (out / "a.csv").write_text("old\n", encoding="utf-8")
+    with circles_io.staged_output(
+        out, ["a.csv"], overwrite=True, whole=True, known={"a.csv", "maps"}
+    ) as stage:
+        (stage / "a.csv").write_text("new\n", encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+    assert (out / "a.csv").read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
