@@ -615,3 +615,31 @@ def test_staged_output_swaps_the_whole_folder(tmp_path: Path, monkeypatch, excha
     assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
     assert (out / "a.csv").read_text(encoding="utf-8") == "new\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "coverage", "expected"),
+    [
+        (
+            "{bad",
+            "a,b\n1,2\n",
+            "error: {d} holds a damaged report (JSONDecodeError: Expecting property name enclosed "
+            "in double quotes: line 1 column 2 (char 1)); run the audit again to rewrite it",
+        ),
+        (
+            "{}",
+            "a,b\n1,2\n",
+            "error: {d} is not a circles report folder (coverage.csv lacks circle_id, "
+            "requirement_id, scope, community_id, population_total, population_met, "
+            "coverage_ratio); give the --out folder of an audit",
+        ),
+    ],
+    ids=["summary-not-json", "coverage-without-columns"],
+)
+def test_compare_of_a_damaged_report_is_one_line(
+    tmp_path: Path, summary: str, coverage: str, expected: str
+) -> None:
+    (tmp_path / "summary.json").write_text(summary, encoding="utf-8")
+    (tmp_path / "coverage.csv").write_text(coverage, encoding="utf-8")
+    result = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
+    _assert_clean_failure(result, [expected.replace("{d}", str(tmp_path))])
