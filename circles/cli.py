@@ -779,7 +779,12 @@ def facilities_classify(
             table = frame.drop(columns=[frame.geometry.name]).assign(
                 facility_type=result["facility_type"], matched_by=result["matched_by"]
             )
-            table.to_csv(out, index=False, encoding="utf-8")
+            try:
+                table.to_csv(out, index=False, encoding="utf-8")
+            except OSError as exc:
+                from circles.errors import OutputError
+
+                raise OutputError(f"cannot write {out} ({exc}); choose another --out") from exc
     except CirclesError as exc:
         _fail(str(exc))
         return

@@ -643,3 +643,16 @@ def test_compare_of_a_damaged_report_is_one_line(
     (tmp_path / "coverage.csv").write_text(coverage, encoding="utf-8")
     result = runner.invoke(app, ["compare", str(tmp_path), str(tmp_path)])
     _assert_clean_failure(result, [expected.replace("{d}", str(tmp_path))])
+
+
+def test_classify_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    pois = _text({"dir": tmp_path}, "pois.csv", "id,lon,lat\n1,114.3,30.5\n")
+    out = tmp_path / "nowhere" / "types.csv"
+    result = runner.invoke(app, ["facilities", "classify", str(pois), "-o", str(out)])
+    _assert_clean_failure(
+        result,
+        [
+            f"error: cannot write {out} (Cannot save file into a non-existent directory: "
+            f"'{out.parent}'); choose another --out"
+        ],
+    )
