@@ -493,9 +493,13 @@ def audit(
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
         from circles.io import check_out_folder
 
-        inputs = [getattr(options, k) for k in ("network", "facilities", "residents")]
-        inputs += [options.communities, options.zones, options.planned, *options.rules, project]
-        check_out_folder(out_dir, inputs)
+        check_out_folder(
+            out_dir,
+            [
+                *(options.network, options.facilities, options.residents, options.communities),
+                *(options.zones, options.planned, *options.rules, project),
+            ],
+        )
         result = _run(
             options,
             out_dir,
