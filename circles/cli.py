@@ -186,8 +186,9 @@ def audit(
     facilities: Annotated[
         Path | None,
         typer.Option(
-            help="Facility points (GPKG/GeoJSON/SHP, or CSV with lon/lat or x/y "
-            "columns); polygons are taken at a representative point."
+            help="Facility points (GPKG/GeoJSON/SHP/GeoParquet, or a CSV, .xlsx or Parquet "
+            "table with lon/lat or x/y columns; FILE.gpkg:LAYER or FILE.xlsx:SHEET picks one); "
+            "polygons are taken at a representative point."
         ),
     ] = None,
     residents: Annotated[
