@@ -25,7 +25,7 @@ from circles.coordsys import infer_system
 from circles.errors import InputDataError
 from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
 from circles.hub import destinations_met
-from circles.io import read_layer
+from circles.io import read_layer, refuse_osm_xml, split_layer
 from circles.network import Network
 from circles.networks import (
     build_networks,
@@ -399,6 +399,8 @@ def _audit(
             res_points(),
             to_metric(inputs["zones"], crs),
             options.zone_field,
+            warnings,
+            name=options.zones.name,
         )
 
     progress("snap")
@@ -725,8 +727,8 @@ def _check_options(options: AuditOptions) -> None:
                 f"--coords {role}=...: no such layer; use one of {', '.join(LAYER_ROLES)}, or "
                 "give a bare system (--coords gcj02) for every layer"
             )
-    missing = [
-        f"{role} file {path}"
+    files = [
+        (role, split_layer(Path(path))[0] if role != "network" else Path(path))
         for role, path in (
             ("network", options.network),
             ("facilities", options.facilities),
@@ -735,11 +737,13 @@ def _check_options(options: AuditOptions) -> None:
             ("zones", options.zones),
             ("planned facilities", options.planned),
         )
-        if path is not None and not Path(path).exists()
+        if path is not None
     ]
+    missing = [f"{role} file {path}" for role, path in files if not path.exists()]
     if missing:
         verb, what = ("does", "path") if len(missing) == 1 else ("do", "paths")
         raise InputDataError(f"{', '.join(missing)} {verb} not exist; check the {what}")
+    refuse_osm_xml(Path(options.network))
 
 
 def _minutes(requirement, zone_ids: np.ndarray) -> np.ndarray:

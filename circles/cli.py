@@ -26,6 +26,10 @@ try:  # typer vendors click since 0.20; older typers use click itself
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
     from click import exceptions as _click_exc
+# typer 0.29 keeps Abort in typer.exceptions, not in its vendored click's exceptions
+_Abort: type[BaseException] = getattr(_click_exc, "Abort", None) or getattr(
+    typer, "Abort", RuntimeError
+)
 
 
 class _OneLineErrors(TyperGroup):
@@ -46,9 +50,18 @@ class _OneLineErrors(TyperGroup):
         except _click_exc.ClickException as exc:
             sys.stderr.write(f"error: {exc.format_message()}\n")
             sys.exit(exc.exit_code)
-        except _click_exc.Abort:
+        except _Abort:
             sys.stderr.write("aborted\n")
             sys.exit(1)
+        except CirclesError as exc:  # a command that did not map its own errors
+            sys.stderr.write(f"error: {exc}\n")
+            sys.exit(2)
+        except Exception as exc:  # a bug: one line, exit 3
+            sys.stderr.write(
+                f"error: internal error ({type(exc).__name__}: {exc}); please report it with "
+                "the command that caused it\n"
+            )
+            sys.exit(3)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -175,11 +188,13 @@ def audit(
     facilities: Annotated[
         Path | None,
         typer.Option(
-            help="Facility points (GPKG/GeoJSON/SHP, or CSV with lon/lat or x/y "
-            "columns); polygons are taken at a representative point. An Amap/Baidu POI export "
-            "or a POI table with OSM tags is classified through rules/facilities.yaml; an OSM "
-            "extract (.osm.pbf) gives its POIs carrying a catalogue tag (nodes, and ways and "
-            "relations at a point inside them)."
+            help="Facility points (GPKG/GeoJSON/SHP/GeoParquet, or a CSV, .xlsx or Parquet "
+            "table with lon/lat or x/y columns; FILE.gpkg:LAYER or FILE.xlsx:SHEET picks one); "
+            "polygons are taken at a representative point. An Amap/Baidu POI export or a POI "
+            "table with OSM tags is classified through rules/facilities.yaml (an Amap export "
+            "without --coords is read as GCJ-02, with a warning); an OSM extract (.osm.pbf, "
+            ".osm) gives its POIs carrying a catalogue tag (nodes, and ways and relations at a "
+            "point inside them)."
         ),
     ] = None,
     residents: Annotated[
@@ -508,6 +523,15 @@ def audit(
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         if lang not in ("en", "zh"):
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
+        from circles.io import check_out_folder
+
+        check_out_folder(
+            out_dir,
+            [
+                *(options.network, options.facilities, options.residents, options.communities),
+                *(options.zones, options.planned, *options.rules, project),
+            ],
+        )
         result = _run(
             options,
             out_dir,
@@ -808,7 +832,12 @@ def facilities_classify(
                 matched_by=result["matched_by"],
                 rule=result["rule"],
             )
-            table.to_csv(out, index=False, encoding="utf-8")
+            try:
+                table.to_csv(out, index=False, encoding="utf-8")
+            except OSError as exc:
+                from circles.errors import OutputError
+
+                raise OutputError(f"cannot write {out} ({exc}); choose another --out") from exc
     except CirclesError as exc:
         _fail(str(exc))
         return

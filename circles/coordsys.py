@@ -6,9 +6,9 @@ an export without ``--coords`` should get the right answer, told how it was reac
 is inferred, in order, from:
 
 1. the coordinate columns' own names (``gcj02_lng``, ``bd09_lat``, ``wgs84_lng``, ``高德经度``…);
-2. the export's shape: an Amap export (``typecode``, the ``大类``/``中类`` columns, or a single
-   ``location`` "lng,lat" column as the Amap API returns) is GCJ-02; a Baidu export (``uid``
-   with ``detail_info`` or ``street_id``, or Baidu-named columns) is BD-09.
+2. the export's shape: an Amap export (``typecode``, the ``大类``/``中类`` columns, or a
+   ``location`` "lng,lat" column beside the Amap API's ``pname``/``cityname``/``adname``) is
+   GCJ-02; a Baidu export (``uid`` with ``detail_info`` or ``street_id``) is BD-09.
 
 Only lon/lat points inside China are inferred (the offsets apply nowhere else); anything else,
 and every layer the user described with ``--coords``, is left as it is.
@@ -37,6 +37,7 @@ _NAME_HINTS = (
 )
 AMAP_COLUMNS = ("typecode", "type_code", "类型编码")
 AMAP_LEVELS = ("大类", "中类")
+AMAP_API_COLUMNS = ("pname", "cityname", "adname", "adcode", "citycode", "business_area")
 BAIDU_COLUMNS = ("detail_info", "street_id", "detail")
 
 
@@ -62,8 +63,10 @@ def infer_system(layer: pd.DataFrame) -> tuple[str, str] | None:
     if geometry is None or not _inside_china(geometry):
         return None
     columns = {str(c).strip().lower(): str(c) for c in layer.columns}
-    if "location" in [str(c).strip().lower() for c in used]:
-        return "gcj02", "its coordinates come from a 'location' column as the Amap API writes"
+    from_location = "location" in [str(c).strip().lower() for c in used]
+    if from_location and any(c in columns for c in AMAP_API_COLUMNS):
+        found = next(columns[c] for c in AMAP_API_COLUMNS if c in columns)
+        return "gcj02", f"it has the columns of the Amap API ('location' with {found!r})"
     if any(c in columns for c in AMAP_COLUMNS) or all(c in columns for c in AMAP_LEVELS):
         found = next((columns[c] for c in (*AMAP_COLUMNS, *AMAP_LEVELS) if c in columns), "")
         return "gcj02", f"it has the columns of an Amap (高德) export ({found!r})"

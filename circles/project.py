@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
+from circles.yaml_limits import bomb_message, shown, too_large
 
 PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
 LIST_KEYS = {"rules", "circles"}
@@ -57,7 +58,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
     if key in NUMBER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ProjectFileError(
-                f"{path}: {key} {value!r} is not a number; give {NUMBER_KEYS[key]}"
+                f"{path}: {key} {shown(value)} is not a number; give {NUMBER_KEYS[key]}"
             )
         return float(value)
     if key in BOOL_KEYS:
@@ -71,7 +72,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
     if key in INTEGER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ProjectFileError(
-                f"{path}: {key} {value!r} is not a whole number; give {INTEGER_KEYS[key]}"
+                f"{path}: {key} {shown(value)} is not a whole number; give {INTEGER_KEYS[key]}"
             )
         return value
     if key == "coords":
@@ -82,7 +83,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
         return [str(v) for v in value]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ProjectFileError(
-            f"{path}: {key} {value!r} must be a single value, not a list or mapping"
+            f"{path}: {key} {shown(value)} must be a single value, not a list or mapping"
         )
     return str(value)
 
@@ -103,12 +104,16 @@ def load_project(path: Path) -> dict[str, Any]:
         raise ProjectFileError(f"cannot read project file {path} ({exc.strerror})") from exc
     try:
         data = YAML(typ="safe").load(text)
+    except RecursionError as exc:
+        raise ProjectFileError(f"{path}: values nested too deeply; flatten the file") from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ProjectFileError(f"{where}: YAML syntax error: {exc.problem}") from exc
     except YAMLError as exc:
         raise ProjectFileError(f"{path}: YAML syntax error: {exc}") from exc
+    if too_large(data):
+        raise ProjectFileError(f"{path}: {bomb_message()}")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -24,12 +24,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from circles.catalogue import Catalogue, load_catalogue
 from circles.errors import RuleError
 from circles.schema import Circle, Requirement, Source, Tag
+from circles.yaml_limits import bomb_message, shown, too_large
 
 CATALOGUE_FILE = "facilities.yaml"
 SUPPORTED_MODES = ("walk", "drive", "hub")
 MAX_TIME_MIN = {"walk": 180.0, "drive": 180.0, "hub": 1440.0}
 MAX_WALK_DISTANCE_M = 15_000.0
 MAX_DRIVE_DISTANCE_M = 200_000.0
+# the searches keep the min_count nearest facilities of every resident: residents × min_count
+MAX_MIN_COUNT = 100
 HUB_TABLE_COLUMNS = ("hub", "destination", "minutes", "ref", "tag")
 
 __all__ = [
@@ -185,18 +188,18 @@ _TYPE_WORDS = {
 
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = error["type"]
-    got = error.get("input")
+    got = shown(error.get("input"))
     if kind == "extra_forbidden":
         return "unknown key; check the spelling against rules/README.md"
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"got {got!r}; expected one of {expected}"
+        return f"got {got}; expected one of {expected}"
     if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {got!r}"
+        return f"expected {_TYPE_WORDS[kind]}, got {got}"
     if kind == "string_pattern_mismatch":
-        return f"{got!r} is not an id: use lower-case letters, digits and _ (e.g. fresh_market)"
+        return f"{got} is not an id: use lower-case letters, digits and _ (e.g. fresh_market)"
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         bound = {
             "greater_than": "greater than",
@@ -206,12 +209,12 @@ def _pydantic_message(error: dict[str, Any]) -> str:
         }[kind]
         limit = next(iter(error.get("ctx", {}).values()), "")
         limit_text = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
-        return f"must be {bound} {limit_text} (got {got!r})"
+        return f"must be {bound} {limit_text} (got {got})"
     if kind == "too_short":
         return "must not be empty"
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"got {got!r}; expected one of {expected}"
+        return f"got {got}; expected one of {expected}"
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ")
 
@@ -242,16 +245,35 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{path}:1:1: file: cannot read the file ({exc}); save it as UTF-8")
         return None
+    if not text.strip():
+        problems.append(
+            f"{path}:1:1: file: the rule file is empty; describe one circle (id, name, mode, "
+            "requirements), see rules/README.md"
+        )
+        return None
     try:
-        return yaml.load(text)
+        tree = yaml.load(text)
+    except RecursionError:
+        problems.append(f"{path}:1:1: file: values nested too deeply; flatten the file")
+        return None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or str(exc)
         problems.append(f"{path}:{line}:{col}: file: YAML syntax error: {what}")
+        return None
     except YAMLError as exc:
         problems.append(f"{path}:1:1: file: YAML syntax error: {exc}")
-    return None
+        return None
+    if too_large(tree):
+        problems.append(f"{path}:1:1: file: {bomb_message()}")
+        return None
+    if tree is None:
+        problems.append(
+            f"{path}:1:1: file: the rule file holds only comments; describe one circle (id, "
+            "name, mode, requirements), see rules/README.md"
+        )
+    return tree
 
 
 def _schema_pass(path: Path, tree: Any, problems: list[str]) -> Circle | None:
@@ -406,6 +428,12 @@ class _Checker:
 
     def threshold(self, here: list[str | int], req: Requirement) -> None:
         c = self.circle
+        if req.min_count > MAX_MIN_COUNT:
+            self.add(
+                [*here, "min_count"],
+                f"min_count {req.min_count:,} is not a sane count (at most {MAX_MIN_COUNT}); "
+                "give how many facilities must lie within the threshold",
+            )
         has_time, has_dist = req.max_time_min is not None, req.max_distance_m is not None
         if req.max_time_min_by_zone is not None:
             if not has_time:
@@ -450,6 +478,13 @@ def _hub_table(path: Path, tree: CommentedMap, circle: Circle, problems: list[st
     table = (path.parent / circle.hub.table).resolve()
     line, col = position(tree, ["hub", "table"])
     where = f"{path}:{line}:{col}: {circle.id}.hub.table"
+    folder = path.parent.resolve()
+    if not table.is_relative_to(folder):  # an absolute path, .. or a symlink leading out
+        problems.append(
+            f"{where}: {circle.hub.table!r} lies outside the rule file's folder {folder}; put "
+            "the table in that folder and name it relative to the rule file"
+        )
+        return ()
     try:
         with table.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)

@@ -17,7 +17,7 @@ import shapely
 
 from circles import __version__
 from circles.catalogue import load_catalogue
-from circles.io import sha256
+from circles.io import sha256, split_layer
 from circles.network import Network
 from circles.projection import WGS84
 from circles.rules import LoadedCircle
@@ -84,7 +84,7 @@ def _networks(networks: dict[str, Network]) -> dict[str, dict]:
 def _file_record(path) -> dict | None:
     if path is None:
         return None
-    return {"path": str(path), "sha256": sha256(path)}
+    return {"path": str(path), "sha256": sha256(split_layer(Path(path))[0])}  # file.gpkg:layer
 
 
 def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
@@ -103,18 +103,16 @@ def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
             "used": bool((rows["status"] != "not_used").any()),
         }
     kinds = (STATUS_OK, STATUS_OFF_NETWORK, STATUS_NO_GEOMETRY)
-    # one category per resident, so that they add up to what was read
-    category = np.select(
-        [status == STATUS_NO_GEOMETRY, status == STATUS_OFF_NETWORK, unassigned],
-        ["invalid", "off_network", "unassigned"],
-        default="evaluated",
-    )
+    # one status per resident, so that they add up to what was read; residents in no community
+    # were evaluated like the others (unassigned is a community, not a status): counted apart
+    parts = {"evaluated": STATUS_OK, "off_network": STATUS_OFF_NETWORK}
+    parts["no_geometry"] = STATUS_NO_GEOMETRY
     reconcile = {
         name: {
-            "residents": int((category == name).sum()),
-            "population": float(pop[category == name].sum()),
+            "residents": int((status == kind).sum()),
+            "population": float(pop[status == kind].sum()),
         }
-        for name in ("evaluated", "off_network", "unassigned", "invalid")
+        for name, kind in parts.items()
     }
     return {
         "reconcile": reconcile,

@@ -16,8 +16,19 @@ import shapely
 from circles.schema import Circle, Requirement
 
 
-def zone_values(points: np.ndarray, zones: gpd.GeoDataFrame, field: str) -> np.ndarray:
-    """The zone layer's ``field`` value at each point (``""`` outside every polygon)."""
+def zone_values(
+    points: np.ndarray,
+    zones: gpd.GeoDataFrame,
+    field: str,
+    warnings: list[str] | None = None,
+    name: str = "zones",
+) -> np.ndarray:
+    """The zone layer's ``field`` value at each point (``""`` outside every polygon).
+
+    A point in several polygons (overlapping, or on a shared edge) takes the value of the first
+    of them in the file; when their values differ, a warning naming ``name`` (the zone file)
+    says how many residents that decided and gives an example.
+    """
     out = np.full(len(points), "", dtype=object)
     has = ~(shapely.is_missing(points) | shapely.is_empty(points))
     tree = shapely.STRtree(zones.geometry.to_numpy(dtype=object))
@@ -30,7 +41,32 @@ def zone_values(points: np.ndarray, zones: gpd.GeoDataFrame, field: str) -> np.n
         rows = np.flatnonzero(has)[idx[first]]
         values = zones[field].astype("string").fillna("").str.strip().to_numpy(dtype=object)
         out[rows] = values[poly[first]]
+        if warnings is not None:
+            _warn_overlaps(idx, poly, first, values, name, warnings)
     return out
+
+
+def _warn_overlaps(
+    idx: np.ndarray,
+    poly: np.ndarray,
+    first: np.ndarray,
+    values: np.ndarray,
+    name: str,
+    warnings: list[str],
+) -> None:
+    """Warn about residents in polygons of different values (the first polygon won)."""
+    winner = values[poly[first]][np.cumsum(first) - 1]  # the first polygon's value, per pair
+    differs = values[poly] != winner
+    if not differs.any():
+        return
+    residents = np.unique(idx[differs])
+    pair = int(np.flatnonzero(differs)[0])
+    warnings.append(
+        f"zones file {name}: {len(residents)} residents lie in more than one zone polygon of "
+        f"different values (overlapping polygons, or on a shared edge); each takes the value of "
+        f"the first of them in the file (e.g. {winner[pair]!r} over {values[poly[pair]]!r}); "
+        "make the zone polygons disjoint to decide otherwise"
+    )
 
 
 def circle_zone_ids(values: np.ndarray, circle: Circle) -> tuple[np.ndarray, list[str]]:

@@ -509,12 +509,11 @@ def _make_summary(coverage: pd.DataFrame) -> dict:
             ],
         },
         "counts": {
-            # read = evaluated (A-G) + off network + unassigned (H) + invalid (no geometry)
+            # read = evaluated (A-H; H in no community) + off network + no geometry
             "reconcile": {
-                "evaluated": {"residents": 7, "population": 1500.0},
+                "evaluated": {"residents": 8, "population": 1500.0},
                 "off_network": {"residents": 1, "population": 80.0},
-                "unassigned": {"residents": 1, "population": 0.0},
-                "invalid": {"residents": 1, "population": 40.0},
+                "no_geometry": {"residents": 1, "population": 40.0},
             },
             "residents": {"read": 10, "ok": 8, "off_network": 1, "no_geometry": 1, "unassigned": 1},
             "population": {

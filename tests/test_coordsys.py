@@ -44,7 +44,8 @@ def _write(path: Path, columns: dict) -> Path:
         ({"name": ["a"], "gcj02_lng": [114.3], "gcj02_lat": [30.5]}, "gcj02"),
         ({"name": ["a"], "bd09_lng": [114.3], "bd09_lat": [30.5]}, "bd09"),
         ({"name": ["a"], "wgs84_lng": [114.3], "wgs84_lat": [30.5]}, "wgs84"),
-        ({"name": ["a"], "location": ["114.3,30.5"]}, "gcj02"),
+        ({"name": ["a"], "location": ["114.3,30.5"]}, None),  # not enough to say
+        ({"name": ["a"], "location": ["114.3,30.5"], "adname": ["江汉区"]}, "gcj02"),
         ({"name": ["a"], "typecode": ["141204"], "lng": [114.3], "lat": [30.5]}, "gcj02"),
         (
             {

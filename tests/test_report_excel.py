@@ -800,11 +800,10 @@ def test_inputs_sheet(workbook, audit):
     assert value("counts", "residents: read") == 10
     assert value("counts", "population: off network") == 80
     assert value("counts", "facilities: ok") == 5
-    assert value("reconciliation", "evaluated: residents") == 7
-    assert value("reconciliation", "invalid: population") == 40
-    assert value("reconciliation", "read = evaluated + off network + unassigned + invalid") == (
-        "adds up"
-    )
+    assert value("reconciliation", "evaluated: residents") == 8
+    assert value("reconciliation", "no geometry: population") == 40
+    assert value("reconciliation", "of which in no community: residents") == 1
+    assert value("reconciliation", "read = evaluated + off network + no geometry") == "adds up"
     assert value("facilities by type", "primary_school: ok") == 1
     for key, network in summary["networks"].items():
         assert value("networks", f"{key}: nodes") == network["nodes"]
@@ -822,7 +821,7 @@ def test_inputs_sheet_in_chinese(workbook_zh, audit):
     assert rows[("运行", "已转换为 WGS 84")]["值"] == "facilities: gcj02 → wgs84"
     assert rows[("人口", "户均人口")]["标记"] == "凭记忆（未核实）"
     assert rows[("速度", "life_15min：步行速度")]["值"] == "60 米/分钟"
-    assert rows[("核对", "读入 = 参与评估 + 路网外 + 未归属社区 + 无效")]["值"] == "相符"
+    assert rows[("核对", "读入 = 参与评估 + 路网外 + 无几何")]["值"] == "相符"
     assert rows[("计数", "居民点：路网外")]["值"] == 1
     assert rows[("警告", "警告 1")]["值"] == summary["warnings"][0]
 
@@ -832,7 +831,7 @@ def test_inputs_sheet_flags_counts_that_do_not_add_up_and_speed_overrides(tmp_pa
     summary["counts"]["reconcile"]["evaluated"]["residents"] = 6
     summary["run"]["parameters"]["walk_speed_m_per_min"] = 48.0
     rows = {r["item"]: r["value"] for r in _records(_write(tmp_path, summary, coverage)["Inputs"])}
-    assert rows["read = evaluated + off network + unassigned + invalid"] == "does not add up"
+    assert rows["read = evaluated + off network + no geometry"] == "does not add up"
     assert rows["walk speed override"] == "48 m/min"
 
 

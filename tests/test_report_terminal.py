@@ -63,8 +63,11 @@ def _with_seven_circles(audit):
 
 def test_header_counts_and_warnings(audit):
     text = _render(audit)
-    assert "10 read · 8 ok · 1 off network · 1 no geometry · 1 unassigned" in text
-    assert "1,620 read · 1,500 ok · 80 off network · 40 no geometry · 0 unassigned" in text
+    assert "10 read · 8 ok · 1 off network · 1 no geometry; 1 in no community" in text
+    assert "1,620 read · 1,500 ok · 80 off network · 40 no geometry; 0 in no community" in text
+    assert (
+        "10 read = 8 evaluated + 1 off network + 1 no geometry; of which 1 in no community" in text
+    )
     assert "6 read · 5 used" in text
     assert "1,234 nodes · 2,345 edges · 123.4 km" in text
     assert "warning: 1 resident farther than 250 m from the network (max_snap_m)" in text

@@ -64,20 +64,39 @@ def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
             f"{folder} is not a circles report folder (no coverage.csv and summary.json); give "
             "the --out folder of an audit"
         )
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    coverage = pd.read_csv(
-        folder / "coverage.csv",
-        dtype={"requirement_id": str, "community_id": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        coverage = pd.read_csv(
+            folder / "coverage.csv",
+            dtype={"requirement_id": str, "community_id": str},
+            keep_default_na=False,
+            na_values=[""],
+        )
+        residents = None
+        if (folder / "residents.csv").is_file():
+            residents = pd.read_csv(
+                folder / "residents.csv", dtype={"resident_id": str, "community_id": str}
+            )
+    except (ValueError, OSError) as exc:  # JSON, CSV parsing and decoding errors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(
+            f"{folder} holds a damaged report ({type(exc).__name__}: {first}); run the audit "
+            "again to rewrite it"
+        ) from exc
+    needed = ["circle_id", "requirement_id", "scope", "community_id", "population_total"]
+    needed += ["population_met", "coverage_ratio"]
+    missing = [c for c in needed if c not in coverage.columns]
+    if missing or not isinstance(summary, dict):
+        what = f"coverage.csv lacks {', '.join(missing)}" if missing else "summary.json"
+        raise InputDataError(
+            f"{folder} is not a circles report folder ({what}); give the --out folder of an audit"
+        )
     coverage["requirement_id"] = coverage["requirement_id"].fillna("")
     coverage["community_id"] = coverage["community_id"].fillna("")
-    residents = None
-    if (folder / "residents.csv").is_file():
-        residents = pd.read_csv(
-            folder / "residents.csv", dtype={"resident_id": str, "community_id": str}
-        )
+    if residents is not None and not {"resident_id", "community_id", "population"} <= set(
+        residents.columns
+    ):
+        residents = None  # without them only the net change is known
     return summary, coverage, residents
 
 

@@ -36,7 +36,7 @@ _SHOWN_ELSEWHERE = {
 }
 _SOURCE_WIDTH = 30  # source references and long lists wrap in narrower columns
 _SHA256_WIDTH = 64  # a hash stays on one line
-_RECONCILE_PARTS = ("evaluated", "off_network", "unassigned", "invalid")
+_RECONCILE_PARTS = ("evaluated", "off_network", "no_geometry")
 
 
 def rules_sheet(book: Book) -> Sheet:
@@ -281,6 +281,11 @@ def _reconcile(book: Book, add: Any, counts: Mapping[str, Any]) -> None:
                 "reconcile_item", status=book.word("status", status), what=book.text(f"what_{what}")
             )
             add("reconcile", item, (values or {}).get(what))
+    for what in ("residents", "population"):  # a community, not a status: apart from the sum
+        unassigned = (counts.get(what) or {}).get("unassigned")
+        if unassigned:
+            what_text = book.text(f"what_{what}")
+            add("reconcile", book.text("reconcile_unassigned", what=what_text), unassigned)
     adds_up = True
     for what in ("residents", "population"):
         read = number((counts.get(what) or {}).get("read"))

@@ -164,7 +164,11 @@ def write_report(
     warnings = warnings if warnings is not None else []
     names = report_names(maps=maps, planned=planned is not None)
     options = {"lang": lang, "maps": maps, "excel_residents": excel_residents, "warnings": warnings}
-    with collector_paused(), staged_output(out, names, overwrite=overwrite) as stage:
+    known = set(report_names(maps=True, planned=True))
+    with (
+        collector_paused(),
+        staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
+    ):
         _write_files(stage, result, residents_csv=residents_csv, **options)
         if planned is not None and comparison is not None:
             from circles.report.compare_report import write_comparison_workbook

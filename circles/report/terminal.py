@@ -95,16 +95,14 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
         ("ok", "ok"),
         ("off_network", "off network"),
         ("no_geometry", "no geometry"),
-        ("unassigned", "unassigned"),
     ]
-    grid.add_row(
-        "Residents",
-        " · ".join(f"{_count(residents.get(key))} {label}" for key, label in statuses),
-    )
-    grid.add_row(
-        "Population",
-        " · ".join(f"{_count(population.get(key))} {label}" for key, label in statuses),
-    )
+    for title, values in (("Residents", residents), ("Population", population)):
+        # in no community: a community, not a status (those residents are among the ok ones)
+        grid.add_row(
+            title,
+            " · ".join(f"{_count(values.get(key))} {label}" for key, label in statuses)
+            + f"; {_count(values.get('unassigned'))} in no community",
+        )
     facility_text = f"{_count(facilities.get('read'))} read · {_count(facilities.get('ok'))} used"
     if facilities.get("not_used"):
         facility_text += f" · {_count(facilities.get('not_used'))} of types no circle here needs"
@@ -122,11 +120,13 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
             for key, label in (
                 ("evaluated", "evaluated"),
                 ("off_network", "off network"),
-                ("unassigned", "unassigned"),
-                ("invalid", "invalid"),
+                ("no_geometry", "no geometry"),
             )
         ]
-        grid.add_row("Reconciled", f"{_count(residents.get('read'))} read = " + " + ".join(parts))
+        line = f"{_count(residents.get('read'))} read = " + " + ".join(parts)
+        if residents.get("unassigned"):
+            line += f"; of which {_count(residents.get('unassigned'))} in no community"
+        grid.add_row("Reconciled", line)
     grid.add_row("Facilities", facility_text)
     converted = ((summary.get("run") or {}).get("parameters") or {}).get("coords_converted")
     if converted:
