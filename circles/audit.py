@@ -342,20 +342,24 @@ def _run(
     progress: Progress,
     on_residents: Callable[[pd.DataFrame], None] | None,
 ) -> AuditResult:
-    threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True).start()
-    warnings: list[str] = []
-    progress("rules")
-    loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
-    circles = [lc.circle for lc in loaded]
-    _check_options(options)
+    warm_up = threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True)
+    warm_up.start()
+    try:
+        warnings: list[str] = []
+        progress("rules")
+        loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
+        circles = [lc.circle for lc in loaded]
+        _check_options(options)
 
-    progress("read")
-    inputs = _read_inputs(options, warnings)
+        progress("read")
+        inputs = _read_inputs(options, warnings)
 
-    progress("network")
-    nets = build_networks(circles, options)
-    release_osm()
-    return _audit(options, loaded, inputs, nets, warnings, progress, on_residents)
+        progress("network")
+        nets = build_networks(circles, options)
+        release_osm()
+        return _audit(options, loaded, inputs, nets, warnings, progress, on_residents)
+    finally:
+        warm_up.join()  # no thread of the audit outlives it (a first run compiles a while)
 
 
 def _audit(

@@ -607,23 +607,29 @@ def _run(
 
         residents_csv.append(PendingCsv(table))
 
-    if quiet:
-        result = run_audit(options, progress=mark, on_residents=on_residents)
-        planned = (
-            run_audit(dataclasses.replace(options, planned=planned_path)) if planned_path else None
-        )
-    else:
-        with err.status("starting", spinner="dots") as status:
+    try:
+        if quiet:
+            result = run_audit(options, progress=mark, on_residents=on_residents)
+            planned = (
+                run_audit(dataclasses.replace(options, planned=planned_path))
+                if planned_path
+                else None
+            )
+        else:
+            with err.status("starting", spinner="dots") as status:
 
-            def show(stage: str) -> None:
-                mark(stage)
-                status.update(STAGES.get(stage, stage) + "…")
+                def show(stage: str) -> None:
+                    mark(stage)
+                    status.update(STAGES.get(stage, stage) + "…")
 
-            result = run_audit(options, progress=show, on_residents=on_residents)
-            planned = None
-            if planned_path is not None:
-                status.update("auditing with the planned facilities…")
-                planned = run_audit(dataclasses.replace(options, planned=planned_path))
+                result = run_audit(options, progress=show, on_residents=on_residents)
+                planned = None
+                if planned_path is not None:
+                    status.update("auditing with the planned facilities…")
+                    planned = run_audit(dataclasses.replace(options, planned=planned_path))
+    finally:
+        if writer.ident is not None:  # no thread of the command outlives the audit
+            writer.join()
     comparison = None
     if planned is not None:
         from circles.compare import compare
