@@ -185,3 +185,29 @@ def toy(tmp_path: Path) -> dict[str, Path]:
         "rules": rules / "toy.yaml",
         "dir": tmp_path,
     }
+
+
+def walk_rule_text(
+    rule_id: str, requirements: list[tuple[str, str, float]], speed_m_per_min: float = 60
+) -> str:
+    """A walking rule file: ``(requirement id, facility type, minutes)`` each, target 0.5."""
+    lines = [
+        f"id: {rule_id}",
+        f"name: {{zh: {rule_id}, en: {rule_id}}}",
+        "mode: walk",
+        f"speed_m_per_min: {speed_m_per_min}",
+        "sources:",
+        "  speed_m_per_min: {ref: test, tag: default}",
+        "requirements:",
+    ]
+    for req_id, facility_type, minutes in requirements:
+        lines += [
+            f"  - id: {req_id}",
+            f"    facility_type: {facility_type}",
+            f"    max_time_min: {minutes}",
+            "    target_coverage: 0.5",
+            "    sources:",
+            "      max_time_min: {ref: test, tag: default}",
+            "      target_coverage: {ref: test, tag: default}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import shapely
 
 from circles.audit import AuditOptions, run_audit
 from circles.network import build_network
-from tests.conftest import SHARED
+from tests.conftest import SHARED, walk_rule_text
 
 RUNS = 10
 
@@ -133,24 +132,7 @@ def test_walking_answers_do_not_depend_on_the_driving_circles(district, tmp_path
     """A resident off the drive network stays on the walking one (status is per network)."""
     rule = tmp_path / "walk.yaml"
     rule.write_text(
-        textwrap.dedent(
-            """\
-            id: walk_only
-            name: {zh: 步行, en: walking}
-            mode: walk
-            speed_m_per_min: 60
-            sources: {speed_m_per_min: {ref: test, tag: default}}
-            requirements:
-              - id: kindergarten
-                facility_type: kindergarten
-                max_time_min: 5
-                target_coverage: 0.8
-                sources:
-                  max_time_min: {ref: test, tag: default}
-                  target_coverage: {ref: test, tag: default}
-            """
-        ),
-        encoding="utf-8",
+        walk_rule_text("walk_only", [("kindergarten", "kindergarten", 5)]), encoding="utf-8"
     )
     base = dict(
         network=district["network"],

@@ -19,7 +19,7 @@ from circles.cli import app
 from circles.errors import InputDataError
 from circles.network import build_network
 from circles.topology import line_levels, repair_lines
-from tests.conftest import CRS, X0, Y0, shared
+from tests.conftest import CRS, X0, Y0, shared, walk_rule_text
 
 
 def p(x: float, y: float) -> tuple[float, float]:
@@ -162,29 +162,9 @@ def test_oneway_connectors_are_two_way() -> None:
     assert out["oneway"].tolist() == [1, 1, 1, 0]
 
 
-RULE = """\
-id: reach
-name: {zh: 测试圈, en: test circle}
-mode: walk
-speed_m_per_min: 60
-sources:
-  speed_m_per_min: {ref: test, tag: default}
-requirements:
-  - id: kindergarten
-    facility_type: kindergarten
-    max_time_min: 10
-    target_coverage: 0.5
-    sources:
-      max_time_min: {ref: test, tag: default}
-      target_coverage: {ref: test, tag: default}
-  - id: market
-    facility_type: fresh_market
-    max_time_min: 10
-    target_coverage: 0.5
-    sources:
-      max_time_min: {ref: test, tag: default}
-      target_coverage: {ref: test, tag: default}
-"""
+RULE = walk_rule_text(
+    "reach", [("kindergarten", "kindergarten", 10), ("market", "fresh_market", 10)]
+)
 
 
 @pytest.fixture
