@@ -259,7 +259,7 @@ def facilities_table(
     if repaired:
         warnings.append(f"facilities file {path.name}: repaired {repaired} invalid geometries")
     untyped = types == ""
-    if untyped.any():
+    if untyped.any() and not col.startswith("__"):  # classified POIs: the audit lists them
         warnings.append(
             f"facilities file {path.name}: {int(untyped.sum())} facilities have no {col!r} "
             "value and are not used"
