@@ -165,12 +165,12 @@ def _circles_audit(args: list[str], out: Path, cache: Path) -> dict:
 
 def baseline(pbf: Path, folder: Path) -> dict:
     """pandana vs circles' engine on the same nearest-facility queries (one per type)."""
-    from circles.engine import BuiltinEngine
-    from circles.engine_pandana import PandanaEngine
-    from circles.io import read_layer
-    from circles.network import build_network
-    from circles.snap import snap_points
-    from circles.traveltime import build_search_graph
+    from circles.inputs.read import read_layer
+    from circles.network.build import build_network
+    from circles.network.snap import snap_points
+    from circles.traveltime.engine import BuiltinEngine
+    from circles.traveltime.engine_pandana import PandanaEngine
+    from circles.traveltime.graph import build_search_graph
 
     net = build_network(pbf)
     fac = read_layer(folder / "facilities.csv", "facilities").to_crs(net.crs)

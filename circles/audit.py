@@ -18,37 +18,15 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from circles import dijkstra, hub, snap, traveltime
-from circles.catalogue import load_catalogue
-from circles.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
-from circles.coordsys import infer_system
+from circles.catalogue.classify import classify, looks_like_poi_table, poi_columns, unmapped_summary
+from circles.catalogue.load import load_catalogue
 from circles.errors import InputDataError
-from circles.evaluate import circle_met, coverage, facility_met, walk_threshold_m
-from circles.hub import destinations_met
-from circles.io import read_layer, refuse_osm_xml, split_layer
-from circles.network import Network
-from circles.networks import (
-    build_networks,
-    drive_groups,
-    hub_circle,
-    network_key,
-    report_speeds,
-    search,
-    walk_groups,
-)
-from circles.projection import (
-    metric_xy,
-    point_coordinates,
-    to_metric,
-    to_wgs84_coords,
-    xy_points,
-)
-from circles.roads import release_osm
-from circles.rules import LoadedCircle, load_rules
-from circles.runtime import collector_paused
-from circles.snap import snap_xy
-from circles.summary import build_summary, issues_lonlat
-from circles.validate import (
+from circles.evaluate.checks import circle_met, coverage, facility_met, walk_threshold_m
+from circles.evaluate.summary import build_summary, issues_lonlat
+from circles.evaluate.zones import circle_zone_ids, threshold_minutes, zone_values
+from circles.inputs.coordsys import infer_system
+from circles.inputs.read import read_layer, refuse_osm_xml, split_layer
+from circles.inputs.validate import (
     STATUS_OFF_NETWORK,
     STATUS_OK,
     UNASSIGNED,
@@ -57,12 +35,36 @@ from circles.validate import (
     facilities_table,
     residents_table,
 )
-from circles.zones import circle_zone_ids, threshold_minutes, zone_values
+from circles.network import snap
+from circles.network.build import Network
+from circles.network.roads import release_osm
+from circles.network.snap import snap_xy
+from circles.projection import (
+    metric_xy,
+    point_coordinates,
+    to_metric,
+    to_wgs84_coords,
+    xy_points,
+)
+from circles.rules.load import LoadedCircle, load_rules
+from circles.runtime import collector_paused
+from circles.traveltime import dijkstra, hub
+from circles.traveltime import graph as traveltime
+from circles.traveltime.hub import destinations_met
+from circles.traveltime.plan import (
+    build_networks,
+    drive_groups,
+    hub_circle,
+    network_key,
+    report_speeds,
+    search,
+    walk_groups,
+)
 
 DEFAULT_MAX_SNAP_M = 250.0
 DEFAULT_MIN_COMPONENT_NODES = 50
 # China's 7th population census (2020): 2.62 persons per family household on average
-# (source and tag recorded in summary.json, see circles.summary).
+# (source and tag recorded in summary.json, see circles.evaluate.summary).
 DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 LAYER_ROLES = ("facilities", "residents", "communities", "zones", "planned")
 COORD_NAMES = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)", "wgs84": "WGS 84"}

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
-from circles.yaml_limits import bomb_message, shown, too_large
+from circles.rules.yaml_limits import bomb_message, shown, too_large
 
 PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
 LIST_KEYS = {"rules", "circles"}

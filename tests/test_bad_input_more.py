@@ -23,11 +23,11 @@ from shapely.geometry import Point, Polygon
 from typer.testing import CliRunner
 
 from circles.cli import app
-from circles.io import read_layer, split_layer
+from circles.evaluate.zones import zone_values
+from circles.inputs.read import read_layer, split_layer
 from circles.report.files import REPORT_FILES
-from circles.rules import presets_root
-from circles.yaml_limits import MAX_EXPANDED_VALUES, expanded_size
-from circles.zones import zone_values
+from circles.rules.load import presets_root
+from circles.rules.yaml_limits import MAX_EXPANDED_VALUES, expanded_size
 from tests.conftest import CRS
 from tests.test_bad_input import (
     TOY_PROJECT,
@@ -362,9 +362,9 @@ def test_yaml_anchors_within_reason_are_fine() -> None:
 @pytest.mark.parametrize(
     ("args", "target"),
     [
-        (["rules", "check", "wuhan"], "circles.rules.load_rules"),
+        (["rules", "check", "wuhan"], "circles.rules.load.load_rules"),
         (["compare", "a", "b"], "circles.report.compare_report.read_report"),
-        (["facilities", "classify", "x.csv"], "circles.poi.classify_file"),
+        (["facilities", "classify", "x.csv"], "circles.catalogue.poi.classify_file"),
     ],
     ids=["rules-check", "compare", "facilities-classify"],
 )
@@ -387,7 +387,7 @@ def test_abort_is_one_line(monkeypatch) -> None:
     def aborted(*_: object, **__: object) -> None:
         raise typer.Abort()
 
-    monkeypatch.setattr("circles.rules.load_rules", aborted)
+    monkeypatch.setattr("circles.rules.load.load_rules", aborted)
     result = runner.invoke(app, ["rules", "check", "wuhan"])
     assert result.exit_code == 1, result.output
     assert result.output == "aborted\n"
@@ -601,7 +601,7 @@ def test_real_gcj02_districts_without_prj_are_not_read_as_metres() -> None:
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["one-rename", "move-aside"])
 def test_staged_output_swaps_the_whole_folder(tmp_path: Path, monkeypatch, exchange: bool) -> None:
-    from circles import io as circles_io
+    from circles.inputs import read as circles_io
 
     if not exchange:  # systems without renameat2: the old folder is moved aside first
         monkeypatch.setattr(circles_io, "_exchange", lambda a, b: False)

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from circles.chains import merge_chains
+from circles.network.chains import merge_chains
 
 
 def _straight(xy: np.ndarray, u: np.ndarray, v: np.ndarray):

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from circles.catalogue import load_catalogue
-from circles.classify import MATCH_KINDS, classify, looks_like_poi_table
+from circles.catalogue.classify import MATCH_KINDS, classify, looks_like_poi_table
+from circles.catalogue.load import load_catalogue
+from circles.catalogue.poi import classify_file
 from circles.cli import app
-from circles.poi import classify_file
 
 # "The right family" of a row: the facility types a planner accepts for the row's category,
 # e.g. a 医疗保健/综合医院 row must become a hospital, a 社区卫生服务中心 or 卫生服务站 row one of
@@ -317,7 +317,7 @@ def test_plain_school_is_primary_and_pitch_is_small() -> None:
 
 def test_every_preset_requirement_is_reachable() -> None:
     """Some type each bundled requirement accepts is what a catalogue rule maps a row to."""
-    from circles.rules import load_rules
+    from circles.rules.load import load_rules
 
     catalogue = load_catalogue()
     reached: set[str] = set()
@@ -359,7 +359,7 @@ def test_classify_command_shows_the_rule_kinds(tmp_path: Path) -> None:
     ],
 )
 def test_catalogue_schema_rejects_typos(tmp_path: Path, snippet: str, where: str) -> None:
-    from circles.catalogue import load_catalogue as load
+    from circles.catalogue.load import load_catalogue as load
     from circles.errors import RuleError
 
     path = tmp_path / "facilities.yaml"

@@ -11,9 +11,9 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from circles.audit import AuditOptions, run_audit
-from circles.hub import destinations_met, door_to_door, line_haul_matrix
-from circles.rules import HubRow
-from circles.schema import Source, Tag
+from circles.rules.load import HubRow
+from circles.rules.schema import Source, Tag
+from circles.traveltime.hub import destinations_met, door_to_door, line_haul_matrix
 from tests.conftest import CRS, X0, Y0
 
 
@@ -231,7 +231,7 @@ def test_all_seven_wuhan_circles_on_a_real_network(tmp_path: Path) -> None:
     import shapely as shp
 
     pbf = Path(pyrosm.get_data("test_pbf"))
-    from circles.network import build_network
+    from circles.network.build import build_network
 
     net = build_network(pbf)
     rng = np.random.default_rng(3)
@@ -377,7 +377,7 @@ def test_hubs_sharing_a_name_each_get_the_table_rows(tmp_path: Path) -> None:
 def test_oneway_values() -> None:
     import pandas as pd
 
-    from circles.roads import explicit_two_way, oneway_flags, unknown_oneway_values
+    from circles.network.roads import explicit_two_way, oneway_flags, unknown_oneway_values
 
     values = pd.Series(
         ["yes", "F", "f", "false", "no", "0", "1", "1.0", "-1", "-1.0", "TF", "ft", None, "2"]

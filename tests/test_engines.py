@@ -9,18 +9,18 @@ import pyrosm
 import pytest
 import shapely
 
-from circles.engine import BuiltinEngine
-from circles.engine_pandana import PandanaEngine
-from circles.hub import door_to_door, trips_via_each_hub
-from circles.network import build_network
-from circles.schema import DriveSpeeds
-from circles.snap import snap_points
-from circles.traveltime import (
+from circles.network.build import build_network
+from circles.network.snap import snap_points
+from circles.rules.schema import DriveSpeeds
+from circles.traveltime.engine import BuiltinEngine
+from circles.traveltime.engine_pandana import PandanaEngine
+from circles.traveltime.graph import (
     anchor_residents,
     build_search_graph,
     resident_costs,
     resident_costs_each,
 )
+from circles.traveltime.hub import door_to_door, trips_via_each_hub
 from tests.conftest import shared
 
 DRIVE = DriveSpeeds(
@@ -149,8 +149,10 @@ import sys
 from pathlib import Path
 import numpy as np
 import circles.audit as audit
-from circles import dijkstra, hub, snap, traveltime
-from circles.traveltime import Anchors
+from circles.network import snap
+from circles.traveltime import dijkstra, hub
+from circles.traveltime import graph as traveltime
+from circles.traveltime.graph import Anchors
 from tests.conftest import toy_options
 
 audit._warm_up_kernels = lambda: None  # no warm-up: record what the audit itself calls

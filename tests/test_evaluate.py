@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from circles.evaluate import _group_medians
+from circles.evaluate.checks import _group_medians
 
 
 def _reference(codes, values, weights, n):

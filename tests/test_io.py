@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from circles.io import _arrow_csv, _read_csv_text, text_to_float
+from circles.inputs.read import _arrow_csv, _read_csv_text, text_to_float
 
 CSV = (
     "id,name,population,lon,lat\n"

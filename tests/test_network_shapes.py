@@ -31,11 +31,11 @@ import shapely
 from shapely import LineString, Point
 
 from circles.audit import run_audit
-from circles.engine import BuiltinEngine
-from circles.engine_pandana import PandanaEngine
-from circles.network import build_network
-from circles.snap import snap_points
-from circles.traveltime import anchor_residents, build_search_graph, resident_costs
+from circles.network.build import build_network
+from circles.network.snap import snap_points
+from circles.traveltime.engine import BuiltinEngine
+from circles.traveltime.engine_pandana import PandanaEngine
+from circles.traveltime.graph import anchor_residents, build_search_graph, resident_costs
 from tests.conftest import CRS, X0, Y0, at, toy_options
 
 LEG = math.hypot(50, 40)  # one leg of the loop

@@ -13,10 +13,10 @@ import pytest
 import shapely
 
 from circles.audit import AuditOptions, run_audit
-from circles.catalogue import load_catalogue
-from circles.classify import classify
+from circles.catalogue.classify import classify
+from circles.catalogue.load import load_catalogue
 from circles.errors import InputDataError
-from circles.osm_pois import read_osm_pois, row_tags
+from circles.inputs.osm_pois import read_osm_pois, row_tags
 from tests.conftest import shared
 
 EXTRACTS = [

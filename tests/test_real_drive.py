@@ -22,7 +22,7 @@ import pytest
 import shapely
 
 from circles.audit import AuditOptions, run_audit
-from circles.roads import parse_maxspeed
+from circles.network.roads import parse_maxspeed
 from tests.conftest import shared
 
 SPEEDS = {"primary": 50, "secondary": 40, "tertiary": 30, "residential": 20, "default": 25}

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from circles.cli import app
 from circles.errors import RuleError
-from circles.ruledoc import json_schema_text, readme_with_reference
-from circles.rules import load_rules, presets_root
+from circles.rules.docs import json_schema_text, readme_with_reference
+from circles.rules.load import load_rules, presets_root
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ import pytest
 import shapely
 
 from circles.audit import AuditOptions, run_audit
-from circles.network import build_network
+from circles.network.build import build_network
 from tests.conftest import SHARED, walk_rule_text
 
 RUNS = 10

@@ -8,8 +8,8 @@ import numpy as np
 import pyrosm
 import shapely
 
-from circles.network import build_network
-from circles.snap import snap_points
+from circles.network.build import build_network
+from circles.network.snap import snap_points
 
 
 def test_nearest_edge_and_offset_match_brute_force() -> None:

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from circles.audit import AuditOptions, run_audit
 from circles.cli import app
 from circles.errors import InputDataError
-from circles.network import build_network
-from circles.topology import line_levels, repair_lines
+from circles.network.build import build_network
+from circles.network.topology import line_levels, repair_lines
 from tests.conftest import CRS, X0, Y0, shared, walk_rule_text
 
 
@@ -413,8 +413,8 @@ def test_bund_tiles_audit(bund: dict[str, Path]) -> None:
 
 
 def test_bund_tiles_residents_only_near_fragments(bund: dict[str, Path], tmp_path: Path) -> None:
+    from circles.network.snap import connected_distance_m, snap_xy
     from circles.projection import point_coordinates
-    from circles.snap import connected_distance_m, snap_xy
 
     network = build_network(bund["network"], split_crossings=False)
     residents = gpd.read_file(bund["residents"]).to_crs(network.crs)

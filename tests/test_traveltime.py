@@ -9,10 +9,10 @@ import pytest
 import shapely
 
 from circles.audit import AuditOptions, run_audit
-from circles.engine_pandana import PandanaEngine
-from circles.network import build_network
-from circles.snap import snap_points
-from circles.traveltime import anchor_residents, build_search_graph, resident_costs
+from circles.network.build import build_network
+from circles.network.snap import snap_points
+from circles.traveltime.engine_pandana import PandanaEngine
+from circles.traveltime.graph import anchor_residents, build_search_graph, resident_costs
 from tests.conftest import X0, Y0, toy_options
 
 

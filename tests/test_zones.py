@@ -7,10 +7,10 @@ import pytest
 import shapely
 
 from circles.errors import InputDataError
-from circles.io import read_layer
+from circles.evaluate.zones import circle_zone_ids, threshold_minutes, zone_values
+from circles.inputs.read import read_layer
 from circles.projection import gcj02_to_wgs84, to_wgs84_coords, wgs84_to_gcj02
-from circles.rules import load_rules
-from circles.zones import circle_zone_ids, threshold_minutes, zone_values
+from circles.rules.load import load_rules
 from tests.conftest import shared
 
 # WGS 84 points (OSM positions) and the district that holds them

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from circles.classify import MATCH_KINDS, matched_summary, unmapped_summary
+from circles.catalogue.classify import MATCH_KINDS, matched_summary, unmapped_summary
 
 KIND_LABELS = {
     "typecode": "typecode",
@@ -19,7 +19,7 @@ KIND_LABELS = {
 def classification_tables(result: pd.DataFrame) -> list[Table]:
     """Tables of a classification: rule kinds, mapped categories by rule, unmapped categories.
 
-    ``result`` is :func:`circles.classify.classify`'s output.
+    ``result`` is :func:`circles.catalogue.classify.classify`'s output.
     """
     mapped = result[result["facility_type"] != ""]
     kinds = Table(title=f"Mapped: {len(mapped):,} of {len(result):,} POIs", title_justify="left")

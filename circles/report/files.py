@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
-from circles.io import staged_output
+from circles.inputs.read import staged_output
 from circles.report.excel import write_workbook
 from circles.runtime import collector_paused
 

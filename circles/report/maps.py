@@ -27,7 +27,7 @@ import shapely
 
 from circles.audit import AuditResult
 from circles.errors import OutputError
-from circles.validate import STATUS_OFF_NETWORK, STATUS_OK
+from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
 
 WIDTH_PX, HEIGHT_PX, DPI = 2000, 1500, 150
 MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the map's axes in figure fractions; legend to its right
@@ -376,7 +376,7 @@ def _facility_types(circle_id: str, circle: dict, result: AuditResult) -> tuple[
 def _type_names(type_id: str) -> dict[str, str]:
     """Display names of a facility type from the bundled catalogue (the id when unknown)."""
     try:
-        from circles.catalogue import load_catalogue
+        from circles.catalogue.load import load_catalogue
 
         catalogue = load_catalogue()
         return {lang: catalogue.label(type_id, lang) for lang in ("zh", "en")}

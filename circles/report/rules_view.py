@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from circles.rules import LoadedCircle
-from circles.schema import Circle, Requirement, Source
+from circles.rules.load import LoadedCircle
+from circles.rules.schema import Circle, Requirement, Source
 
 
 def _tagged(text: str, source: Source | None) -> Text:

@@ -523,7 +523,7 @@ def audit(
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         if lang not in ("en", "zh"):
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
-        from circles.io import check_out_folder
+        from circles.inputs.read import check_out_folder
 
         check_out_folder(
             out_dir,
@@ -632,7 +632,7 @@ def _run(
             writer.join()
     comparison = None
     if planned is not None:
-        from circles.compare import compare
+        from circles.evaluate.compare import compare
 
         comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
     mark("write")
@@ -694,7 +694,7 @@ def rules_check(
     ],
 ) -> None:
     """Validate rule files: exit 0 when all are valid, 2 with every problem listed otherwise."""
-    from circles.rules import load_rules
+    from circles.rules.load import load_rules
 
     try:
         loaded = load_rules(paths)
@@ -719,7 +719,7 @@ def rules_list(
 ) -> None:
     """List the circles of rule files with their model and requirements."""
     from circles.report.rules_view import circles_table
-    from circles.rules import load_rules, preset_names, presets_root
+    from circles.rules.load import load_rules, preset_names, presets_root
 
     try:
         loaded = load_rules(paths or preset_names())
@@ -742,7 +742,7 @@ def rules_show(
 ) -> None:
     """Show one circle's requirements with thresholds, targets and their sources."""
     from circles.report.rules_view import requirements_table
-    from circles.rules import load_rules, preset_names
+    from circles.rules.load import load_rules, preset_names
 
     try:
         (loaded,) = load_rules(rules or preset_names(), circle_ids=[circle_id])
@@ -755,7 +755,7 @@ def rules_show(
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of a rule file (for editor completion)."""
-    from circles.ruledoc import json_schema_text
+    from circles.rules.docs import json_schema_text
 
     typer.echo(json_schema_text(), nl=False)
 
@@ -767,8 +767,8 @@ def rules_docs(
     ] = False,
 ) -> None:
     """Check (or with --write, rewrite) the generated schema and rule reference."""
-    from circles.ruledoc import json_schema_text, readme_with_reference, write_docs
-    from circles.rules import presets_root
+    from circles.rules.docs import json_schema_text, readme_with_reference, write_docs
+    from circles.rules.load import presets_root
 
     root = presets_root()
     if write:
@@ -823,7 +823,7 @@ def facilities_classify(
     per category, which rule matched and the counts; --out keeps `facility_type`, `matched_by`
     and `rule` for every row.
     """
-    from circles.poi import classify_file
+    from circles.catalogue.poi import classify_file
     from circles.report.classify_view import classification_tables
 
     try:
@@ -871,7 +871,7 @@ def compare_command(
     ] = False,
 ) -> None:
     """Compare two audits: coverage before, after and the change, and who newly meets what."""
-    from circles.compare import compare
+    from circles.evaluate.compare import compare
     from circles.report.compare_report import read_report, render_comparison, write_comparison
 
     try:

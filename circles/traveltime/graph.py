@@ -17,8 +17,8 @@ import numba
 import numpy as np
 import pandas as pd
 
-from circles.network import Network
-from circles.snap import Snaps
+from circles.network.build import Network
+from circles.network.snap import Snaps
 
 SPLIT_EPS_M = 1e-3  # split points closer than this to an end node reuse that node
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from circles.rules import HubRow
-from circles.traveltime import Anchors, via_better_end
+from circles.rules.load import HubRow
+from circles.traveltime.graph import Anchors, via_better_end
 
 
 def line_haul_matrix(

@@ -3,7 +3,7 @@
 The result is an undirected walking graph (or a directed driving one) whose edges keep their
 projected geometry (oriented from ``u`` to ``v``) and ``length_m``, the length of that geometry
 in metres. Chains of edges through nodes that join just two alike edges are merged into one
-edge (:mod:`circles.chains`): distances between the other nodes do not change, and searches
+edge (:mod:`circles.network.chains`): distances between the other nodes do not change, and searches
 get several times smaller.
 """
 
@@ -22,14 +22,14 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from circles.cache import cache_dir
-from circles.chains import merge_chains
 from circles.errors import InputDataError, NetworkError
-from circles.io import sha256
+from circles.inputs.read import sha256
+from circles.network.cache import cache_dir
+from circles.network.chains import merge_chains
+from circles.network.roads import read_centre_lines, read_osm
+from circles.network.topology import REPAIR_STATS, empty_repairs, looks_unnoded, repair_lines
 from circles.projection import metric_crs, to_metric
-from circles.roads import read_centre_lines, read_osm
-from circles.schema import DriveSpeeds
-from circles.topology import REPAIR_STATS, empty_repairs, looks_unnoded, repair_lines
+from circles.rules.schema import DriveSpeeds
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
@@ -171,7 +171,7 @@ def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
 def _repair(
     raw: pd.DataFrame, split_crossings: bool | None, join_ends_m: float, min_component_nodes: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Centre-lines split at crossings and joined at dangles, as asked (:mod:`circles.topology`).
+    """Centre-lines split at crossings and joined at dangles, as asked (see topology).
 
     ``split_crossings=None`` (auto) splits when the layer looks drawn without junctions:
     many crossings without a shared vertex, and most nodes on fragments.
@@ -293,7 +293,7 @@ def build_network(
     split_crossings, join_ends_m
         Centre-lines only: split lines where they cross (not across ``bridge``/``tunnel``/
         ``layer`` levels; None: only when the layer looks drawn without junctions) and join
-        dangling ends within ``join_ends_m`` metres (:func:`circles.topology.repair_lines`).
+        dangling ends within ``join_ends_m`` metres (:func:`circles.network.topology.repair_lines`).
         The repairs head ``Network.issues``.
 
     Raises

@@ -1,8 +1,9 @@
 """The default engine: one bounded multi-source search per facility group, k best per node.
 
 No preprocessing, no Python loop over nodes: the searches are the numba kernels of
-:mod:`circles.dijkstra`. For the nearest facility (k = 1) one search is seeded from all the
-group's facilities at once and says which facility won each node. For the k nearest *distinct*
+:mod:`circles.traveltime.dijkstra`. For the nearest facility (k = 1) one search is seeded from
+all the group's facilities at once and says which facility won each node. For the k nearest
+*distinct*
 facilities (a requirement's ``min_count`` > 1, or the hubs of a hub circle), a group of at most
 ``FEW_SOURCES`` facilities gets one search per facility; larger groups get one label-setting
 search from all of them that keeps the first ``k`` distinct facilities reaching each node.
@@ -16,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from circles.dijkstra import k_nearest, nearest_source
-from circles.traveltime import SearchGraph
+from circles.traveltime.dijkstra import k_nearest, nearest_source
+from circles.traveltime.graph import SearchGraph
 
 FEW_SOURCES = 16  # up to this many facilities, k > 1 runs one search per facility
 THREADS = 2  # searches at once (the kernels release the GIL)

@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from circles.catalogue import Catalogue, load_catalogue
+from circles.catalogue.load import Catalogue, load_catalogue
 from circles.errors import InputDataError
 
 TAG_COLUMNS = ("tags", "other_tags")

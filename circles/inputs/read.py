@@ -253,7 +253,9 @@ def points_from_table(
     geometry[ok] = shapely.points(xs[ok], ys[ok])
     data = frame.drop(columns=[xcol, ycol])
     out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=layer_crs), crs=layer_crs)
-    if layer_crs == "EPSG:4326":  # which columns, for inferring GCJ-02/BD-09 (circles.coordsys)
+    if (
+        layer_crs == "EPSG:4326"
+    ):  # which columns, for inferring GCJ-02/BD-09 (circles.inputs.coordsys)
         out.attrs["coordinate_columns"] = used
     return out
 
@@ -425,7 +427,7 @@ def read_layer(
         raise InputDataError(f"{role} path {path} is a folder; give the file itself")
     suffix = path.suffix.lower()
     if suffix in (".pbf", ".osm") and role in ("facilities", "planned"):
-        from circles.osm_pois import read_osm_pois  # POIs by the catalogue's OSM tags
+        from circles.inputs.osm_pois import read_osm_pois  # POIs by the catalogue's OSM tags
 
         return read_osm_pois(path, role)
     refuse_osm_xml(path, role)

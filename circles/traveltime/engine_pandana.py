@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from circles.traveltime import SearchGraph
+from circles.traveltime.graph import SearchGraph
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from circles.schema import (
+from circles.rules.schema import (
     AmapMatch,
     CatalogueFile,
     Circle,

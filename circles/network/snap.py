@@ -20,7 +20,7 @@ import numba
 import numpy as np
 import shapely
 
-from circles.network import Network
+from circles.network.build import Network
 from circles.projection import point_coordinates
 
 PIECE_M = 30.0

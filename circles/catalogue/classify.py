@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from circles.catalogue import Catalogue
-from circles.osm_pois import has_osm_tags, row_tags, tag_conditions
-from circles.schema import FacilityEntry
+from circles.catalogue.load import Catalogue
+from circles.inputs.osm_pois import has_osm_tags, row_tags, tag_conditions
+from circles.rules.schema import FacilityEntry
 
 NAME_COLUMNS = ("name", "名称", "poi名称", "poi_name", "title", "名字")
 TYPE_COLUMNS = ("type", "类型", "poi类型", "分类", "tag", "类别", "classified_poi_tag", "行业类别")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from circles.schema import Circle, Requirement
+from circles.rules.schema import Circle, Requirement
 
 
 def zone_values(

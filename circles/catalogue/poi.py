@@ -7,13 +7,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from circles.catalogue import load_catalogue
-from circles.classify import classify
-from circles.io import read_layer
+from circles.catalogue.classify import classify
+from circles.catalogue.load import load_catalogue
+from circles.inputs.read import read_layer
 
 
 def classify_file(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """The POI rows of ``path`` and their classification (see :func:`circles.classify.classify`).
+    """The POI rows of ``path`` and their classification.
+
+    See :func:`circles.catalogue.classify.classify`.
 
     Coordinates are read but not converted: classification needs only names and categories.
 

@@ -1,6 +1,6 @@
 """Rule files: locating, loading with positions, and the meaning checks.
 
-A rule file describes one circle (models in :mod:`circles.schema`). Files are data: they are
+A rule file describes one circle (models in :mod:`circles.rules.schema`). Files are data: they are
 parsed with ruamel.yaml's round-trip loader, which builds only maps, lists and scalars, so nothing
 a user writes is ever executed. Validation runs in two passes, schema then meaning, and reports
 every problem of every file at once as ``path:line:col: entity: message``.
@@ -21,10 +21,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from circles.catalogue import Catalogue, load_catalogue
+from circles.catalogue.load import Catalogue, load_catalogue
 from circles.errors import RuleError
-from circles.schema import Circle, Requirement, Source, Tag
-from circles.yaml_limits import bomb_message, shown, too_large
+from circles.rules.schema import Circle, Requirement, Source, Tag
+from circles.rules.yaml_limits import bomb_message, shown, too_large
 
 CATALOGUE_FILE = "facilities.yaml"
 SUPPORTED_MODES = ("walk", "drive", "hub")
@@ -77,7 +77,7 @@ def presets_root() -> Path:
             return root
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def default_rules_path() -> Path:

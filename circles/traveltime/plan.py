@@ -14,12 +14,11 @@ import geopandas as gpd
 import numpy as np
 
 from circles.errors import InputDataError
-from circles.hub import line_haul_matrix, trips_via_each_hub
-from circles.network import Network, is_pbf, load_network
-from circles.rules import LoadedCircle
-from circles.schema import Circle, DriveSpeeds
-from circles.snap import Snaps
-from circles.traveltime import (
+from circles.network.build import Network, is_pbf, load_network
+from circles.network.snap import Snaps
+from circles.rules.load import LoadedCircle
+from circles.rules.schema import Circle, DriveSpeeds
+from circles.traveltime.graph import (
     Anchors,
     SearchGraph,
     anchor_residents,
@@ -27,6 +26,7 @@ from circles.traveltime import (
     resident_costs,
     resident_costs_each,
 )
+from circles.traveltime.hub import line_haul_matrix, trips_via_each_hub
 
 if TYPE_CHECKING:
     from circles.audit import AuditOptions
@@ -55,11 +55,11 @@ ENGINES = ("builtin", "pandana")
 def make_engine(name: str, graph: SearchGraph, reverse: bool):
     """The travel-time engine called ``name`` for ``graph``."""
     if name == "builtin":
-        from circles.engine import BuiltinEngine
+        from circles.traveltime.engine import BuiltinEngine
 
         return BuiltinEngine(graph, reverse=reverse)
     if name == "pandana":
-        from circles.engine_pandana import PandanaEngine
+        from circles.traveltime.engine_pandana import PandanaEngine
 
         return PandanaEngine(graph, reverse=reverse)
     raise InputDataError(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from circles.schema import Circle, Requirement
+from circles.rules.schema import Circle, Requirement
 
 TOLERANCE = 1e-6  # metres or seconds
 COVERAGE_COLUMNS = [

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from circles.errors import RuleError
-from circles.schema import CatalogueFile, FacilityEntry
+from circles.rules.schema import CatalogueFile, FacilityEntry
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def bundled_catalogue_path() -> Path:
             return root / "facilities.yaml"
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parent.parent / "rules" / "facilities.yaml"
+    return Path(__file__).resolve().parents[2] / "rules" / "facilities.yaml"
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:

@@ -16,14 +16,14 @@ import pandas as pd
 import shapely
 
 from circles import __version__
-from circles.catalogue import load_catalogue
-from circles.io import sha256, split_layer
-from circles.network import Network
+from circles.catalogue.load import load_catalogue
+from circles.inputs.read import sha256, split_layer
+from circles.inputs.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
+from circles.network.build import Network
+from circles.network.topology import REPAIR_STATS, topology_warnings
 from circles.projection import WGS84
-from circles.rules import LoadedCircle
-from circles.schema import Circle
-from circles.topology import REPAIR_STATS, topology_warnings
-from circles.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
+from circles.rules.load import LoadedCircle
+from circles.rules.schema import Circle
 
 PERSONS_PER_HOUSEHOLD_SOURCE = {
     "ref": "第七次全国人口普查公报 (2020): 平均每个家庭户的人口为2.62人 (national average)",

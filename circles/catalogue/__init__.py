@@ -1,0 +1,1 @@
+"""The facility catalogue: facility types and how to recognise them in POI data."""

@@ -1,0 +1,1 @@
+"""Evaluation: thresholds and checks, zones, coverage, the summary, comparisons (no IO)."""

@@ -1,0 +1,1 @@
+"""Inputs: readers by file kind, validation into tables with ids, coordinate systems."""

@@ -1,0 +1,1 @@
+"""Street networks: reading, topology repair, building, chains, the cache, snapping."""

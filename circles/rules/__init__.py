@@ -1,0 +1,1 @@
+"""Rule files: the circle schema, YAML with positions, the meaning checks, hub tables, docs."""

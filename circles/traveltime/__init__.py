@@ -1,0 +1,1 @@
+"""Travel times: the search graph, the engines and kernels, the search plan, hubs."""
