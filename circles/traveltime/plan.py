@@ -1,23 +1,20 @@
-"""The networks and searches of an audit: which networks the circles need, and their searches.
+"""The searches of an audit: which facility groups each network searches, and how far.
 
-Walking circles share the walking network; driving circles (and hub circles reached by car)
-get one driving network per set of speeds. Each network keeps its residents' and facilities'
-snaps, its search graph and its engines, so every search of the audit reuses them.
+Walking circles share one search per facility group on the walking network; driving circles
+search their driving network in their direction; hub circles search from every hub. The
+engines and anchors are kept on each :class:`~circles.network.networks.AuditNetwork`, so every
+search reuses them.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 
 from circles.errors import InputDataError
-from circles.network.build import Network, is_pbf, load_network
-from circles.network.snap import Snaps
+from circles.network.networks import AuditNetwork
 from circles.rules.load import LoadedCircle
-from circles.rules.schema import Circle, DriveSpeeds
+from circles.rules.schema import Circle
 from circles.traveltime.graph import (
     Anchors,
     SearchGraph,
@@ -28,25 +25,8 @@ from circles.traveltime.graph import (
 )
 from circles.traveltime.hub import line_haul_matrix, trips_via_each_hub
 
-if TYPE_CHECKING:
-    from circles.audit import AuditOptions
-
 REACH_FACTOR = 2.0  # nearest-facility times are reported up to twice the largest threshold
 HUBS_PER_PASS = 32  # hubs searched per pass of a hub circle (memory: nodes × this many costs)
-
-
-@dataclass
-class AuditNetwork:
-    """One network of the audit with the residents and facilities snapped to it."""
-
-    key: str
-    network: Network
-    residents: Snaps | None = None
-    facilities: Snaps | None = None
-    graph: SearchGraph | None = None
-    engines: dict = field(default_factory=dict)
-    anchors: dict = field(default_factory=dict)
-    leg_cost_per_m: float = 1.0
 
 
 ENGINES = ("builtin", "pandana")
@@ -65,65 +45,6 @@ def make_engine(name: str, graph: SearchGraph, reverse: bool):
     raise InputDataError(
         f"--engine {name!r} is not an engine circles has; use one of {', '.join(ENGINES)}"
     )
-
-
-def drive_key(drive: DriveSpeeds) -> str:
-    """Circles whose speeds agree share one drive network, whatever their sources say."""
-    return "drive:" + drive.model_dump_json(exclude={"sources"})
-
-
-def network_key(circle: Circle) -> str:
-    """Which network a circle travels on (hub circles: their access network)."""
-    access = circle.hub.access if circle.hub is not None else circle.mode
-    if access == "walk":
-        return "walk"
-    assert circle.drive is not None
-    return drive_key(circle.drive)
-
-
-def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, AuditNetwork]:
-    """The walking network and one driving network per distinct set of drive speeds.
-
-    They are built one after the other in this process, from one parse of the extract: no
-    child process (a fork after threads have started can deadlock on a lock a thread held, and
-    a child can outlive an interrupted parent).
-    """
-    keys = list(dict.fromkeys(network_key(c) for c in circles))
-    drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
-    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
-    if not is_pbf(options.network):  # centre-lines only: OSM ways share their junctions
-        common |= {"split_crossings": options.split_crossings, "join_ends_m": options.join_ends_m}
-    drive_params = {
-        key: {
-            **common,
-            "mode": "drive",
-            "drive": drive,
-            "class_field": options.road_class_field,
-            "speed_field": options.speed_field,
-            "oneway_field": options.oneway_field,
-        }
-        for key, drive in drives.items()
-    }
-    nets: dict[str, AuditNetwork] = {}
-    walk_crs = None
-    if "walk" in keys:
-        network = load_network(options.network, use_cache=options.cache, **common)
-        nets["walk"] = AuditNetwork("walk", network)
-        walk_crs = network.crs
-    for key in drive_params:
-        if key not in keys:
-            continue
-        network = load_network(options.network, use_cache=options.cache, **drive_params[key])
-        if walk_crs is not None and network.crs != walk_crs:  # measured apart: same CRS
-            params = {**drive_params[key], "crs": walk_crs.to_string()}
-            network = load_network(options.network, use_cache=options.cache, **params)
-        drive = drives[key]
-        access_km_h = (
-            drive.road_class_km_per_h.get("service", drive.road_class_km_per_h["default"])
-            * drive.congestion_factor
-        )
-        nets[key] = AuditNetwork(key, network, leg_cost_per_m=3.6 / access_km_h)
-    return nets
 
 
 def _anchors(net: AuditNetwork, direction: str) -> Anchors:
@@ -244,7 +165,7 @@ def hub_circle(
     net: AuditNetwork,
     facilities: gpd.GeoDataFrame,
     speeds_m_s: dict[str, float],
-    options: AuditOptions,
+    engine: str,
 ) -> dict:
     """Door-to-door seconds from every resident to every destination of a hub circle."""
     c = lc.circle
@@ -275,7 +196,7 @@ def hub_circle(
         horizon = c.hub.access_max_min * 60.0 * per_s
         reverse = False
         if reverse not in net.engines:
-            net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
+            net.engines[reverse] = make_engine(engine, net.graph, reverse)
         engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
         # exact over every hub within the access limit: one bounded search per hub, in passes
         # of HUBS_PER_PASS hubs, keeping the best trip of each pass (no resident × hub array)
