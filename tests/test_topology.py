@@ -18,7 +18,8 @@ from circles.audit import AuditOptions, run_audit
 from circles.cli import app
 from circles.errors import InputDataError
 from circles.network.build import build_network
-from circles.network.topology import line_levels, repair_lines
+from circles.network.levels import line_levels
+from circles.network.topology import repair_lines
 from tests.conftest import CRS, X0, Y0, shared, walk_rule_text
 
 

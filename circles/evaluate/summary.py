@@ -20,7 +20,7 @@ from circles.catalogue.load import load_catalogue
 from circles.inputs.read import sha256, split_layer
 from circles.inputs.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
 from circles.network.build import Network
-from circles.network.topology import REPAIR_STATS, topology_warnings
+from circles.network.unnoded import REPAIR_STATS, topology_warnings
 from circles.projection import WGS84
 from circles.rules.load import LoadedCircle
 from circles.rules.schema import Circle

@@ -9,11 +9,6 @@ get several times smaller.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,17 +18,16 @@ import shapely
 from pyproj import CRS
 
 from circles.errors import InputDataError, NetworkError
-from circles.inputs.read import sha256
-from circles.network.cache import cache_dir
 from circles.network.chains import merge_chains
+from circles.network.issues import UNJOINED, empty_issues, find_crossings, merge_issues
 from circles.network.roads import read_centre_lines, read_osm
-from circles.network.topology import REPAIR_STATS, empty_repairs, looks_unnoded, repair_lines
+from circles.network.topology import repair_lines
+from circles.network.unnoded import REPAIR_STATS, looks_unnoded
 from circles.projection import metric_crs, to_metric
 from circles.rules.schema import DriveSpeeds
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 NODE_GRID_M = 0.001  # end points closer than this (after projection) are one node
-UNJOINED = ("crossing", "end_on_line", "overlap", "not_split_levels")  # issues left as drawn
 
 
 @dataclass
@@ -108,11 +102,6 @@ class Network:
         return 1.0 / self.speed_m_s
 
 
-def empty_issues() -> pd.DataFrame:
-    """An empty table of network issues with its columns (``distance_m``: of a joined end)."""
-    return empty_repairs()
-
-
 def is_pbf(path: Path) -> bool:
     """Whether ``path`` names an OSM PBF extract."""
     return path.name.lower().endswith(PBF_SUFFIXES)
@@ -127,47 +116,6 @@ def _node_keys(points: np.ndarray) -> np.ndarray:
     return xy[:, 0] * 4_000_000_000 + xy[:, 1]
 
 
-def _crossings(geoms: np.ndarray, line_ids: np.ndarray) -> pd.DataFrame:
-    """Places where two lines meet other than at a shared end point.
-
-    ``crossing``: interiors cross (a bridge or tunnel, or a missing junction);
-    ``end_on_line``: an end point touches another line's interior (a T-junction not split);
-    ``overlap``: two lines run along each other.
-    """
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if len(a) == 0:
-        return empty_issues()
-    ends = shapely.boundary(geoms)
-    inter = shapely.intersection(geoms[a], geoms[b])
-    shared_ends = shapely.intersection(ends[a], ends[b])
-    rest = shapely.difference(inter, shared_ends)
-    has = ~shapely.is_empty(rest)
-    a, b, rest = a[has], b[has], rest[has]
-    if len(a) == 0:
-        return empty_issues()
-    overlap = shapely.get_dimensions(rest) > 0
-    pts = np.where(overlap, shapely.point_on_surface(rest), rest)
-    parts, idx = shapely.get_parts(pts, return_index=True)
-    a, b, overlap = a[idx], b[idx], overlap[idx]
-    on_end = shapely.intersects(parts, ends[a]) | shapely.intersects(parts, ends[b])
-    kind = np.where(overlap, "overlap", np.where(on_end, "end_on_line", "crossing"))
-    xy = shapely.get_coordinates(parts)
-    out = pd.DataFrame(
-        {
-            "kind": kind.astype(object),
-            "x": xy[:, 0],
-            "y": xy[:, 1],
-            "line_a": line_ids[a].astype(str).astype(object),
-            "line_b": line_ids[b].astype(str).astype(object),
-            "distance_m": np.nan,
-        }
-    )
-    return out.drop_duplicates().reset_index(drop=True)
-
-
 def _repair(
     raw: pd.DataFrame, split_crossings: bool | None, join_ends_m: float, min_component_nodes: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -179,7 +127,7 @@ def _repair(
     stats: dict = {"split_crossings_auto": split_crossings is None}
     if split_crossings is None:
         geoms = raw.geometry.to_numpy(dtype=object)
-        found = _crossings(geoms, raw["line"].to_numpy())
+        found = find_crossings(geoms, raw["line"].to_numpy())
         keys, inverse = np.unique(
             np.concatenate([_node_keys(shapely.get_point(geoms, i)) for i in (0, -1)]),
             return_inverse=True,
@@ -202,23 +150,6 @@ def _repair(
     counts = repairs["kind"].value_counts()
     stats |= {name: int(counts.get(kind, 0)) for kind, name in REPAIR_STATS.items()}
     return raw, repairs, stats
-
-
-def _merge_issues(repairs: pd.DataFrame, remaining: pd.DataFrame) -> pd.DataFrame:
-    """The repairs, then the places still unjoined that the repairs do not list already."""
-    if len(repairs) == 0:
-        return remaining
-
-    def places(frame: pd.DataFrame) -> pd.DataFrame:
-        a, b = frame["line_a"].astype(str), frame["line_b"].astype(str)
-        return pd.DataFrame(
-            {"a": np.minimum(a, b), "b": np.maximum(a, b), "x": frame["x"], "y": frame["y"]}
-        ).round(3)
-
-    listed = places(repairs[repairs["kind"] == "not_split_levels"]).drop_duplicates()
-    known = places(remaining).merge(listed, how="left", indicator=True)
-    kept = remaining[(known["_merge"] == "left_only").to_numpy()]
-    return pd.concat([repairs, kept], ignore_index=True)
 
 
 def _tiny_components(
@@ -341,8 +272,8 @@ def build_network(
     else:
         keys_u, keys_v = _node_keys(start), _node_keys(end)
         found = repair_stats.pop("unrepaired_issues", None)
-        issues = found if found is not None else _crossings(geoms, raw["line"].to_numpy())
-        issues = _merge_issues(repairs, issues)
+        issues = found if found is not None else find_crossings(geoms, raw["line"].to_numpy())
+        issues = merge_issues(repairs, issues)
     keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
     n_edges_in = len(geoms)
     u, v = inverse[:n_edges_in], inverse[n_edges_in:]
@@ -424,112 +355,3 @@ def build_network(
 
 
 # --------------------------------------------------------------------------- cache
-
-CACHE_VERSION = 3  # 2: chains of pass-through nodes merged; 3: parallel and closed lines kept
-
-
-def _cache_file(path: Path, params: dict) -> Path:
-    """The cache file of a network: keyed by the input's bytes and every build parameter."""
-    digest = hashlib.sha256()
-    digest.update(sha256(path).encode())
-    digest.update(json.dumps({"v": CACHE_VERSION, **params}, sort_keys=True).encode())
-    return cache_dir() / "networks" / f"{digest.hexdigest()[:32]}.npz"
-
-
-def _save(network: Network, file: Path) -> None:
-    """Write a network as plain arrays (npz: no pickles); atomic, so readers never see half."""
-    coords, index = network.coordinates()
-    counts = np.bincount(index, minlength=network.n_edges)
-    arrays = {
-        "node_x": network.node_x,
-        "node_y": network.node_y,
-        "u": network.u,
-        "v": network.v,
-        "length_m": network.length_m,
-        "fragment": network.fragment,
-        "coords": coords,
-        "offsets": np.concatenate([[0], np.cumsum(counts)]),
-        "crs_wkt": np.array(network.crs.to_wkt()),
-        "stats": np.array(json.dumps(network.stats)),
-        "mode": np.array(network.mode),
-        "issues": np.array(network.issues.to_json(orient="split")),
-    }
-    if network.backward is not None and network.speed_m_s is not None:
-        arrays["backward"] = network.backward
-        arrays["speed_m_s"] = network.speed_m_s
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, file)
-
-
-def _load(file: Path) -> Network:
-    # the file is opened here: numpy leaves it open when the archive is damaged
-    with open(file, "rb") as handle, np.load(handle, allow_pickle=False) as data:
-        offsets = data["offsets"]
-        coords = data["coords"]
-        index = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        issues = pd.read_json(io.StringIO(str(data["issues"])), orient="split", dtype=False)
-        if len(issues) == 0:
-            issues = empty_issues()
-        return Network(
-            node_x=data["node_x"],
-            node_y=data["node_y"],
-            u=data["u"],
-            v=data["v"],
-            length_m=data["length_m"],
-            geometry=None,
-            _coords=(coords, index),
-            crs=CRS.from_wkt(str(data["crs_wkt"])),
-            fragment=data["fragment"],
-            stats=json.loads(str(data["stats"])),
-            issues=issues,
-            mode=str(data["mode"]),
-            backward=data.get("backward"),
-            speed_m_s=data.get("speed_m_s"),
-        )
-
-
-def _cache_key(params: dict) -> dict:
-    return {
-        k: (v.model_dump(mode="json", exclude={"sources"}) if hasattr(v, "model_dump") else v)
-        for k, v in params.items()
-    }
-
-
-def is_cached(path: Path, **params: object) -> bool:
-    """Whether :func:`load_network` would find this network in the cache."""
-    return is_pbf(path) and path.exists() and _cache_file(path, _cache_key(params)).exists()
-
-
-def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Network:
-    """:func:`build_network` through the user cache: an unchanged extract is not read again.
-
-    The cache key is the SHA-256 of the input file and every build parameter; entries are
-    numpy ``.npz`` archives of plain arrays (never pickles). Only OSM extracts are cached:
-    centre-line layers are quick to read, and a shapefile's parts could change unseen.
-    """
-    if not use_cache or not is_pbf(path) or not path.exists():
-        network = build_network(path, **params)  # type: ignore[arg-type]
-        network.stats["cache"] = "off"
-        return network
-    file = _cache_file(path, _cache_key(params))
-    damaged = False
-    if file.exists():
-        try:
-            network = _load(file)
-            network.stats["cache"] = "hit"
-            return network
-        except Exception:  # a truncated or damaged entry (any error of the reader): rebuilt
-            damaged = True
-            with contextlib.suppress(OSError):
-                file.unlink()
-    network = build_network(path, **params)  # type: ignore[arg-type]
-    try:
-        _save(network, file)
-        network.stats["cache"] = "rebuilt" if damaged else "miss"
-    except OSError:
-        network.stats["cache"] = "unwritable"
-    if damaged:
-        network.stats["cache_damaged"] = str(file)
-    return network

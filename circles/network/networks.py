@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from circles.network.build import Network, is_pbf, load_network
+from circles.network.build import Network, is_pbf
+from circles.network.cache import load_network
 from circles.network.snap import Snaps
 from circles.rules.schema import Circle, DriveSpeeds
 

@@ -22,7 +22,7 @@ import shapely
 
 from circles.errors import NetworkError
 from circles.inputs.read import read_layer
-from circles.network.topology import line_levels
+from circles.network.levels import line_levels
 
 MPH_TO_KMH = 1.609344
 # one-way values (lower case, numbers also as 1.0/-1.0): along the geometry, against it, both

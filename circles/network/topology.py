@@ -27,11 +27,6 @@ import pandas as pd
 import shapely
 
 TOUCH_M = 0.001  # points closer than this are one place (the network's node grid)
-BRIDGE_COLUMNS = ("bridge", "is_bridge", "桥梁", "高架")
-TUNNEL_COLUMNS = ("tunnel", "is_tunnel", "隧道")
-LAYER_COLUMNS = ("layer",)
-NO = {"", "no", "false", "f", "n", "0", "0.0", "nan", "none", "null", "<na>", "否", "无"}
-GROUND = {"building_passage"}  # OSM tunnel values at street level
 #: Kinds of rows in the repairs table.
 KINDS = (
     "split_crossing",  # two interiors crossed: both lines split at the crossing
@@ -41,18 +36,6 @@ KINDS = (
     "not_split_levels",  # interiors crossing on different levels (bridge, tunnel, layer)
     "not_joined_levels",  # a dangle near another line's interior only on another level
 )
-#: Network statistics counting each kind of repair (``summary.json``).
-REPAIR_STATS = {
-    "split_crossing": "crossings_split",
-    "split_t": "t_junctions_split",
-    "split_self": "self_crossings_split",
-    "joined_end": "ends_joined",
-    "not_split_levels": "crossings_not_split_levels",
-    "not_joined_levels": "ends_not_joined_levels",
-}
-# lines on a fragment, and crossings per line, beyond which a layer has no junctions
-UNNODED_FRAGMENT_SHARE = 0.5
-UNNODED_CROSSINGS_PER_LINE = 0.1
 
 
 def empty_repairs() -> pd.DataFrame:
@@ -67,40 +50,6 @@ def empty_repairs() -> pd.DataFrame:
             "distance_m": pd.Series(dtype=float),
         }
     )
-
-
-def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
-    lower = {c.lower(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
-
-
-def line_levels(layer: pd.DataFrame) -> np.ndarray:
-    """The level of each line, from ``bridge``/``tunnel``/``layer`` columns (any case).
-
-    Lines cross without a junction when their levels differ: different ``layer`` numbers
-    (missing or not a number: 0), or one a bridge (``bridge``, ``is_bridge``, ``桥梁`` or
-    ``高架``: yes, viaduct, 1, 是...) or tunnel (``tunnel``, ``is_tunnel``, ``隧道``; not
-    ``building_passage``) and the other not.
-
-    Returns
-    -------
-    numpy.ndarray
-        One integer per row; equal integers mean the same level.
-    """
-    columns = [str(c) for c in layer.columns]
-    n = len(layer)
-    structure = np.zeros(n, dtype=np.int64)
-    for code, names in ((1, BRIDGE_COLUMNS), (2, TUNNEL_COLUMNS)):
-        for column in (c for c in layer.columns if str(c).lower() in names):
-            text = layer[column].astype("string").fillna("").str.strip().str.lower()
-            flagged = ~text.isin(NO | GROUND)
-            structure[flagged.to_numpy(dtype=bool) & (structure == 0)] = code
-    number = np.zeros(n)
-    column = _find(columns, LAYER_COLUMNS)
-    if column is not None:
-        number = pd.to_numeric(layer[column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-        number = np.where(np.isfinite(number), np.round(number), 0.0)
-    return number.astype(np.int64) * 4 + structure
 
 
 def _cut(
@@ -433,63 +382,3 @@ def repair_lines(
         out.loc[source >= n, "oneway"] = 0
     repairs = pd.concat([empty_repairs(), *reports], ignore_index=True) if reports else None
     return out, (empty_repairs() if repairs is None else repairs)
-
-
-def looks_unnoded(n_lines: int, crossings: int, fragment_nodes: int, nodes: int) -> bool:
-    """Whether a layer looks drawn without junctions: many crossings, most nodes on fragments."""
-    return (
-        n_lines > 0
-        and nodes > 0
-        and crossings >= UNNODED_CROSSINGS_PER_LINE * n_lines
-        and fragment_nodes >= UNNODED_FRAGMENT_SHARE * nodes
-    )
-
-
-def topology_warnings(stats: dict, name: str) -> list[str]:
-    """Warnings on a centre-line network's junctions: what was repaired, what was left."""
-    out: list[str] = []
-    if stats.get("split_crossings"):
-        how = "--split-crossings"
-        before = stats.get("before")
-        if stats.get("split_crossings_auto") and before:
-            share = min(before["fragment_nodes"] / max(before["nodes"], 1), 1.0)
-            how = (
-                f"automatically: {before['crossings']} crossings without a shared vertex and "
-                f"{share:.0%} of nodes on fragments, the lines look drawn without junctions; "
-                "pass --no-split-crossings to keep them as drawn"
-            )
-        out.append(
-            f"network {name}: split {stats.get('crossings_split', 0)} crossings, "
-            f"{stats.get('t_junctions_split', 0)} T-junctions and "
-            f"{stats.get('self_crossings_split', 0)} self-crossings ({how}): see "
-            "network_issues.csv"
-        )
-    if stats.get("ends_joined"):
-        out.append(
-            f"network {name}: joined {stats['ends_joined']} dangling line ends to lines within "
-            f"{stats['join_ends_m']:g} m (--join-ends): see network_issues.csv"
-        )
-    if stats.get("crossings"):
-        levels = stats.get("crossings_not_split_levels", 0)
-        why = (
-            f" ({levels} of them on different levels by bridge, tunnel or layer)" if levels else ""
-        )
-        out.append(
-            f"{stats['crossings']} places where network lines cross or touch without a shared "
-            f"end point were NOT joined{why} (bridges and tunnels are such places; otherwise "
-            "split the lines there, or pass --split-crossings): see network_issues.csv"
-        )
-    nodes = stats.get("nodes") or 0
-    if (
-        stats.get("source") == "lines"
-        and not stats.get("split_crossings")
-        and looks_unnoded(
-            stats.get("edges_read", 0), stats.get("crossings", 0), stats["fragment_nodes"], nodes
-        )
-    ):
-        out.append(
-            f"network {name}: {stats['crossings']} crossings without a shared vertex and "
-            f"{min(stats['fragment_nodes'] / nodes, 1.0):.0%} of nodes on fragments: the lines "
-            "look drawn without junctions; rerun with --split-crossings"
-        )
-    return out
