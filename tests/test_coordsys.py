@@ -12,7 +12,7 @@ import pytest
 from circles.audit import AuditOptions, run_audit
 from circles.errors import InputDataError
 from circles.inputs.coordsys import infer_system
-from circles.inputs.read import read_points_csv
+from circles.inputs.tables import read_points_csv
 from circles.projection import gcj02_to_bd09, wgs84_to_gcj02
 from tests.test_chinese_data import _amap_csv
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from circles.inputs.read import _arrow_csv, _read_csv_text, text_to_float
+from circles.inputs.tables import arrow_csv, read_csv_text, text_to_float
 
 CSV = (
     "id,name,population,lon,lat\n"
@@ -27,7 +27,7 @@ def _pandas(text: str, sep: str = ",") -> pd.DataFrame:
 @pytest.mark.parametrize("sep", [",", "\t"])
 def test_fast_reader_reads_as_pandas_does(sep: str) -> None:
     text = CSV.replace(",", sep) if sep != "," else CSV
-    fast = _arrow_csv(text, text.encode(), sep)
+    fast = arrow_csv(text, text.encode(), sep)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, _pandas(text, sep))
     assert fast["id"].tolist() == ["007", "008", "009"]  # leading zeros kept: ids are text
@@ -42,7 +42,7 @@ def test_fast_reader_reads_as_pandas_does(sep: str) -> None:
     ],
 )
 def test_unusual_files_go_to_pandas(text: str) -> None:
-    assert _arrow_csv(text, text.encode(), ",") is None
+    assert arrow_csv(text, text.encode(), ",") is None
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_unusual_files_go_to_pandas(text: str) -> None:
 def test_encodings_read_the_same(tmp_path: Path, encoding: str, prefix: bytes) -> None:
     path = tmp_path / "pois.csv"
     path.write_bytes(prefix + CSV.encode(encoding))
-    pd.testing.assert_frame_equal(_read_csv_text(path, "facilities"), _pandas(CSV))
+    pd.testing.assert_frame_equal(read_csv_text(path, "facilities"), _pandas(CSV))
 
 
 def test_text_to_float() -> None:

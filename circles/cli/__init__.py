@@ -523,7 +523,7 @@ def audit(
         out_dir = Path(_pick(out, proj, "out", Path("circles-report")))
         if lang not in ("en", "zh"):
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
-        from circles.inputs.read import check_out_folder
+        from circles.report.staging import check_out_folder
 
         check_out_folder(
             out_dir,

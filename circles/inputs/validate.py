@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from circles.errors import InputDataError
-from circles.inputs.read import text_to_float
+from circles.inputs.tables import text_to_float
 
 UNASSIGNED = "unassigned"
 STATUS_OK = "ok"

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from circles.errors import InputDataError
-from circles.inputs.read import staged_output
+from circles.report.staging import staged_output
 
 COMPARISON_FILES = ["comparison.csv", "comparison.xlsx"]
 HEADERS = {

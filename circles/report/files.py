@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
-from circles.inputs.read import staged_output
 from circles.report.excel import write_workbook
+from circles.report.staging import staged_output
 from circles.runtime import collector_paused
 
 REPORT_FILES = [
