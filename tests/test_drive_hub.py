@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from circles.audit import AuditOptions, run_audit
-from circles.rules.load import HubRow
+from circles.rules.meaning import HubRow
 from circles.rules.schema import Source, Tag
 from circles.traveltime.hub import destinations_met, door_to_door, line_haul_matrix
 from tests.conftest import CRS, X0, Y0

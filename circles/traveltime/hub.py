@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from circles.rules.load import HubRow
+from circles.rules.meaning import HubRow
 from circles.traveltime.graph import Anchors, via_better_end
 
 
