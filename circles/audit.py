@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from circles.evaluate.checks import coverage
+from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
-from circles.evaluate.summary import build_summary, issues_lonlat
+from circles.evaluate.summary import build_summary
 from circles.inputs.layers import check_options, read_layers
 from circles.inputs.place import Placed, place_layers
+from circles.inputs.provenance import gather_provenance
 from circles.network import snap
 from circles.network.attach import Attachment, Names, attach, network_warnings
 from circles.network.build import Network
@@ -258,6 +260,7 @@ def _run(
         reach_min=checks.reach_min,
         column_speed=checks.column_speed,
         classified=layers.classified,
+        provenance=gather_provenance(options, loaded),
         converted=layers.converted,
         subdistricts=placed.subdistricts,
     )

@@ -1,27 +1,23 @@
 """The audit summary: counts that reconcile every row, circle models, coverage, destinations.
 
 Builds the dict written as ``summary.json`` (and rendered by the terminal and Excel reports) from
-the audit's tables. Pure: no files, no terminal.
+the audit's tables. Pure: no files, no clock, no terminal (provenance comes in gathered).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from circles import __version__
-from circles.catalogue.load import load_catalogue
-from circles.inputs.read import sha256, split_layer
-from circles.inputs.validate import STATUS_NO_GEOMETRY, STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED
+from circles.evaluate.counts import NETWORK_KEYS, classification_record, counts, network_records
+from circles.inputs.provenance import Provenance
+from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
 from circles.network.build import Network
-from circles.network.unnoded import REPAIR_STATS, topology_warnings
-from circles.projection import WGS84
+from circles.network.unnoded import topology_warnings
 from circles.rules.load import LoadedCircle
 from circles.rules.schema import Circle
 
@@ -29,129 +25,6 @@ PERSONS_PER_HOUSEHOLD_SOURCE = {
     "ref": "第七次全国人口普查公报 (2020): 平均每个家庭户的人口为2.62人 (national average)",
     "tag": "recalled",
 }
-NETWORK_KEYS = (
-    "source",
-    "mode",
-    "nodes",
-    "edges",
-    "graph_nodes",
-    "graph_edges",
-    "length_km",
-    "edges_read",
-    "closed_lines",
-    "parallel_lines",
-    "components",
-    "fragments",
-    "fragment_nodes",
-    "crossings",
-    "split_crossings",
-    "split_crossings_auto",
-    "join_ends_m",
-    *REPAIR_STATS.values(),
-)
-
-
-def issues_lonlat(network: Network) -> pd.DataFrame:
-    """The network's crossing report with lon/lat instead of metric coordinates."""
-    issues = network.issues.copy()
-    if len(issues):
-        pts = gpd.GeoSeries(shapely.points(issues["x"], issues["y"]), crs=network.crs)
-        pts = pts.to_crs(WGS84)
-        issues["lon"] = np.round(pts.x.to_numpy(), 7)
-        issues["lat"] = np.round(pts.y.to_numpy(), 7)
-    else:
-        issues["lon"] = pd.Series(dtype=float)
-        issues["lat"] = pd.Series(dtype=float)
-    return issues.reindex(columns=["kind", "lon", "lat", "line_a", "line_b", "distance_m"])
-
-
-def _networks(networks: dict[str, Network]) -> dict[str, dict]:
-    """Statistics of each network: ``walk``, then ``drive`` (``drive2``... for other speeds)."""
-    out: dict[str, dict] = {}
-    drives = 0
-    for key, net in networks.items():
-        if key == "walk":
-            name = "walk"
-        else:
-            drives += 1
-            name = "drive" if drives == 1 else f"drive{drives}"
-        out[name] = {k: net.stats.get(k) for k in NETWORK_KEYS}
-        if "residents_off_network" in net.stats:  # status is per network
-            out[name]["residents_off_network"] = net.stats["residents_off_network"]
-    return out
-
-
-def _file_record(path) -> dict | None:
-    if path is None:
-        return None
-    return {"path": str(path), "sha256": sha256(split_layer(Path(path))[0])}  # file.gpkg:layer
-
-
-def counts(table: pd.DataFrame, fac: pd.DataFrame) -> dict:
-    """Residents, population and facilities by status; they add up to what was read."""
-    status = table["status"]
-    pop = table["population"]
-    unassigned = table["community_id"] == UNASSIGNED
-    by_type = {}
-    for ftype, rows in fac.groupby("facility_type", sort=True):
-        if ftype == "":
-            continue
-        by_type[str(ftype)] = {
-            "read": len(rows),
-            "ok": int((rows["status"] == STATUS_OK).sum()),
-            "off_network": int((rows["status"] == STATUS_OFF_NETWORK).sum()),
-            "used": bool((rows["status"] != "not_used").any()),
-        }
-    kinds = (STATUS_OK, STATUS_OFF_NETWORK, STATUS_NO_GEOMETRY)
-    # one status per resident, so that they add up to what was read; residents in no community
-    # were evaluated like the others (unassigned is a community, not a status): counted apart
-    parts = {"evaluated": STATUS_OK, "off_network": STATUS_OFF_NETWORK}
-    parts["no_geometry"] = STATUS_NO_GEOMETRY
-    reconcile = {
-        name: {
-            "residents": int((status == kind).sum()),
-            "population": float(pop[status == kind].sum()),
-        }
-        for name, kind in parts.items()
-    }
-    return {
-        "reconcile": reconcile,
-        "residents": {
-            "read": len(table),
-            **{k: int((status == k).sum()) for k in kinds},
-            "unassigned": int(unassigned.sum()),
-        },
-        "population": {
-            "read": float(pop.sum()),
-            **{k: float(pop[status == k].sum()) for k in kinds},
-            "unassigned": float(pop[unassigned].sum()),
-        },
-        "facilities": {
-            "read": len(fac),
-            **{k: int((fac["status"] == k).sum()) for k in (*kinds, "not_used")},
-            "by_type": by_type,
-        },
-    }
-
-
-def _classification(classified: pd.DataFrame | None) -> dict | None:
-    """How POI categories were mapped to facility types (None when types were given)."""
-    if classified is None:
-        return None
-    mapped = classified[classified["facility_type"] != ""]
-    unmapped = classified[classified["facility_type"] == ""]
-    return {
-        "rows": len(classified),
-        "mapped": len(mapped),
-        "by_type": {str(k): int(v) for k, v in mapped["facility_type"].value_counts().items()},
-        "by_matched_by": {str(k): int(v) for k, v in mapped["matched_by"].value_counts().items()}
-        if "matched_by" in mapped
-        else {},
-        "unmapped_categories": [
-            {"category": str(k), "count": int(v)}
-            for k, v in unmapped["category"].value_counts().head(50).items()
-        ],
-    }
 
 
 def _cov_record(row: pd.Series) -> dict:
@@ -313,15 +186,20 @@ def build_summary(
     engine: str,
     reach_min: dict[str, float],
     column_speed: dict[str, float],
+    provenance: Provenance,
     classified: pd.DataFrame | None = None,
     converted: list[str] | None = None,
     subdistricts: dict[str, str] | None = None,
 ) -> dict:
-    """The summary dict written as ``summary.json``."""
+    """The summary dict written as ``summary.json``.
+
+    Pure: the files' hashes, the clock and the catalogue come in ``provenance``, gathered by
+    the audit (:func:`circles.inputs.provenance.gather_provenance`).
+    """
     table, cov = residents, coverage
     tally = counts(table, facilities)
     _warn_facilities(
-        loaded, tally["facilities"]["by_type"], load_catalogue(), options.facilities, warnings
+        loaded, tally["facilities"]["by_type"], provenance.catalogue, options.facilities, warnings
     )
     for cid, hub in hub_results.items():
         missing = sorted(set(hub["hubs_in_table"]) - set(hub["hubs_found"]))
@@ -446,7 +324,7 @@ def build_summary(
     return {
         "circles_version": __version__,
         "run": {
-            "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "timestamp": provenance.timestamp,
             "crs": main.crs.to_string(),
             "engine": engine,
             "parameters": {
@@ -472,23 +350,13 @@ def build_summary(
                 "reach_min": reach_min,
                 "times_reported_at_m_per_min": column_speed,
             },
-            "inputs": {
-                "network": _file_record(options.network),
-                "facilities": _file_record(options.facilities),
-                "residents": _file_record(options.residents),
-                "communities": _file_record(options.communities),
-                "zones": _file_record(options.zones),
-                "planned": _file_record(options.planned),
-            },
-            "rules": [
-                {"path": str(lc.path), "sha256": sha256(lc.path), "circle_id": lc.circle.id}
-                for lc in loaded
-            ],
+            "inputs": provenance.inputs,
+            "rules": provenance.rules,
         },
         "counts": tally,
-        "classification": _classification(classified),
+        "classification": classification_record(classified),
         "network": {k: main.stats.get(k) for k in NETWORK_KEYS},
-        "networks": _networks(networks),
+        "networks": network_records(networks),
         "warnings": warnings,
         "circles": circles_out,
         "communities": communities_out,
