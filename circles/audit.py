@@ -10,7 +10,7 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +48,7 @@ from circles.projection import (
 )
 from circles.rules.load import LoadedCircle, load_rules
 from circles.runtime import collector_paused
+from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
 from circles.traveltime.hub import destinations_met
@@ -61,11 +62,6 @@ from circles.traveltime.plan import (
     walk_groups,
 )
 
-DEFAULT_MAX_SNAP_M = 250.0
-DEFAULT_MIN_COMPONENT_NODES = 50
-# China's 7th population census (2020): 2.62 persons per family household on average
-# (source and tag recorded in summary.json, see circles.evaluate.summary).
-DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 LAYER_ROLES = ("facilities", "residents", "communities", "zones", "planned")
 COORD_NAMES = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)", "wgs84": "WGS 84"}
 
@@ -79,42 +75,6 @@ STAGES = {
     "travel": "computing travel times",
     "evaluate": "evaluating the circles",
 }
-
-
-@dataclass
-class AuditOptions:
-    """Everything an audit needs; mirrors the ``circles audit`` options."""
-
-    network: Path
-    facilities: Path
-    residents: Path
-    communities: Path | None = None
-    zones: Path | None = None
-    planned: Path | None = None
-    rules: list[Path | str] = field(default_factory=list)
-    circle_ids: list[str] = field(default_factory=list)
-    facility_type_field: str | None = None
-    facility_id_field: str | None = "id"
-    facility_name_field: str | None = "name"
-    population_field: str = "population"
-    households_field: str | None = None
-    persons_per_household: float = DEFAULT_PERSONS_PER_HOUSEHOLD
-    resident_id_field: str | None = "id"
-    community_field: str = "community"
-    subdistrict_field: str | None = None
-    zone_field: str = "zone"
-    coords: dict[str, str] = field(default_factory=dict)
-    walk_speed_m_per_min: float | None = None
-    crs: str | None = None
-    max_snap_m: float = DEFAULT_MAX_SNAP_M
-    min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES
-    split_crossings: bool | None = None  # None: when the lines look drawn without junctions
-    join_ends_m: float = 0.0
-    road_class_field: str | None = None
-    speed_field: str | None = None
-    oneway_field: str | None = None
-    engine: str = "builtin"
-    cache: bool = True
 
 
 @dataclass
