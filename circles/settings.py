@@ -490,8 +490,8 @@ def merge(project: Mapping[str, Any], cli: Mapping[str, Any]) -> Settings:
     except ValidationError as exc:
         problem = exc.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "?"
-        edge = edge_of(field_info(name)) if name in Settings.model_fields else None
-        shown = edge.flags(name)[-1] if edge else name
+        where = edge_of(field_info(name)) if name in Settings.model_fields else None
+        shown = where.flags(name)[-1] if where else name
         raise InputDataError(
             f"{shown} {problem.get('input')!r}: {problem['msg']}; see circles audit --help"
         ) from exc

@@ -18,11 +18,9 @@ from circles.errors import CirclesError, RuleError
 try:  # typer vendors click since 0.20; older typers use click itself
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
-    from click import exceptions as _click_exc
+    from click import exceptions as _click_exc  # type: ignore[no-redef]
 # typer 0.29 keeps Abort in typer.exceptions, not in its vendored click's exceptions
-_Abort: type[BaseException] = getattr(_click_exc, "Abort", None) or getattr(
-    typer, "Abort", RuntimeError
-)
+_Abort: Any = getattr(_click_exc, "Abort", None) or getattr(typer, "Abort", RuntimeError)
 
 err = Console(stderr=True, highlight=False)
 
@@ -33,9 +31,9 @@ class OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Run the command; map what escapes it to one line on stderr and an exit code."""
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         except _click_exc.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(exc.exit_code)
