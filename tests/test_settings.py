@@ -10,7 +10,6 @@ import typer
 from pydantic import Field, ValidationError
 from typer.testing import CliRunner
 
-from circles import settings as settings_module
 from circles.cli import app
 from circles.cli.audit import settings_parameters
 from circles.errors import ProjectFileError
@@ -115,7 +114,7 @@ def test_missing_paths_are_named() -> None:
         merge({}, {"facilities": "pois.csv"})
 
 
-def test_a_new_field_appears_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_field_appears_everywhere() -> None:
     """Adding an option is adding one Settings field: CLI, project key and summary follow."""
 
     class Wider(Settings):
@@ -125,9 +124,8 @@ def test_a_new_field_appears_everywhere(monkeypatch: pytest.MonkeyPatch) -> None
             Field(description="Largest network/straight-line distance ratio walked."),
         ] = None
 
-    monkeypatch.setattr(settings_module, "Settings", Wider)
-    options = {param.name: param for param in settings_parameters()}
+    options = {param.name: param for param in settings_parameters(Wider)}
     assert "max_walk_detour_ratio" in options
-    assert project_keys()["max_walk_detour"] == "max_walk_detour_ratio"
-    wider = merge({"max_walk_detour": 1.6}, PATHS)
+    assert project_keys(Wider)["max_walk_detour"] == "max_walk_detour_ratio"
+    wider = merge({"max_walk_detour": 1.6}, PATHS, Wider)
     assert wider.run_parameters()["max_walk_detour_ratio"] == 1.6

@@ -13,7 +13,16 @@ from rich.console import Console
 
 from circles.cli.exits import err, fail, rule_problems
 from circles.errors import CirclesError, ProjectFileError, RuleError
-from circles.settings import Edge, Settings, default_of, edges, field_info, kind_of, merge, to_edge
+from circles.settings import (
+    Settings,
+    default_of,
+    edge_of,
+    edges,
+    field_info,
+    kind_of,
+    merge,
+    to_edge,
+)
 
 # the command-line type of each kind of Settings field (None, or an empty list: not given)
 _CLI_TYPES: dict[str, Any] = {
@@ -31,34 +40,29 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def option_help(name: str, edge: Edge) -> str:
+def option_help(name: str, model: type[Settings] = Settings) -> str:
     """A Settings field's help: its description and its default, in the units users give."""
-    text = field_info(name).description or ""
-    default = edge.default_text
+    text = field_info(name, model).description or ""
+    default = edge_of(field_info(name, model)).default_text
     if default is None:
-        value = default_of(name)
-        shown = to_edge(name, value) if value is not None and not callable(value) else None
-        default = _shown(shown) if shown not in (None, [], {}) and _has_default(name) else ""
+        value = to_edge(name, default_of(name, model), model)
+        default = "" if value in (None, [], {}) else _shown(value)
     return f"{text} [default: {default}]" if default else text
 
 
-def _has_default(name: str) -> bool:
-    return not field_info(name).is_required()
-
-
-def settings_parameters() -> list[inspect.Parameter]:
-    """One Typer option per Settings field: flag, type and help all from the model."""
+def settings_parameters(model: type[Settings] = Settings) -> list[inspect.Parameter]:
+    """One Typer option per Settings field: flag, type, help and default all from the model."""
     params = []
-    for name, edge in edges():
+    for name, edge in edges(model):
         if edge.invert:  # a switch such as --no-cache
             annotation: Any = bool
             default: Any = False
-            option = typer.Option(*edge.flags(name), help=option_help(name, edge))
-        else:
-            annotation = _CLI_TYPES[kind_of(name)]
+            option = typer.Option(*edge.flags(name), help=option_help(name, model))
+        else:  # None: not given, so that a project file's value shows through
+            annotation = _CLI_TYPES[kind_of(name, model)]
             default = None
             option = typer.Option(
-                *edge.flags(name), help=option_help(name, edge), show_default=False
+                *edge.flags(name), help=option_help(name, model), show_default=False
             )
         params.append(
             inspect.Parameter(

@@ -1,98 +1,13 @@
-"""The audit's settings: one typed model; CLI options, project keys and run.parameters derive.
-
-Every option of ``circles audit`` is one field of :class:`Settings`, written once: its type, its
-default (in SI units), its help text and, in an :class:`Edge` beside it, how it appears outside
-the library — the project-file key, the command-line flag, the unit users give it in (metres per
-minute for walking speeds) and the key it is recorded under in ``summary.json``'s
-``run.parameters``. The CLI builds its options from these fields, :mod:`circles.project` accepts
-exactly their keys, and :func:`merge` is the one place where project-file values and
-command-line values meet (the command line wins) and edge units become SI.
-
-Adding an option is adding a field here: it then appears in ``circles audit --help``, is accepted
-in project files and (with ``summary=True``) is recorded in ``summary.json``.
-"""
+"""The Settings model: every audit option once, with its type, SI default, help and edge."""
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field
 
-from circles.errors import InputDataError, ProjectFileError
-
-SECONDS_PER_MINUTE = 60.0
-
-
-def _coords_map(value: Any) -> dict[str, str]:
-    """``--coords`` values or a project file's ``coords`` as a layer → system map.
-
-    A bare system (``gcj02``) stands for every layer (``*``); ``LAYER=SYSTEM`` for one layer.
-    """
-    if isinstance(value, list | tuple) and len(value) == 1 and isinstance(value[0], str):
-        value = value[0]
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, dict):
-        return {str(k): str(v).strip().lower() for k, v in value.items()}
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ProjectFileError(
-            "coords in the project file: give a system (gcj02) or a mapping of layer to system"
-        )
-    out: dict[str, str] = {}
-    for item in value:
-        layer, sep, system = item.partition("=")
-        if sep:
-            out[layer.strip()] = system.strip().lower()
-        else:
-            out["*"] = layer.strip().lower()
-    return out
-
-
-@dataclass(frozen=True)
-class Edge:
-    """How a :class:`Settings` field appears at the edges: CLI, project file, summary.json.
-
-    Attributes
-    ----------
-    key
-        Project-file key (also the CLI flag, with dashes, unless ``flag`` says otherwise);
-        None when the field is not read from project files.
-    flag
-        The CLI flag declarations when they differ from ``--key``.
-    scale
-        Edge value = SI value × scale (60 for a speed given in metres per minute).
-    give
-        What a project file should give, for its type errors ("metres (e.g. max_snap: 250)").
-    default_text
-        The help's ``[default: …]`` when it says more than the default value; "" for none.
-    summary
-        Key in ``summary.json``'s ``run.parameters`` (True: the field name); None: not listed.
-    none_text
-        The edge value standing for None (``auto`` for split_crossings).
-    invert
-        A CLI switch that sets the field to False (``--no-cache``).
-    parse
-        Turns an edge value (CLI list or project value) into the field's value (``coords``).
-    """
-
-    key: str | None
-    flag: tuple[str, ...] = ()
-    scale: float = 1.0
-    give: str = ""
-    default_text: str | None = None
-    summary: bool | str = False
-    none_text: str | None = None
-    invert: bool = False
-    parse: Callable[[Any], Any] | None = None
-
-    def flags(self, name: str) -> tuple[str, ...]:
-        """The CLI flag declarations of field ``name``."""
-        return self.flag or (f"--{(self.key or name).replace('_', '-')}",)
+from circles.settings.edge import SECONDS_PER_MINUTE, Edge, coords_map, edge_of
 
 
 class Settings(BaseModel):
@@ -156,7 +71,7 @@ class Settings(BaseModel):
     ] = "zone"
     coords: Annotated[
         dict[str, str],
-        Edge("coords", summary=True, parse=_coords_map),
+        Edge("coords", summary=True, parse=coords_map),
         Field(
             description="Coordinate system of an input layer given in longitude/latitude: "
             "LAYER=wgs84|gcj02|bd09 (LAYER: facilities, residents, communities, zones, "
@@ -361,137 +276,18 @@ class Settings(BaseModel):
     @property
     def walk_speed_m_per_min(self) -> float | None:
         """The walking-speed override in metres per minute (the rule files' unit), or None."""
-        value: float | None = to_edge("walk_speed_m_s", self.walk_speed_m_s)
+        value: float | None = edge_of(Settings.model_fields["walk_speed_m_s"]).to_edge(
+            self.walk_speed_m_s
+        )
         return value
 
     def run_parameters(self) -> dict[str, Any]:
         """The settings recorded in ``summary.json``'s ``run.parameters``, in edge units."""
         out: dict[str, Any] = {}
-        for name, edge in edges():
+        for name, info in type(self).model_fields.items():
+            edge = edge_of(info)
             if edge.summary:
                 key = name if edge.summary is True else str(edge.summary)
-                value = to_edge(name, getattr(self, name))
+                value = edge.to_edge(getattr(self, name))
                 out[key] = dict(value) if isinstance(value, dict) else value
         return out
-
-
-def edges() -> Iterator[tuple[str, Edge]]:
-    """Every field's name with its :class:`Edge`, in the model's order."""
-    for name, info in Settings.model_fields.items():
-        yield name, edge_of(info)
-
-
-def edge_of(info: FieldInfo) -> Edge:
-    """The :class:`Edge` of a field."""
-    for item in info.metadata:
-        if isinstance(item, Edge):
-            return item
-    raise TypeError(f"settings field {info} has no Edge")  # pragma: no cover
-
-
-def field_info(name: str) -> FieldInfo:
-    """A field's pydantic information (type, default, description)."""
-    return Settings.model_fields[name]
-
-
-def default_of(name: str) -> Any:
-    """A field's default value (SI), or None when it has none."""
-    return field_info(name).get_default(call_default_factory=True)
-
-
-def kind_of(name: str) -> str:
-    """A field's kind: path, list, mapping, float, int, bool or text."""
-    annotation = field_info(name).annotation
-    args = set(typing.get_args(annotation)) - {type(None)} or {annotation}
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        return "list"
-    if origin is dict:
-        return "mapping"
-    for kind, types in (("path", Path), ("bool", bool), ("int", int), ("float", float)):
-        if types in args:
-            return kind
-    return "text"
-
-
-def project_keys() -> dict[str, str]:
-    """Project-file key → field name, for every field read from project files."""
-    return {edge.key: name for name, edge in edges() if edge.key is not None}
-
-
-def to_edge(name: str, value: Any) -> Any:
-    """A field's value in the units users see (CLI, project file, summary.json)."""
-    edge = edge_of(field_info(name))
-    if value is None:
-        return edge.none_text
-    if edge.scale != 1.0:
-        return round(value * edge.scale, 9)  # 48 m/min → 0.8 m/s → 48.0 m/min, not 48.000…01
-    return value
-
-
-def from_edge(name: str, value: Any) -> Any:
-    """A field's value in SI from the units users give it in (the one unit conversion)."""
-    edge = edge_of(field_info(name))
-    if edge.none_text is not None and value == edge.none_text:
-        return None
-    if edge.parse is not None:
-        return edge.parse(value)
-    if edge.invert:
-        return not value
-    if edge.scale != 1.0 and value is not None:
-        return value / edge.scale
-    return value
-
-
-def _given(value: Any) -> bool:
-    return value is not None and value != [] and value != ()
-
-
-def merge(project: Mapping[str, Any], cli: Mapping[str, Any]) -> Settings:
-    """Settings from a project file's values and the command line's: the command line wins.
-
-    Parameters
-    ----------
-    project
-        Values by project-file key, in edge units (as :func:`circles.project.load_project`
-        returns them).
-    cli
-        Values by field name, in edge units; None (or an empty list, or False for an inverted
-        switch) means not given. Mappings (``coords``) merge key by key.
-
-    Raises
-    ------
-    ProjectFileError
-        When a path the audit needs (network, facilities, residents) is given nowhere, or a
-        value does not fit its option.
-    """
-    by_key = project_keys()
-    values: dict[str, Any] = {}
-    for key, value in project.items():
-        values[by_key[key]] = from_edge(by_key[key], value)
-    for name, value in cli.items():
-        edge = edge_of(field_info(name))
-        if not _given(value) or (edge.invert and value is False):
-            continue
-        value = from_edge(name, value)
-        if isinstance(value, dict):
-            value = {**values.get(name, {}), **value}
-        values[name] = value
-    missing = [
-        f"--{name}" for name in ("network", "facilities", "residents") if values.get(name) is None
-    ]
-    if missing:
-        raise ProjectFileError(
-            f"missing {', '.join(missing)}; give them as options or in a project file "
-            "(circles audit PROJECT.yaml)"
-        )
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        name = str(problem["loc"][0]) if problem["loc"] else "?"
-        where = edge_of(field_info(name)) if name in Settings.model_fields else None
-        shown = where.flags(name)[-1] if where else name
-        raise InputDataError(
-            f"{shown} {problem.get('input')!r}: {problem['msg']}; see circles audit --help"
-        ) from exc
