@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -31,15 +30,10 @@ from circles.network.roads import release_osm
 from circles.projection import xy_points
 from circles.rules.load import LoadedCircle, load_rules
 from circles.runtime import collector_paused
+from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
 from circles.traveltime.costs import travel_costs, walking_speeds
-
-DEFAULT_MAX_SNAP_M = 250.0
-DEFAULT_MIN_COMPONENT_NODES = 50
-# China's 7th population census (2020): 2.62 persons per family household on average
-# (source and tag recorded in summary.json, see circles.evaluate.summary).
-DEFAULT_PERSONS_PER_HOUSEHOLD = 2.62
 
 Progress = Callable[[str], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
@@ -51,42 +45,6 @@ STAGES = {
     "travel": "computing travel times",
     "evaluate": "evaluating the circles",
 }
-
-
-@dataclass
-class AuditOptions:
-    """Everything an audit needs; mirrors the ``circles audit`` options."""
-
-    network: Path
-    facilities: Path
-    residents: Path
-    communities: Path | None = None
-    zones: Path | None = None
-    planned: Path | None = None
-    rules: list[Path | str] = field(default_factory=list)
-    circle_ids: list[str] = field(default_factory=list)
-    facility_type_field: str | None = None
-    facility_id_field: str | None = "id"
-    facility_name_field: str | None = "name"
-    population_field: str = "population"
-    households_field: str | None = None
-    persons_per_household: float = DEFAULT_PERSONS_PER_HOUSEHOLD
-    resident_id_field: str | None = "id"
-    community_field: str = "community"
-    subdistrict_field: str | None = None
-    zone_field: str = "zone"
-    coords: dict[str, str] = field(default_factory=dict)
-    walk_speed_m_per_min: float | None = None
-    crs: str | None = None
-    max_snap_m: float = DEFAULT_MAX_SNAP_M
-    min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES
-    split_crossings: bool | None = None  # None: when the lines look drawn without junctions
-    join_ends_m: float = 0.0
-    road_class_field: str | None = None
-    speed_field: str | None = None
-    oneway_field: str | None = None
-    engine: str = "builtin"
-    cache: bool = True
 
 
 @dataclass

@@ -11,46 +11,17 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from circles.errors import ProjectFileError
 from circles.rules.yaml_limits import bomb_message, shown, too_large
+from circles.settings import edges, kind_of
 
-PATH_KEYS = {"network", "facilities", "residents", "communities", "zones", "planned", "out"}
-LIST_KEYS = {"rules", "circles"}
-KEYS = (
-    PATH_KEYS
-    | LIST_KEYS
-    | {
-        "coords",
-        "households_field",
-        "persons_per_household",
-        "subdistrict_field",
-        "zone_field",
-        "facility_name_field",
-        "road_class_field",
-        "speed_field",
-        "oneway_field",
-        "facility_type_field",
-        "facility_id_field",
-        "population_field",
-        "resident_id_field",
-        "community_field",
-        "walk_speed",
-        "crs",
-        "max_snap",
-        "min_component_nodes",
-        "split_crossings",
-        "join_ends",
-        "engine",
-    }
-)
-
-
-NUMBER_KEYS = {
-    "walk_speed": "metres per minute (e.g. walk_speed: 48)",
-    "max_snap": "metres (e.g. max_snap: 250)",
-    "persons_per_household": "persons (e.g. persons_per_household: 2.62)",
-    "join_ends": "metres (e.g. join_ends: 5)",
-}
-BOOL_KEYS = {"split_crossings": "e.g. split_crossings: true"}
-INTEGER_KEYS = {"min_component_nodes": "a node count (e.g. min_component_nodes: 50)"}
+# the keys project files accept, by kind, all derived from the Settings model
+_KEY_KIND = {edge.key: (kind_of(name), edge.give) for name, edge in edges() if edge.key}
+KEYS = set(_KEY_KIND)
+PATH_KEYS = {key for key, (kind, _) in _KEY_KIND.items() if kind == "path"}
+LIST_KEYS = {key for key, (kind, _) in _KEY_KIND.items() if kind == "list"}
+NUMBER_KEYS = {key: give for key, (kind, give) in _KEY_KIND.items() if kind == "float"}
+BOOL_KEYS = {key: give for key, (kind, give) in _KEY_KIND.items() if kind == "bool"}
+INTEGER_KEYS = {key: give for key, (kind, give) in _KEY_KIND.items() if kind == "int"}
+MAPPING_KEYS = {key for key, (kind, _) in _KEY_KIND.items() if kind == "mapping"}
 
 
 def _typed(path: Path, key: str, value: Any) -> Any:
@@ -75,7 +46,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
                 f"{path}: {key} {shown(value)} is not a whole number; give {INTEGER_KEYS[key]}"
             )
         return value
-    if key == "coords":
+    if key in MAPPING_KEYS:
         return value
     if key in LIST_KEYS:
         if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):

@@ -108,7 +108,7 @@ def test_walk_speed_override_changes_the_answer(toy: dict[str, Path]) -> None:
         residents=toy["residents"],
         rules=[toy["rules"]],
     )
-    slow = run_audit(AuditOptions(**base, walk_speed_m_per_min=30))
+    slow = run_audit(AuditOptions(**base, walk_speed_m_s=0.5))  # 30 m/min
     rows = slow.residents.set_index("resident_id")
     np.testing.assert_allclose(rows.loc["R1", "kindergarten_min"], 130 / 30, atol=1e-3)
     cov = slow.coverage.set_index(["requirement_id", "scope"])

@@ -328,22 +328,9 @@ def build_summary(
             "crs": main.crs.to_string(),
             "engine": engine,
             "parameters": {
-                "walk_speed_m_per_min": options.walk_speed_m_per_min,
-                "max_snap_m": options.max_snap_m,
-                "min_component_nodes": options.min_component_nodes,
-                "split_crossings": (
-                    "auto" if options.split_crossings is None else options.split_crossings
-                ),
-                "join_ends_m": options.join_ends_m,
-                "population_field": options.population_field,
-                "facility_type_field": options.facility_type_field,
-                "community_field": options.community_field,
+                **options.run_parameters(),
                 "zone_field": options.zone_field if options.zones else None,
-                "subdistrict_field": options.subdistrict_field,
-                "households_field": options.households_field,
-                "persons_per_household": options.persons_per_household,
                 "persons_per_household_source": dict(PERSONS_PER_HOUSEHOLD_SOURCE),
-                "coords": dict(options.coords),
                 "coords_converted": list(converted or []),
                 "communities_from": "polygons" if options.communities else "residents column",
                 "reach_factor": 2.0,

@@ -1,0 +1,313 @@
+"""``circles audit``: options built from the Settings model; run the audit, write the report."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from circles.cli.exits import err, fail, rule_problems
+from circles.errors import CirclesError, ProjectFileError, RuleError
+from circles.settings import (
+    Settings,
+    default_of,
+    edge_of,
+    edges,
+    field_info,
+    kind_of,
+    merge,
+    to_edge,
+)
+
+# the command-line type of each kind of Settings field (None, or an empty list: not given)
+_CLI_TYPES: dict[str, Any] = {
+    "path": Path | None,
+    "list": list[str] | None,
+    "mapping": list[str] | None,
+    "float": float | None,
+    "int": int | None,
+    "bool": bool | None,
+    "text": str | None,
+}
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def option_help(name: str, model: type[Settings] = Settings) -> str:
+    """A Settings field's help: its description and its default, in the units users give."""
+    text = field_info(name, model).description or ""
+    default = edge_of(field_info(name, model)).default_text
+    if default is None:
+        value = to_edge(name, default_of(name, model), model)
+        default = "" if value in (None, [], {}) else _shown(value)
+    return f"{text} [default: {default}]" if default else text
+
+
+def settings_parameters(model: type[Settings] = Settings) -> list[inspect.Parameter]:
+    """One Typer option per Settings field: flag, type, help and default all from the model."""
+    params = []
+    for name, edge in edges(model):
+        if edge.invert:  # a switch such as --no-cache
+            annotation: Any = bool
+            default: Any = False
+            option = typer.Option(*edge.flags(name), help=option_help(name, model))
+        else:  # None: not given, so that a project file's value shows through
+            annotation = _CLI_TYPES[kind_of(name, model)]
+            default = None
+            option = typer.Option(
+                *edge.flags(name), help=option_help(name, model), show_default=False
+            )
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=default,
+                annotation=Annotated[annotation, option],
+            )
+        )
+    return params
+
+
+def _command_parameters() -> list[inspect.Parameter]:
+    """The options of ``circles audit`` that are about this run of the command, not the audit."""
+    options: list[tuple[str, Any, Any, Any]] = [
+        (
+            "overwrite",
+            bool,
+            False,
+            typer.Option("--overwrite", help="Replace report files already in --out."),
+        ),
+        ("lang", str, "en", typer.Option(help="Language of the workbook and maps: en or zh.")),
+        (
+            "maps",
+            bool,
+            False,
+            typer.Option("--maps", help="Also write one PNG map per circle to OUT/maps/."),
+        ),
+        (
+            "excel_residents",
+            bool,
+            False,
+            typer.Option("--excel-residents", help="Add every resident as a sheet of report.xlsx."),
+        ),
+        (
+            "fail_on_gaps",
+            bool,
+            False,
+            typer.Option("--fail-on-gaps", help="Exit with code 1 when any requirement has a gap."),
+        ),
+        ("quiet", bool, False, typer.Option("-q", "--quiet", help="Print nothing but errors.")),
+        ("debug", bool, False, typer.Option("--debug", help="Show the traceback of an error.")),
+        (
+            "timings",
+            bool,
+            False,
+            typer.Option(
+                "--timings", help="Print the time of each stage and the peak memory to stderr."
+            ),
+        ),
+    ]
+    project = typer.Argument(
+        help="Project file (circles.yaml) holding the options below; options given on the "
+        "command line win.",
+        show_default=False,
+    )
+    return [
+        inspect.Parameter(
+            "project",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=None,
+            annotation=Annotated[Path | None, project],
+        ),
+        *settings_parameters(),
+        *(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=default,
+                annotation=Annotated[kind, option],
+            )
+            for name, kind, default, option in options
+        ),
+    ]
+
+
+def audit(**given: Any) -> None:
+    """Audit the circles on a street network and write the report folder."""
+    project: Path | None = given.pop("project")
+    overwrite, lang, maps, excel_residents, fail_on_gaps, quiet, debug, timings = (
+        given.pop(name)
+        for name in (
+            "overwrite",
+            "lang",
+            "maps",
+            "excel_residents",
+            "fail_on_gaps",
+            "quiet",
+            "debug",
+            "timings",
+        )
+    )
+    try:
+        from circles.project import load_project
+
+        settings = merge(load_project(project) if project is not None else {}, given)
+        if lang not in ("en", "zh"):
+            raise ProjectFileError(f"--lang {lang!r}: use en or zh")
+        from circles.report.staging import check_out_folder
+
+        check_out_folder(
+            settings.out,
+            [
+                *(settings.network, settings.facilities, settings.residents),
+                *(settings.communities, settings.zones, settings.planned, *settings.rules),
+                project,
+            ],
+        )
+        result = _run(
+            settings,
+            settings.out,
+            overwrite=overwrite,
+            quiet=quiet,
+            timings=timings,
+            report={"lang": lang, "maps": maps, "excel_residents": excel_residents},
+        )
+    except RuleError as exc:
+        if debug:
+            traceback.print_exc()
+        rule_problems(exc)
+        return
+    except CirclesError as exc:
+        if debug:
+            traceback.print_exc()
+        fail(str(exc))
+        return
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug: say so, keep the traceback for --debug
+        if debug:
+            traceback.print_exc()
+        fail(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
+            "the traceback",
+            code=3,
+        )
+        return
+    if fail_on_gaps and result:
+        raise typer.Exit(1)
+
+
+audit.__signature__ = inspect.Signature(_command_parameters(), return_annotation=None)  # type: ignore[attr-defined]
+
+
+def _run(
+    options: Settings,
+    out_dir: Path,
+    *,
+    overwrite: bool,
+    quiet: bool,
+    timings: bool,
+    report: dict[str, Any],
+) -> bool:
+    """Run the audit with progress on stderr, write the report, print the summary table.
+
+    Returns True when any requirement has a gap overall or in a community.
+    """
+    import importlib
+    import resource
+    import threading
+    import time
+
+    from circles.audit import STAGES, run_audit
+
+    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
+    # the report writer (openpyxl) is imported while the networks snap, when the main thread
+    # waits on work that runs without the GIL
+    writer = threading.Thread(
+        target=importlib.import_module, args=("circles.report.files",), daemon=True
+    )
+
+    def mark(stage: str) -> None:
+        marks.append((stage, time.perf_counter()))
+        if stage == "snap" and writer.ident is None:  # not started yet
+            writer.start()
+
+    planned_path = options.planned
+    if planned_path is not None:
+        options = options.model_copy(update={"planned": None})
+    residents_csv: list[Any] = []  # formatted while the audit works out coverage
+
+    def on_residents(table: Any) -> None:
+        from circles.report.files import PendingCsv
+
+        residents_csv.append(PendingCsv(table))
+
+    try:
+        if quiet:
+            result = run_audit(options, progress=mark, on_residents=on_residents)
+            planned = (
+                run_audit(options.model_copy(update={"planned": planned_path}))
+                if planned_path
+                else None
+            )
+        else:
+            with err.status("starting", spinner="dots") as status:
+
+                def show(stage: str) -> None:
+                    mark(stage)
+                    status.update(STAGES.get(stage, stage) + "…")
+
+                result = run_audit(options, progress=show, on_residents=on_residents)
+                planned = None
+                if planned_path is not None:
+                    status.update("auditing with the planned facilities…")
+                    planned = run_audit(options.model_copy(update={"planned": planned_path}))
+    finally:
+        if writer.ident is not None:  # no thread of the command outlives the audit
+            writer.join()
+    comparison = None
+    if planned is not None:
+        from circles.evaluate.compare import compare
+
+        comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
+    mark("write")
+    from circles.report.files import write_report
+    from circles.report.terminal import render
+
+    map_warnings: list[str] = []
+    write_report(
+        result,
+        out_dir,
+        overwrite=overwrite,
+        planned=planned,
+        comparison=comparison,
+        warnings=map_warnings,
+        residents_csv=residents_csv[0] if residents_csv else None,
+        **report,
+    )
+    mark("end")
+    if timings:
+        for (stage, begin), (_, end) in itertools.pairwise(marks[1:]):
+            err.print(f"timing: {stage} {end - begin:.3f} s", highlight=False)
+        err.print(f"timing: total {marks[-1][1] - marks[0][1]:.3f} s", highlight=False)
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
+    if not quiet:
+        console = Console(highlight=False)
+        render(console, result.summary, result.coverage)
+        if comparison is not None:
+            from circles.report.compare_report import render_comparison
+
+            render_comparison(console, comparison)
+        for warning in map_warnings:
+            err.print(f"[yellow]warning: {warning}[/]", markup=True)
+        err.print(f"report written to {out_dir}/", highlight=False)
+    gaps = result.coverage["is_gap"]
+    return bool(gaps.apply(lambda g: g is True).any())
