@@ -165,7 +165,7 @@ def _quiet(_: str) -> None:
 
 def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
     """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84."""
-    layers = {}
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
     converted: list[str] = []
     for role in LAYER_ROLES:
         path = getattr(options, role)
@@ -222,6 +222,7 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
         facilities = _add_planned(facilities, layers["planned"], options, warnings)
     communities = None
     if layers["communities"] is not None:
+        assert options.communities is not None  # a layer is read only from a path
         communities = communities_table(
             layers["communities"],
             options.communities,
@@ -231,6 +232,7 @@ def _read_inputs(options: AuditOptions, warnings: list[str]) -> dict:
     zones = layers["zones"]
     if zones is not None and options.zone_field not in zones.columns:
         available = ", ".join(str(c) for c in zones.columns if c != zones.geometry.name)
+        assert options.zones is not None  # a layer is read only from a path
         raise InputDataError(
             f"column {options.zone_field!r} not found in zones file {options.zones.name}; "
             f"available: {available}; pass --zone-field"
@@ -385,6 +387,7 @@ def _audit(
     subdistricts: dict[str, str] = {}
     inputs["communities_metric"] = None
     if inputs["communities"] is not None:
+        assert options.communities is not None  # a layer is read only from a path
         comms = to_metric(inputs["communities"], crs)
         inputs["communities_metric"] = comms
         residents["community_id"] = assign_communities(res_points(), comms, warnings)
@@ -401,6 +404,7 @@ def _audit(
         community_ids = [c for c in pd.unique(residents["community_id"]) if c != UNASSIGNED]
     zone_raw = np.full(len(residents), "", dtype=object)
     if inputs["zones"] is not None:
+        assert options.zones is not None  # a layer is read only from a path
         zone_raw = zone_values(
             res_points(),
             to_metric(inputs["zones"], crs),
@@ -619,6 +623,7 @@ def _subdistricts(
 ) -> dict[str, str]:
     """Community id → sub-district (街道) name, from ``--subdistrict-field`` of the communities."""
     field = options.subdistrict_field
+    assert options.communities is not None  # sub-districts come from the communities file
     columns = [str(c) for c in raw.columns]
     if field is None:
         field = next((c for c in ("subdistrict", "街道", "街道名称") if c in columns), None)

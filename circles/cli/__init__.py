@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -25,10 +25,11 @@ from circles.errors import CirclesError, ProjectFileError, RuleError
 try:  # typer vendors click since 0.20; older typers use click itself
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
-    from click import exceptions as _click_exc
+    from click import exceptions as _click_exc  # type: ignore[no-redef]  # same module, older typer
 # typer 0.29 keeps Abort in typer.exceptions, not in its vendored click's exceptions
-_Abort: type[BaseException] = getattr(_click_exc, "Abort", None) or getattr(
-    typer, "Abort", RuntimeError
+_Abort = cast(
+    "type[BaseException]",
+    getattr(_click_exc, "Abort", None) or getattr(typer, "Abort", RuntimeError),
 )
 
 
@@ -36,10 +37,11 @@ class _OneLineErrors(TyperGroup):
     """Usage errors (a bad option value, an unknown option) as one line, exit code 2."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, **kwargs)
         except _click_exc.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(exc.exit_code)
@@ -161,7 +163,7 @@ def _parse_coords(given: list[str], project: Any) -> dict[str, str]:
 
 def _pick(cli: Any, project: dict[str, Any], key: str, default: Any = None) -> Any:
     """The option's value: the command line first, then the project file, then the default."""
-    if cli is not None and cli != [] and cli != ():
+    if cli is not None and cli not in ([], ()):
         return cli
     return project.get(key, default)
 

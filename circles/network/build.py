@@ -321,7 +321,8 @@ def build_network(
     target = metric_crs(raw, crs)
     oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
     raw = to_metric(raw, target).reset_index(drop=True)
-    repairs, repair_stats = empty_issues(), {}
+    repairs = empty_issues()
+    repair_stats: dict = {}
     if source == "lines":
         raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
     if mode == "drive":  # one-way against the geometry: turn the line round
@@ -459,7 +460,7 @@ def _save(network: Network, file: Path) -> None:
         arrays["speed_m_s"] = network.speed_m_s
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, allow_pickle=True, **arrays)  # the default, named: arrays holds no such key
     os.replace(tmp, file)
 
 

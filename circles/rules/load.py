@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -186,7 +187,7 @@ _TYPE_WORDS = {
 }
 
 
-def _pydantic_message(error: dict[str, Any]) -> str:
+def _pydantic_message(error: ErrorDetails) -> str:
     kind = error["type"]
     got = shown(error.get("input"))
     if kind == "extra_forbidden":
@@ -219,7 +220,7 @@ def _pydantic_message(error: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _loc(error: dict[str, Any]) -> list[str | int]:
+def _loc(error: ErrorDetails) -> list[str | int]:
     """The error location without pydantic's union-branch labels."""
     out: list[str | int] = []
     for part in error["loc"]:
@@ -464,7 +465,7 @@ class _Checker:
                     loc, f"{minutes:g} min is not a sane {c.mode} threshold (at most {limit:g})"
                 )
         dist_limit = MAX_WALK_DISTANCE_M if c.mode == "walk" else MAX_DRIVE_DISTANCE_M
-        if has_dist and req.max_distance_m > dist_limit:
+        if req.max_distance_m is not None and req.max_distance_m > dist_limit:
             self.add(
                 [*here, "max_distance_m"],
                 f"{req.max_distance_m:g} m is not a sane "
@@ -565,7 +566,7 @@ def load_rules(
         The validated circles in file order (or ``circle_ids`` order).
     """
     catalogue = catalogue or load_catalogue()
-    roots = [resolve_rules_path(p) for p in (paths or [None])]
+    roots = [resolve_rules_path(p) for p in paths] if paths else [default_rules_path()]
     files = rule_files(roots)
     if not files:
         raise RuleError([f"{', '.join(map(str, roots))}: no rule files (*.yaml) found"])

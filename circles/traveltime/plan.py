@@ -8,7 +8,7 @@ snaps, its search graph and its engines, so every search of the audit reuses the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -48,11 +48,24 @@ class AuditNetwork:
     anchors: dict = field(default_factory=dict)
     leg_cost_per_m: float = 1.0
 
+    def snapped(self) -> tuple[Snaps, Snaps]:
+        """The residents' and facilities' snaps (the audit snaps both before any search)."""
+        assert self.residents is not None and self.facilities is not None, self.key
+        return self.residents, self.facilities
+
+    def search_graph(self) -> SearchGraph:
+        """The search graph of the network, built on first use from the facilities' snaps."""
+        if self.graph is None:
+            self.graph = build_search_graph(
+                self.network, self.snapped()[1], leg_cost_per_m=self.leg_cost_per_m
+            )
+        return self.graph
+
 
 ENGINES = ("builtin", "pandana")
 
 
-def make_engine(name: str, graph: SearchGraph, reverse: bool):
+def make_engine(name: str, graph: SearchGraph, *, reverse: bool):
     """The travel-time engine called ``name`` for ``graph``."""
     if name == "builtin":
         from circles.traveltime.engine import BuiltinEngine
@@ -90,7 +103,10 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
     """
     keys = list(dict.fromkeys(network_key(c) for c in circles))
     drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
-    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    common: dict[str, Any] = {
+        "crs": options.crs,
+        "min_component_nodes": options.min_component_nodes,
+    }
     if not is_pbf(options.network):  # centre-lines only: OSM ways share their junctions
         common |= {"split_crossings": options.split_crossings, "join_ends_m": options.join_ends_m}
     drive_params = {
@@ -130,8 +146,8 @@ def _anchors(net: AuditNetwork, direction: str) -> Anchors:
     if direction not in net.anchors:
         net.anchors[direction] = anchor_residents(
             net.network,
-            net.graph,
-            net.residents,
+            net.search_graph(),
+            net.snapped()[0],
             direction=direction,
             leg_cost_per_m=net.leg_cost_per_m,
         )
@@ -146,13 +162,11 @@ def search(
     engine: str,
 ) -> dict[tuple[str, ...], np.ndarray]:
     """Costs from every resident to the k nearest facilities of each group on one network."""
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
-    reverse = net.graph.directed and direction == "from_facility"
+    graph = net.search_graph()
+    on_network = net.snapped()[1].on_network
+    reverse = graph.directed and direction == "from_facility"
     if reverse not in net.engines:
-        net.engines[reverse] = make_engine(engine, net.graph, reverse)
+        net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
     anchors = _anchors(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
     out: dict[tuple[str, ...], np.ndarray] = {}
@@ -166,8 +180,8 @@ def search(
     queries = []
     for key in searched:
         k, horizon = groups[key]
-        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
-        queries.append((net.graph.facility_node[rows], rows, k, horizon))
+        rows = np.flatnonzero(np.isin(fac_types, key) & on_network)
+        queries.append((graph.facility_node[rows], rows, k, horizon))
     nearest: list[tuple[str, ...]] = []
     node_costs: list[np.ndarray] = []
     answers = net.engines[reverse].nearest_many(queries)
@@ -249,11 +263,12 @@ def hub_circle(
     """Door-to-door seconds from every resident to every destination of a hub circle."""
     c = lc.circle
     assert c.hub is not None
+    residents, snapped = net.snapped()
     keys = {row.hub for row in lc.hub_table}
     types = facilities["facility_type"].to_numpy(dtype=object)
     ids = facilities["facility_id"].astype(str).to_numpy(dtype=object)
     names = facilities["facility_name"].astype(str).to_numpy(dtype=object)
-    is_hub = np.isin(types, list(c.hub.hub_types)) & net.facilities.on_network
+    is_hub = np.isin(types, list(c.hub.hub_types)) & snapped.on_network
     key_of = np.where(
         np.isin(ids, list(keys)), ids, np.where(np.isin(names, list(keys)), names, "")
     )
@@ -262,11 +277,8 @@ def hub_circle(
     hub_keys = [str(key_of[i]) for i in hub_rows]
     line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
     serving = np.isfinite(line_haul).any(axis=1)  # hubs with no row for a destination serve none
-    n = len(net.residents.edge)
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
+    n = len(residents.edge)
+    graph = net.search_graph()
     transfer_s = c.hub.transfer_min * 60.0
     times = np.full((len(destinations), n), np.inf).T  # destination by destination
     if serving.any():
@@ -275,14 +287,14 @@ def hub_circle(
         horizon = c.hub.access_max_min * 60.0 * per_s
         reverse = False
         if reverse not in net.engines:
-            net.engines[reverse] = make_engine(options.engine, net.graph, reverse)
+            net.engines[reverse] = make_engine(options.engine, graph, reverse=reverse)
         engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
         # exact over every hub within the access limit: one bounded search per hub, in passes
         # of HUBS_PER_PASS hubs, keeping the best trip of each pass (no resident × hub array)
         use = np.flatnonzero(serving)
         for start in range(0, len(use), HUBS_PER_PASS):
             part = use[start : start + HUBS_PER_PASS]
-            node_cost = engine.each(net.graph.facility_node[hub_rows[part]], horizon)
+            node_cost = engine.each(graph.facility_node[hub_rows[part]], horizon)
             trips = trips_via_each_hub(
                 anchors, node_cost, horizon, per_s, transfer_s, line_haul[part]
             )
