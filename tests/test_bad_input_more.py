@@ -600,7 +600,9 @@ def test_real_gcj02_districts_without_prj_are_not_read_as_metres() -> None:
 
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["one-rename", "move-aside"])
-def test_staged_output_swaps_the_whole_folder(tmp_path: Path, monkeypatch, exchange: bool) -> None:
+def test_staged_output_swaps_the_whole_folder(
+    tmp_path: Path, monkeypatch, *, exchange: bool
+) -> None:
     from circles.report import staging as circles_io
 
     if not exchange:  # systems without renameat2: the old folder is moved aside first

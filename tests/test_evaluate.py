@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from circles.evaluate.checks import _group_medians
+from circles.evaluate.checks import group_medians
 
 
 def _reference(codes, values, weights, n):
@@ -29,7 +29,7 @@ def test_group_medians_match_a_loop(n_groups: int) -> None:
     values = np.round(rng.uniform(0, 30, size), 1)  # many ties
     values[rng.random(size) < 0.1] = np.nan
     weights = rng.integers(0, 400, size).astype(float)
-    got = _group_medians(codes, values, weights, n_groups)
+    got = group_medians(codes, values, weights, n_groups)
     np.testing.assert_array_equal(got, _reference(codes, values, weights, n_groups))
-    shared = _group_medians(codes, values, weights, n_groups, np.argsort(values))
+    shared = group_medians(codes, values, weights, n_groups, np.argsort(values))
     np.testing.assert_array_equal(shared, got)

@@ -15,9 +15,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import circles.report.excel as excel
 from circles.audit import AuditOptions, run_audit
 from circles.evaluate.checks import COVERAGE_COLUMNS
+from circles.report import excel
 from circles.report.excel import LABELS, write_workbook
 from circles.report.excel_sheets import sheet_title
 from circles.report.values import THRESHOLD_WORDS

@@ -164,6 +164,12 @@ def _category_match(
                 strength = _label_strength(levels, label)
                 if strength:
                     found.append((3, strength, label, position))
+    found.extend(_osm_match(entry, tags))
+    return max(found, key=lambda m: (m[0], m[1], -m[3]), default=(0, 0, "", 0))
+
+
+def _osm_match(entry: FacilityEntry, tags: dict[str, str]) -> list[tuple[int, int, str, int]]:
+    """The OSM-tag match of a row (strength: the conditions met), or none."""
     strength, rules, first = 0, [], len(entry.osm)
     for position, spec in enumerate(entry.osm):
         conditions = tag_conditions(spec)
@@ -171,9 +177,7 @@ def _category_match(
             strength += len(conditions)
             rules.append(spec)
             first = min(first, position)
-    if strength:
-        found.append((2, strength, ", ".join(rules), first))
-    return max(found, key=lambda m: (m[0], m[1], -m[3]), default=(0, 0, "", 0))
+    return [(2, strength, ", ".join(rules), first)] if strength else []
 
 
 def _values(text: str) -> list[str]:

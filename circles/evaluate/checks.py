@@ -34,7 +34,7 @@ COVERAGE_COLUMNS = [
 ]
 
 
-def _group_medians(
+def group_medians(
     codes: np.ndarray,
     values: np.ndarray,
     weights: np.ndarray,
@@ -185,7 +185,7 @@ def coverage(
                     medians = np.full(len(labels), np.nan)
                 else:
                     group = parent[codes]
-                    medians = _group_medians(
+                    medians = group_medians(
                         np.where(missed, group, -1), times, population, len(labels), by_value
                     )
                 keep = parent >= 0

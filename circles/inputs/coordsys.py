@@ -16,6 +16,8 @@ and every layer the user described with ``--coords``, is left as it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -62,6 +64,11 @@ def infer_system(layer: pd.DataFrame) -> tuple[str, str] | None:
     geometry = getattr(layer, "geometry", None)
     if geometry is None or not _inside_china(geometry):
         return None
+    return _system_of_export(layer, used)
+
+
+def _system_of_export(layer: pd.DataFrame, used: Iterable[object]) -> tuple[str, str] | None:
+    """``(system, reason)`` from the columns of an Amap or Baidu export, or None."""
     columns = {str(c).strip().lower(): str(c) for c in layer.columns}
     from_location = "location" in [str(c).strip().lower() for c in used]
     if from_location and any(c in columns for c in AMAP_API_COLUMNS):

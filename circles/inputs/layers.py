@@ -55,7 +55,7 @@ class Layers:
 
 def read_layers(options: AuditOptions, warnings: list[str]) -> Layers:
     """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84."""
-    layers = {}
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
     converted: list[str] = []
     for role in LAYER_ROLES:
         path = getattr(options, role)
@@ -112,6 +112,7 @@ def read_layers(options: AuditOptions, warnings: list[str]) -> Layers:
         facilities = _add_planned(facilities, layers["planned"], options, warnings)
     communities = None
     if layers["communities"] is not None:
+        assert options.communities is not None
         communities = communities_table(
             layers["communities"],
             options.communities,
@@ -120,6 +121,7 @@ def read_layers(options: AuditOptions, warnings: list[str]) -> Layers:
         )
     zones = layers["zones"]
     if zones is not None and options.zone_field not in zones.columns:
+        assert options.zones is not None
         available = ", ".join(str(c) for c in zones.columns if c != zones.geometry.name)
         raise InputDataError(
             f"column {options.zone_field!r} not found in zones file {options.zones.name}; "

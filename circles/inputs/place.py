@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from circles.errors import InputDataError
 from circles.evaluate.zones import zone_values
@@ -44,7 +45,7 @@ class Placed:
     zone_raw: np.ndarray
 
 
-def place_layers(layers: Layers, crs: object, options: AuditOptions, warnings: list[str]) -> Placed:
+def place_layers(layers: Layers, crs: CRS, options: AuditOptions, warnings: list[str]) -> Placed:
     """Project the layers into ``crs`` and assign residents to communities and zones."""
     residents = layers.residents
     res_xy = metric_xy(residents, crs)
@@ -100,6 +101,7 @@ def _subdistricts(
         if field is None:
             return {}
     elif field not in columns:
+        assert options.communities is not None
         raise InputDataError(
             f"column {field!r} not found in communities file {options.communities.name}; "
             f"available: {', '.join(c for c in columns if c != raw.geometry.name)}; pass "

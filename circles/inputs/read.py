@@ -164,24 +164,7 @@ def read_layer(
         raise InputDataError(
             f"{role} file {path} is an old Excel .xls workbook; save it as .xlsx (or CSV)"
         )
-    options: dict = {}
-    if suffix == ".gpkg":
-        options.update(_gpkg_layer(path, layer_name, role, warnings))
-    if suffix == ".parquet":
-        layer = read_parquet_layer(path, role, crs)
-    else:
-        if suffix == ".shp":
-            encoding = _shapefile_encoding(path)
-            if encoding:
-                options["encoding"] = encoding
-        try:
-            layer = gpd.read_file(path, engine="pyogrio", **options)
-        except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
-            first = _gdal_reason(str(exc), path) or type(exc).__name__
-            raise InputDataError(
-                f"cannot read {role} file {path} ({first}); give a GeoPackage, GeoJSON, "
-                "Shapefile or CSV"
-            ) from exc
+    layer = _read_vector(path, layer_name, role, crs, warnings)
     if layer.crs is None:
         if crs is None:
             raise InputDataError(
@@ -192,6 +175,30 @@ def read_layer(
         refuse_degrees_as_metres(layer.total_bounds, path, role, crs)
         layer = layer.set_crs(crs)
     return layer
+
+
+def _read_vector(
+    path: Path, layer_name: str | None, role: str, crs: str | None, warnings: list[str] | None
+) -> gpd.GeoDataFrame:
+    """A GeoParquet file, or a layer GDAL reads (GeoPackage, GeoJSON, Shapefile...)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return read_parquet_layer(path, role, crs)
+    options: dict = {}
+    if suffix == ".gpkg":
+        options.update(_gpkg_layer(path, layer_name, role, warnings))
+    if suffix == ".shp":
+        encoding = _shapefile_encoding(path)
+        if encoding:
+            options["encoding"] = encoding
+    try:
+        return gpd.read_file(path, engine="pyogrio", **options)
+    except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
+        first = _gdal_reason(str(exc), path) or type(exc).__name__
+        raise InputDataError(
+            f"cannot read {role} file {path} ({first}); give a GeoPackage, GeoJSON, "
+            "Shapefile or CSV"
+        ) from exc
 
 
 def _gpkg_layer(

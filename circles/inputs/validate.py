@@ -93,7 +93,7 @@ def representative_points(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray,
             g[invalid] = shapely.make_valid(g[invalid])
             repaired = int(invalid.sum())
         kinds = shapely.get_type_id(g)
-        pts = np.where(kinds == 0, g, None)
+        pts = np.where(kinds == 0, g, np.array(None, dtype=object))
         other = kinds != 0
         if other.any():
             pts[other] = shapely.point_on_surface(g[other])
@@ -108,7 +108,7 @@ def _numbers(
 ) -> tuple[pd.Series, pd.Series]:
     """Numbers of a column (NaN where blank); a non-number or a negative value is an error."""
     text = raw.astype("string").str.strip()
-    blank = (text.isna() | (text == "")).fillna(True)
+    blank = (text.isna() | (text == "")).fillna(value=True)
     number = pd.Series(text_to_float(raw), index=raw.index)
     bad = ~blank & ~np.isfinite(number)
     if bad.any():
@@ -117,7 +117,7 @@ def _numbers(
             f"residents file {path.name}: column {col!r} holds {text.iloc[row]!r} at row "
             f"{row + 1} (resident {ids.iloc[row]}), not a number; fix the value"
         )
-    negative = (number < 0).fillna(False)
+    negative = (number < 0).fillna(value=False)
     if negative.any():
         row = int(np.flatnonzero(negative.to_numpy())[0])
         raise InputDataError(

@@ -106,18 +106,15 @@ def attach(
             nets[key].residents, nets[key].facilities = res_job.result(), fac_job.result()
     located = status == STATUS_OK
     by_network = {
-        key: np.where(located & ~net.residents.on_network, STATUS_OFF_NETWORK, status)
+        key: np.where(located & ~net.snapped()[0].on_network, STATUS_OFF_NETWORK, status)
         for key, net in nets.items()
     }
     for net in nets.values():
-        net.network.stats["residents_off_network"] = int(
-            (located & ~net.residents.on_network).sum()
-        )
+        res_snaps, fac_snaps = net.snapped()
+        net.network.stats["residents_off_network"] = int((located & ~res_snaps.on_network).sum())
         wanted = wanted_by[net.key]
-        fac_status[(fac_status == STATUS_OK) & wanted & ~net.facilities.on_network] = (
-            STATUS_OFF_NETWORK
-        )
-        fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, net.facilities.snap_m, np.nan))
+        fac_status[(fac_status == STATUS_OK) & wanted & ~fac_snaps.on_network] = STATUS_OFF_NETWORK
+        fac_snap_m = np.fmin(fac_snap_m, np.where(wanted, fac_snaps.snap_m, np.nan))
     _check_snapping(by_network, nets, fac_status, fac_used, names, resident_xy)
     return Attachment(
         status_by_network=by_network,

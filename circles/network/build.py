@@ -252,7 +252,8 @@ def build_network(
     target = metric_crs(raw, crs)
     oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
     raw = to_metric(raw, target).reset_index(drop=True)
-    repairs, repair_stats = empty_issues(), {}
+    repairs = empty_issues()
+    repair_stats: dict = {}
     if source == "lines":
         raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
     if mode == "drive":  # one-way against the geometry: turn the line round

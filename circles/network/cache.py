@@ -65,7 +65,7 @@ def _save(network: Network, file: Path) -> None:
         arrays["speed_m_s"] = network.speed_m_s
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, allow_pickle=False, **arrays)
     os.replace(tmp, file)
 
 

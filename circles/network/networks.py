@@ -8,7 +8,7 @@ facilities' snaps, and later its search graph and engines, so every search reuse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from circles.network.build import Network, is_pbf
 from circles.network.cache import load_network
@@ -32,6 +32,21 @@ class AuditNetwork:
     engines: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)
     leg_cost_per_m: float = 1.0
+
+    def snapped(self) -> tuple[Snaps, Snaps]:
+        """The residents' and facilities' snaps (the audit snaps both before any search)."""
+        assert self.residents is not None and self.facilities is not None, self.key
+        return self.residents, self.facilities
+
+    def search_graph(self) -> SearchGraph:
+        """The search graph of the network, built on first use from the facilities' snaps."""
+        if self.graph is None:
+            from circles.traveltime.graph import build_search_graph
+
+            self.graph = build_search_graph(
+                self.network, self.snapped()[1], leg_cost_per_m=self.leg_cost_per_m
+            )
+        return self.graph
 
 
 def drive_key(drive: DriveSpeeds) -> str:
@@ -57,7 +72,10 @@ def build_networks(circles: list[Circle], options: AuditOptions) -> dict[str, Au
     """
     keys = list(dict.fromkeys(network_key(c) for c in circles))
     drives = {drive_key(c.drive): c.drive for c in circles if c.drive is not None}
-    common = {"crs": options.crs, "min_component_nodes": options.min_component_nodes}
+    common: dict[str, Any] = {
+        "crs": options.crs,
+        "min_component_nodes": options.min_component_nodes,
+    }
     if not is_pbf(options.network):  # centre-lines only: OSM ways share their junctions
         common |= {"split_crossings": options.split_crossings, "join_ends_m": options.join_ends_m}
     drive_params = {

@@ -212,7 +212,7 @@ def _consider(k, x, y, xy0d, vertex0, vertex1, ids, best):
 
 
 @numba.njit(cache=True, nogil=True)
-def _nearest_in_grid(
+def _nearest_in_grid(  # noqa: PLR0913, PLR0917 (a numba kernel: no keyword-only arguments)
     px, py, xy0d, vertex0, vertex1, ids, cell_start, x0, y0, cell, nx, ny, half, max_ring
 ):
     """For each point: the nearest piece's distance, number, place on it (0-1), and surety.

@@ -236,7 +236,12 @@ def _join_ends(
     keys = _end_keys(end_xy)
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     dangle = np.flatnonzero(counts[inverse] == 1)
-    none = (geoms, source, np.zeros(0, dtype=np.int64), [])
+    none: tuple[np.ndarray, np.ndarray, np.ndarray, list[pd.DataFrame]] = (
+        geoms,
+        source,
+        np.zeros(0, dtype=np.int64),
+        [],
+    )
     if len(dangle) == 0:
         return none
     points = shapely.points(end_xy[dangle])

@@ -239,7 +239,8 @@ def _fit_widths(
     columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]
 ) -> tuple[list[float], list[bool]]:
     """Column widths from the displayed content, and which columns wrap (content too wide)."""
-    widths, wraps = [], []
+    widths: list[float] = []
+    wraps: list[bool] = []
     for column in columns:
         content = max(
             (
@@ -278,7 +279,7 @@ def _wrapped_lines(text: str, width: float) -> int:
     """Lines a text takes when wrapped at word (or wide-character) boundaries in ``width``."""
     total = 0
     for paragraph in str(text).splitlines() or [""]:
-        lines, used = 1, 0
+        lines, used = 1, 0.0
         for token in _TOKENS.findall(paragraph):
             size = _display_width(token.rstrip()) or 0
             if used and used + size > width:

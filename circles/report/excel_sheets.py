@@ -251,7 +251,11 @@ def summary_sheet(book: Book) -> Sheet:
         overall = circle.get("overall") or {}
         gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
         model_numbers = _model_numbers(book, circle)
-        numbers = {"speed": speed_text, **model_numbers, "target": target_text}
+        numbers: dict[str, SourceText | None] = {
+            "speed": speed_text,
+            **model_numbers,
+            "target": target_text,
+        }
         row = {
             **base,
             "requirement": book.text("whole_circle"),
@@ -563,9 +567,9 @@ def circle_sheet(book: Book, circle: Mapping[str, Any], title: str) -> Sheet:
     """
     circle_id = str(circle.get("circle_id"))
     requirement_ids = [str(r.get("requirement_id")) for r in circle.get("requirements") or []]
-    for record in book.records:
-        rid = record["requirement_id"]
-        if record["circle_id"] == circle_id and rid and rid not in requirement_ids:
+    for rec in book.records:
+        rid = rec["requirement_id"]
+        if rec["circle_id"] == circle_id and rid and rid not in requirement_ids:
             requirement_ids.append(rid)
     with_subdistrict = bool(book.subdistrict_of)
     columns = [

@@ -163,7 +163,12 @@ def write_report(
     """
     warnings = warnings if warnings is not None else []
     names = report_names(maps=maps, planned=planned is not None)
-    options = {"lang": lang, "maps": maps, "excel_residents": excel_residents, "warnings": warnings}
+    options: dict[str, Any] = {
+        "lang": lang,
+        "maps": maps,
+        "excel_residents": excel_residents,
+        "warnings": warnings,
+    }
     known = set(report_names(maps=True, planned=True))
     with (
         collector_paused(),

@@ -20,6 +20,7 @@ import math
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -259,8 +260,9 @@ def write_maps(
         ) from exc
     layers = _Layers(result)
     paths = []
-    rc = {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
-    with rc_context(rc):
+    with rc_context(
+        {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
+    ):
         for circle in result.summary["circles"]:
             path = folder / f"map_{circle['circle_id']}.png"
             figure = _draw(circle, result, layers, labels)
@@ -403,7 +405,7 @@ def _view(extent: tuple, box_w: float, box_h: float) -> tuple[float, float, floa
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
-def _marker(marker: str, label: str, **style: object):
+def _marker(marker: str, label: str, **style: Any):
     """A legend entry for points."""
     from matplotlib.lines import Line2D
 
@@ -651,7 +653,11 @@ def _north_arrow(fig, angle: float) -> None:
 
     dx, dy, tip, length = math.sin(angle), math.cos(angle), (0.93, 0.31), 40.0
     arrow = {"arrowstyle": "-|>,head_length=0.8,head_width=0.45", "lw": 2.2, "color": "black"}
-    where = {"xy": tip, "xycoords": "figure fraction", "textcoords": "offset points"}
+    where: dict[str, Any] = {
+        "xy": tip,
+        "xycoords": "figure fraction",
+        "textcoords": "offset points",
+    }
     fig.add_artist(Annotation("", xytext=(-dx * length, -dy * length), arrowprops=arrow, **where))
     fig.add_artist(
         Annotation(

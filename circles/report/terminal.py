@@ -432,7 +432,7 @@ def _render_communities(
 
     wide = console.width >= _WIDE_CONSOLE
     headers = ("residents", "population") if wide else ("res.", "pop.")
-    cells = [
+    cells: list[list[Text | str]] = [
         [Text(community_id), _count(residents), _count(population)]
         for _, _, community_id, residents, population in shown
     ]
@@ -468,8 +468,8 @@ def _render_communities(
         table.add_column("largest gap", overflow="fold", min_width=_MIN_GAP_WIDTH)
     for row_cells, (_, _, community_id, _, _) in zip(cells, shown, strict=True):
         for circle_id in circle_ids:
-            record = whole.get((community_id, circle_id))
-            ratio = None if record is None else number(record["coverage_ratio"])
+            found = whole.get((community_id, circle_id))
+            ratio = None if found is None else number(found["coverage_ratio"])
             style = _coverage_style(
                 ratio,
                 has_gap=(community_id, circle_id) in gap_circles,
@@ -477,8 +477,8 @@ def _render_communities(
             )
             row_cells.append(_percent_text(ratio, style=style))
         if wide:
-            gap = largest_gap.get(community_id)
-            row_cells.append(gap.text() if gap else Text(_DASH, style="dim"))
+            largest = largest_gap.get(community_id)
+            row_cells.append(largest.text() if largest else Text(_DASH, style="dim"))
         table.add_row(*row_cells)
     caption = (
         "coverage of the whole circle; red: a basic requirement below its target · "

@@ -57,6 +57,16 @@ def json_schema_text() -> str:
     return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+def _container_text(prop: dict[str, Any], kind: str) -> str:
+    """The type text of a list (``array``) or a mapping (``object``) property."""
+    if kind == "array":
+        return f"list of {_type_text(prop.get('items', {}))}"
+    values = prop.get("additionalProperties")
+    if not isinstance(values, dict) and prop.get("patternProperties"):
+        values = next(iter(prop["patternProperties"].values()))
+    return f"mapping to {_type_text(values)}" if isinstance(values, dict) else "mapping"
+
+
 def _type_text(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
         return prop["$ref"].rsplit("/", 1)[-1]
@@ -68,13 +78,8 @@ def _type_text(prop: dict[str, Any]) -> str:
     if "const" in prop:
         return f"`{prop['const']}`"
     kind = prop.get("type", "any")
-    if kind == "array":
-        return f"list of {_type_text(prop.get('items', {}))}"
-    if kind == "object":
-        values = prop.get("additionalProperties")
-        if not isinstance(values, dict) and prop.get("patternProperties"):
-            values = next(iter(prop["patternProperties"].values()))
-        return f"mapping to {_type_text(values)}" if isinstance(values, dict) else "mapping"
+    if kind in {"array", "object"}:
+        return _container_text(prop, kind)
     bounds = []
     for key, sign in (
         ("exclusiveMinimum", ">"),

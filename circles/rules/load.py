@@ -124,7 +124,7 @@ def load_rules(
         The validated circles in file order (or ``circle_ids`` order).
     """
     catalogue = catalogue or load_catalogue()
-    roots = [resolve_rules_path(p) for p in (paths or [None])]
+    roots = [resolve_rules_path(p) for p in paths] if paths else [resolve_rules_path(None)]
     files = rule_files(roots)
     if not files:
         raise RuleError([f"{', '.join(map(str, roots))}: no rule files (*.yaml) found"])

@@ -217,7 +217,7 @@ class MeaningChecker:
                     loc, f"{minutes:g} min is not a sane {c.mode} threshold (at most {limit:g})"
                 )
         dist_limit = MAX_WALK_DISTANCE_M if c.mode == "walk" else MAX_DRIVE_DISTANCE_M
-        if has_dist and req.max_distance_m > dist_limit:
+        if req.max_distance_m is not None and req.max_distance_m > dist_limit:
             self.add(
                 [*here, "max_distance_m"],
                 f"{req.max_distance_m:g} m is not a sane "

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -84,7 +85,7 @@ _TYPE_WORDS = {
 }
 
 
-def _pydantic_message(error: dict[str, Any]) -> str:
+def _pydantic_message(error: ErrorDetails) -> str:
     kind = error["type"]
     got = shown(error.get("input"))
     if kind == "extra_forbidden":
@@ -117,7 +118,7 @@ def _pydantic_message(error: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _loc(error: dict[str, Any]) -> list[str | int]:
+def _loc(error: ErrorDetails) -> list[str | int]:
     """The error location without pydantic's union-branch labels."""
     out: list[str | int] = []
     for part in error["loc"]:

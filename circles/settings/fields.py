@@ -64,7 +64,7 @@ def to_edge(name: str, value: Any, model: type[Settings] = Settings) -> Any:
 
 
 def _given(value: Any) -> bool:
-    return value is not None and value != [] and value != ()
+    return value is not None and value not in ([], ())
 
 
 def merge(

@@ -86,6 +86,15 @@ def nearest_source(indptr, indices, weights, n_nodes, sources, max_cost):
     return dist, winner
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _holds(ids, u, c, s):
+    """Whether the first ``c`` sources found for node ``u`` include source ``s``."""
+    j = 0
+    while j < c and ids[u, j] != s:
+        j += 1
+    return j < c
+
+
 @numba.njit(cache=True, nogil=True)
 def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cost):
     """Cost and id of the ``k`` nearest distinct sources of every node (inf / -1 beyond).
@@ -111,14 +120,7 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
         origin, u = label // n_nodes, label % n_nodes
         s = source_ids[origin]
         c = count[u]
-        if c >= k:
-            continue
-        duplicate = False
-        for j in range(c):
-            if ids[u, j] == s:
-                duplicate = True
-                break
-        if duplicate:
+        if c >= k or _holds(ids, u, c, s):
             continue
         cost[u, c] = d
         ids[u, c] = s

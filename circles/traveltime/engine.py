@@ -70,7 +70,9 @@ class BuiltinEngine:
         out = np.full((len(source_nodes), self.graph.n_nodes), np.inf)
         if len(source_nodes):
             with ThreadPoolExecutor(max_workers=THREADS) as pool:
-                jobs = [pool.submit(self._from, [node], max_cost) for node in source_nodes]
+                jobs = [
+                    pool.submit(self._from, np.array([node]), max_cost) for node in source_nodes
+                ]
                 for row, job in zip(out, jobs, strict=True):
                     row[:] = job.result()[0]
         return out.T

@@ -143,9 +143,10 @@ def build_search_graph(
         ]
     )
     leg_cost = facilities.snap_m[on] * leg_cost_per_m
-    directed = network.backward is not None
-    if directed:
-        back = np.concatenate([network.backward[whole], network.backward[piece_edge]])
+    backward = network.backward
+    directed = backward is not None
+    if backward is not None:
+        back = np.concatenate([backward[whole], backward[piece_edge]])
         frm = np.concatenate([a, b[back], split_node, stub_node])
         to = np.concatenate([b, a[back], stub_node, split_node])
         cost = np.concatenate([road_cost, road_cost[back], leg_cost, leg_cost])

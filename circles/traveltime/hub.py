@@ -52,13 +52,14 @@ def _best_trips(access_s, hub_ids, transfer_s, line_haul_s):
                 continue
             for d in range(n_dest):
                 trip = a + transfer_s + line_haul_s[h, d]
-                if trip < out[d, i]:
-                    out[d, i] = trip
+                out[d, i] = min(out[d, i], trip)
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _trips_via_each_hub(p, q, cost_p, cost_q, leg, on, node_cost, max_cost, per, transfer_s, lh):
+def _trips_via_each_hub(  # noqa: PLR0917 (a numba kernel: arrays in, no keyword-only arguments)
+    p, q, cost_p, cost_q, leg, on, node_cost, max_cost, per, transfer_s, lh
+):
     n = len(p)
     n_hub, n_dest = lh.shape
     out = np.full((n_dest, n), np.inf)
@@ -73,8 +74,7 @@ def _trips_via_each_hub(p, q, cost_p, cost_q, leg, on, node_cost, max_cost, per,
             access = cost / per
             for d in range(n_dest):
                 trip = access + transfer_s + lh[h, d]
-                if trip < out[d, i]:
-                    out[d, i] = trip
+                out[d, i] = min(out[d, i], trip)
     return out
 
 

@@ -19,7 +19,6 @@ from circles.traveltime.graph import (
     Anchors,
     SearchGraph,
     anchor_residents,
-    build_search_graph,
     resident_costs,
     resident_costs_each,
 )
@@ -32,7 +31,7 @@ HUBS_PER_PASS = 32  # hubs searched per pass of a hub circle (memory: nodes × t
 ENGINES = ("builtin", "pandana")
 
 
-def make_engine(name: str, graph: SearchGraph, reverse: bool):
+def make_engine(name: str, graph: SearchGraph, *, reverse: bool):
     """The travel-time engine called ``name`` for ``graph``."""
     if name == "builtin":
         from circles.traveltime.engine import BuiltinEngine
@@ -51,8 +50,8 @@ def _anchors(net: AuditNetwork, direction: str) -> Anchors:
     if direction not in net.anchors:
         net.anchors[direction] = anchor_residents(
             net.network,
-            net.graph,
-            net.residents,
+            net.search_graph(),
+            net.snapped()[0],
             direction=direction,
             leg_cost_per_m=net.leg_cost_per_m,
         )
@@ -67,13 +66,11 @@ def search(
     engine: str,
 ) -> dict[tuple[str, ...], np.ndarray]:
     """Costs from every resident to the k nearest facilities of each group on one network."""
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
-    reverse = net.graph.directed and direction == "from_facility"
+    graph = net.search_graph()
+    on_network = net.snapped()[1].on_network
+    reverse = graph.directed and direction == "from_facility"
     if reverse not in net.engines:
-        net.engines[reverse] = make_engine(engine, net.graph, reverse)
+        net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
     anchors = _anchors(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
     out: dict[tuple[str, ...], np.ndarray] = {}
@@ -87,8 +84,8 @@ def search(
     queries = []
     for key in searched:
         k, horizon = groups[key]
-        rows = np.flatnonzero(np.isin(fac_types, key) & net.facilities.on_network)
-        queries.append((net.graph.facility_node[rows], rows, k, horizon))
+        rows = np.flatnonzero(np.isin(fac_types, key) & on_network)
+        queries.append((graph.facility_node[rows], rows, k, horizon))
     nearest: list[tuple[str, ...]] = []
     node_costs: list[np.ndarray] = []
     answers = net.engines[reverse].nearest_many(queries)
@@ -174,7 +171,8 @@ def hub_circle(
     types = facilities["facility_type"].to_numpy(dtype=object)
     ids = facilities["facility_id"].astype(str).to_numpy(dtype=object)
     names = facilities["facility_name"].astype(str).to_numpy(dtype=object)
-    is_hub = np.isin(types, list(c.hub.hub_types)) & net.facilities.on_network
+    res_snaps, fac_snaps = net.snapped()
+    is_hub = np.isin(types, list(c.hub.hub_types)) & fac_snaps.on_network
     key_of = np.where(
         np.isin(ids, list(keys)), ids, np.where(np.isin(names, list(keys)), names, "")
     )
@@ -183,11 +181,8 @@ def hub_circle(
     hub_keys = [str(key_of[i]) for i in hub_rows]
     line_haul = line_haul_matrix(lc.hub_table, hub_keys, destinations)
     serving = np.isfinite(line_haul).any(axis=1)  # hubs with no row for a destination serve none
-    n = len(net.residents.edge)
-    if net.graph is None:
-        net.graph = build_search_graph(
-            net.network, net.facilities, leg_cost_per_m=net.leg_cost_per_m
-        )
+    n = len(res_snaps.edge)
+    graph = net.search_graph()
     transfer_s = c.hub.transfer_min * 60.0
     times = np.full((len(destinations), n), np.inf).T  # destination by destination
     if serving.any():
@@ -196,14 +191,14 @@ def hub_circle(
         horizon = c.hub.access_max_min * 60.0 * per_s
         reverse = False
         if reverse not in net.engines:
-            net.engines[reverse] = make_engine(engine, net.graph, reverse)
-        engine, anchors = net.engines[reverse], _anchors(net, "to_facility")
+            net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
+        searcher, anchors = net.engines[reverse], _anchors(net, "to_facility")
         # exact over every hub within the access limit: one bounded search per hub, in passes
         # of HUBS_PER_PASS hubs, keeping the best trip of each pass (no resident × hub array)
         use = np.flatnonzero(serving)
         for start in range(0, len(use), HUBS_PER_PASS):
             part = use[start : start + HUBS_PER_PASS]
-            node_cost = engine.each(net.graph.facility_node[hub_rows[part]], horizon)
+            node_cost = searcher.each(graph.facility_node[hub_rows[part]], horizon)
             trips = trips_via_each_hub(
                 anchors, node_cost, horizon, per_s, transfer_s, line_haul[part]
             )
