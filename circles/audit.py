@@ -18,7 +18,7 @@ import pandas as pd
 from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
-from circles.evaluate.summary import build_summary
+from circles.evaluate.summary import SummaryInputs, build_summary
 from circles.inputs.layers import check_options, read_layers
 from circles.inputs.place import Placed, place_layers
 from circles.inputs.provenance import gather_provenance
@@ -203,24 +203,26 @@ def _run(
     fac_table = _facilities_table(placed, attached)
     main_net = nets.get("walk", next(iter(nets.values()))).network
     summary = build_summary(
-        options=options,
-        loaded=loaded,
-        networks={k: n.network for k, n in nets.items()},
-        residents=table,
-        facilities=fac_table,
-        coverage=cov,
-        warnings=warnings,
-        speeds_m_min={cid: s * 60.0 for cid, s in costs.speeds_m_s.items()},
-        zone_ids={c.id: checks.zone_columns.get(f"{c.id}_zone") for c in circles},
-        hub_results=costs.hubs,
-        met=checks.met,
-        engine=options.engine,
-        reach_min=checks.reach_min,
-        column_speed=checks.column_speed,
-        classified=layers.classified,
-        provenance=gather_provenance(options, loaded),
-        converted=layers.converted,
-        subdistricts=placed.subdistricts,
+        SummaryInputs(
+            options=options,
+            loaded=loaded,
+            networks={k: n.network for k, n in nets.items()},
+            residents=table,
+            facilities=fac_table,
+            coverage=cov,
+            warnings=warnings,
+            speeds_m_min={cid: s * 60.0 for cid, s in costs.speeds_m_s.items()},
+            zone_ids={c.id: checks.zone_columns.get(f"{c.id}_zone") for c in circles},
+            hub_results=costs.hubs,
+            met=checks.met,
+            engine=options.engine,
+            reach_min=checks.reach_min,
+            column_speed=checks.column_speed,
+            classified=layers.classified,
+            provenance=gather_provenance(options, loaded),
+            converted=layers.converted,
+            subdistricts=placed.subdistricts,
+        )
     )
     return AuditResult(
         residents=table,

@@ -220,63 +220,29 @@ def _run(
 
     Returns True when any requirement has a gap overall or in a community.
     """
-    import importlib
     import resource
-    import threading
     import time
 
-    from circles.audit import STAGES, run_audit
+    from circles.audit import STAGES
+    from circles.scenario import run_scenario
 
     marks: list[tuple[str, float]] = [("start", time.perf_counter())]
-    # the report writer (openpyxl) is imported while the networks snap, when the main thread
-    # waits on work that runs without the GIL
-    writer = threading.Thread(
-        target=importlib.import_module, args=("circles.report.files",), daemon=True
-    )
 
     def mark(stage: str) -> None:
         marks.append((stage, time.perf_counter()))
-        if stage == "snap" and writer.ident is None:  # not started yet
-            writer.start()
 
-    planned_path = options.planned
-    if planned_path is not None:
-        options = options.model_copy(update={"planned": None})
-    residents_csv: list[Any] = []  # formatted while the audit works out coverage
+    if quiet:
+        scenario = run_scenario(options, progress=mark)
+    else:
+        with err.status("starting", spinner="dots") as status:
 
-    def on_residents(table: Any) -> None:
-        from circles.report.files import PendingCsv
+            def show(stage: str) -> None:
+                mark(stage)
+                label = "auditing with the planned facilities" if stage == "planned" else None
+                status.update((label or STAGES.get(stage, stage)) + "…")
 
-        residents_csv.append(PendingCsv(table))
-
-    try:
-        if quiet:
-            result = run_audit(options, progress=mark, on_residents=on_residents)
-            planned = (
-                run_audit(options.model_copy(update={"planned": planned_path}))
-                if planned_path
-                else None
-            )
-        else:
-            with err.status("starting", spinner="dots") as status:
-
-                def show(stage: str) -> None:
-                    mark(stage)
-                    status.update(STAGES.get(stage, stage) + "…")
-
-                result = run_audit(options, progress=show, on_residents=on_residents)
-                planned = None
-                if planned_path is not None:
-                    status.update("auditing with the planned facilities…")
-                    planned = run_audit(options.model_copy(update={"planned": planned_path}))
-    finally:
-        if writer.ident is not None:  # no thread of the command outlives the audit
-            writer.join()
-    comparison = None
-    if planned is not None:
-        from circles.evaluate.compare import compare
-
-        comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
+            scenario = run_scenario(options, progress=show)
+    result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
     mark("write")
     from circles.report.files import write_report
     from circles.report.terminal import render
@@ -289,7 +255,7 @@ def _run(
         planned=planned,
         comparison=comparison,
         warnings=map_warnings,
-        residents_csv=residents_csv[0] if residents_csv else None,
+        residents_csv=scenario.residents_csv,
         **report,
     )
     mark("end")

@@ -7,7 +7,9 @@ the audit's tables. Pure: no files, no clock, no terminal (provenance comes in g
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,33 +172,43 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
     return out
 
 
-def build_summary(
-    *,
-    options,
-    loaded: list[LoadedCircle],
-    networks: dict[str, Network],
-    residents: pd.DataFrame,
-    facilities: pd.DataFrame,
-    coverage: pd.DataFrame,
-    warnings: list[str],
-    speeds_m_min: dict[str, float],
-    zone_ids: dict[str, np.ndarray | None],
-    hub_results: dict[str, dict],
-    met: dict,
-    engine: str,
-    reach_min: dict[str, float],
-    column_speed: dict[str, float],
-    provenance: Provenance,
-    classified: pd.DataFrame | None = None,
-    converted: list[str] | None = None,
-    subdistricts: dict[str, str] | None = None,
-) -> dict:
+@dataclass
+class SummaryInputs:
+    """What the summary is built from: the audit's tables, results and provenance."""
+
+    options: Any
+    loaded: list[LoadedCircle]
+    networks: dict[str, Network]
+    residents: pd.DataFrame
+    facilities: pd.DataFrame
+    coverage: pd.DataFrame
+    warnings: list[str]
+    speeds_m_min: dict[str, float]
+    zone_ids: dict[str, np.ndarray | None]
+    hub_results: dict[str, dict]
+    met: dict
+    engine: str
+    reach_min: dict[str, float]
+    column_speed: dict[str, float]
+    provenance: Provenance
+    classified: pd.DataFrame | None = None
+    converted: list[str] | None = None
+    subdistricts: dict[str, str] | None = None
+
+
+def build_summary(given: SummaryInputs) -> dict:
     """The summary dict written as ``summary.json``.
 
     Pure: the files' hashes, the clock and the catalogue come in ``provenance``, gathered by
     the audit (:func:`circles.inputs.provenance.gather_provenance`).
     """
-    table, cov = residents, coverage
+    options, loaded, networks = given.options, given.loaded, given.networks
+    facilities, warnings, hub_results = given.facilities, given.warnings, given.hub_results
+    provenance, subdistricts = given.provenance, given.subdistricts
+    speeds_m_min, zone_ids, met = given.speeds_m_min, given.zone_ids, given.met
+    engine, reach_min, column_speed = given.engine, given.reach_min, given.column_speed
+    classified, converted = given.classified, given.converted
+    table, cov = given.residents, given.coverage
     tally = counts(table, facilities)
     _warn_facilities(
         loaded, tally["facilities"]["by_type"], provenance.catalogue, options.facilities, warnings

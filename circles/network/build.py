@@ -117,7 +117,11 @@ def _node_keys(points: np.ndarray) -> np.ndarray:
 
 
 def _repair(
-    raw: pd.DataFrame, split_crossings: bool | None, join_ends_m: float, min_component_nodes: int
+    raw: pd.DataFrame,
+    *,
+    split_crossings: bool | None,
+    join_ends_m: float,
+    min_component_nodes: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Centre-lines split at crossings and joined at dangles, as asked (see topology).
 
@@ -182,6 +186,46 @@ def edge_speeds_m_s(raw: pd.DataFrame, drive: DriveSpeeds) -> np.ndarray:
     use = np.isfinite(tagged) if drive.use_maxspeed else np.zeros(len(raw), dtype=bool)
     km_h = np.where(use, tagged, class_speed) * drive.congestion_factor
     return km_h / 3.6
+
+
+def _turn_against_oneways(raw: pd.DataFrame) -> pd.DataFrame:
+    """Lines one-way against their drawing turned round, so every one-way runs along it."""
+    flip = raw["oneway"].to_numpy() == -1
+    if flip.any():
+        raw.loc[flip, "geometry"] = shapely.reverse(raw.geometry.to_numpy()[flip])
+        if "u_key" in raw:
+            raw.loc[flip, ["u_key", "v_key"]] = raw.loc[flip, ["v_key", "u_key"]].to_numpy()
+        raw.loc[flip, "oneway"] = 1
+    return raw
+
+
+def _end_nodes(
+    raw: pd.DataFrame, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node keys, each line's end nodes and the nodes' coordinates.
+
+    OSM ways carry their node ids; centre-lines meet where end points coincide (1 mm grid).
+    """
+    start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    if "u_key" in raw:
+        keys_u = raw["u_key"].to_numpy(dtype=np.int64)
+        keys_v = raw["v_key"].to_numpy(dtype=np.int64)
+    else:
+        keys_u, keys_v = _node_keys(start), _node_keys(end)
+    keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
+    u, v = inverse[: len(geoms)], inverse[len(geoms) :]
+    xy = np.empty((len(keys), 2))
+    xy[u] = shapely.get_coordinates(start)
+    xy[v] = shapely.get_coordinates(end)
+    return keys, u, v, xy
+
+
+def _closed_and_parallel(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[int, int]:
+    """How many lines are closed (a loop), and how many repeat another's two end nodes."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    pair = lo * n_nodes + hi
+    _, pair_count = np.unique(pair[lo != hi], return_counts=True)
+    return int((u == v).sum()), int((pair_count - 1).sum())
 
 
 def build_network(
@@ -255,32 +299,23 @@ def build_network(
     repairs = empty_issues()
     repair_stats: dict = {}
     if source == "lines":
-        raw, repairs, repair_stats = _repair(raw, split_crossings, join_ends_m, min_component_nodes)
-    if mode == "drive":  # one-way against the geometry: turn the line round
-        flip = raw["oneway"].to_numpy() == -1
-        if flip.any():
-            raw.loc[flip, "geometry"] = shapely.reverse(raw.geometry.to_numpy()[flip])
-            if "u_key" in raw:
-                raw.loc[flip, ["u_key", "v_key"]] = raw.loc[flip, ["v_key", "u_key"]].to_numpy()
-            raw.loc[flip, "oneway"] = 1
+        raw, repairs, repair_stats = _repair(
+            raw,
+            split_crossings=split_crossings,
+            join_ends_m=join_ends_m,
+            min_component_nodes=min_component_nodes,
+        )
+    if mode == "drive":
+        raw = _turn_against_oneways(raw)
     geoms = raw.geometry.to_numpy(dtype=object)
     lengths = shapely.length(geoms)
     issues = empty_issues()
-    start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
-    if source == "osm":
-        keys_u = raw["u_key"].to_numpy(dtype=np.int64)
-        keys_v = raw["v_key"].to_numpy(dtype=np.int64)
-    else:
-        keys_u, keys_v = _node_keys(start), _node_keys(end)
+    if source == "lines":
         found = repair_stats.pop("unrepaired_issues", None)
         issues = found if found is not None else find_crossings(geoms, raw["line"].to_numpy())
         issues = merge_issues(repairs, issues)
-    keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
+    keys, u, v, xy = _end_nodes(raw, geoms)
     n_edges_in = len(geoms)
-    u, v = inverse[:n_edges_in], inverse[n_edges_in:]
-    xy = np.empty((len(keys), 2))
-    xy[u] = shapely.get_coordinates(start)
-    xy[v] = shapely.get_coordinates(end)
 
     if mode == "drive":
         speed = edge_speeds_m_s(raw, drive)  # type: ignore[arg-type]
@@ -294,11 +329,7 @@ def build_network(
     # loop edge whose points reach its one end node either way round. Only lines without
     # length (a point) or without a usable cost are left out.
     keep = np.isfinite(cost) & (lengths > 0)
-    closed = int(((u == v) & keep).sum())
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    pair = lo[keep] * len(keys) + hi[keep]
-    _, pair_count = np.unique(pair[lo[keep] != hi[keep]], return_counts=True)
-    parallel = int((pair_count - 1).sum())
+    closed, parallel = _closed_and_parallel(u[keep], v[keep], len(keys))
     chosen = np.flatnonzero(keep)
     u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
 
