@@ -86,3 +86,14 @@ def test_tests_import_public_names_only() -> None:
     assert not new, f"tests import private names (make them public): {new}"
     gone = sorted(PRIVATE_IMPORTS_PENDING - found)
     assert not gone, f"no longer imported; delete from PRIVATE_IMPORTS_PENDING: {gone}"
+
+
+def test_public_api_names_resolve() -> None:
+    import circles
+
+    for name in circles.__all__:
+        assert getattr(circles, name) is not None, name
+    from circles.audit import run_audit
+    from circles.errors import CirclesError
+
+    assert circles.run_audit is run_audit and circles.CirclesError is CirclesError
