@@ -194,6 +194,6 @@ def test_kernel_warm_up_loads_what_the_audit_calls(toy) -> None:
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -14,7 +14,7 @@ from circles.errors import InputDataError
 from circles.inputs.coordsys import infer_system
 from circles.inputs.tables import read_points_csv
 from circles.projection import gcj02_to_bd09, wgs84_to_gcj02
-from tests.test_chinese_data import _amap_csv
+from tests.inputs.test_chinese_data import _amap_csv
 
 
 def test_amap_export_without_coords_audits_like_wgs84(toy: dict[str, Path]) -> None:

@@ -14,7 +14,7 @@ import typer.main
 
 from circles.cli import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "README.md", ROOT / "rules" / "README.md")
 
 # Test modules still importing a private name from a module being restructured (issue 12):

@@ -328,7 +328,7 @@ def test_every_preset_requirement_is_reachable() -> None:
         frame = pd.DataFrame(rows, columns=["名称", "大类", "中类"], dtype=object)
         reached |= set(classify(frame, catalogue)["facility_type"])
     unreachable = []
-    for loaded in load_rules([Path(__file__).parent.parent / "rules"]):
+    for loaded in load_rules([Path(__file__).resolve().parents[2] / "rules"]):
         for requirement in loaded.circle.requirements:
             types = requirement.facility_type
             accepted = {types} if isinstance(types, str) else set(types or [])
