@@ -15,40 +15,9 @@ from rich.table import Table
 
 from circles.errors import InputDataError
 from circles.inputs.read import staged_output
+from circles.report.text import text_for
 
 COMPARISON_FILES = ["comparison.csv", "comparison.xlsx"]
-HEADERS = {
-    "en": {
-        "sheet": "Comparison",
-        "circle_id": "circle",
-        "requirement_id": "requirement",
-        "scope": "scope",
-        "community_id": "community",
-        "population_total": "population",
-        "coverage_before": "coverage before",
-        "coverage_after": "coverage after",
-        "coverage_change": "change",
-        "population_met_before": "population met before",
-        "population_met_after": "population met after",
-        "newly_met_population": "newly meeting",
-        "no_longer_met_population": "no longer meeting",
-    },
-    "zh": {
-        "sheet": "对比",
-        "circle_id": "服务圈",
-        "requirement_id": "要求",
-        "scope": "范围",
-        "community_id": "社区",
-        "population_total": "人口",
-        "coverage_before": "现状覆盖率",
-        "coverage_after": "规划后覆盖率",
-        "coverage_change": "变化",
-        "population_met_before": "现状达标人口",
-        "population_met_after": "规划后达标人口",
-        "newly_met_population": "新增达标人口",
-        "no_longer_met_population": "不再达标人口",
-    },
-}
 
 
 def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
@@ -113,7 +82,11 @@ def write_comparison(
 
 def write_comparison_workbook(path: Path, comparison: pd.DataFrame, lang: str) -> None:
     """The comparison as one Excel sheet: before, after, change (colour scale), newly met."""
-    labels = HEADERS["zh" if lang == "zh" else "en"]
+    labels = {
+        key.removeprefix("comparison_"): text
+        for key, text in text_for("zh" if lang == "zh" else "en").items()
+        if key.startswith("comparison_")
+    }
     wb = Workbook()
     ws = wb.active
     ws.title = labels["sheet"]

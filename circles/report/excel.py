@@ -6,7 +6,7 @@ frozen header row, an auto-filter over its data, column widths fitted to the con
 CJK characters count double), percentage and integer formats, a red-yellow-green colour scale
 on coverage columns, gaps highlighted and a landscape, fit-to-width print setup.
 
-Sheets, in order (names in the workbook language; see :mod:`circles.report.labels`):
+Sheets, in order (names in the workbook language; see :mod:`circles.report.text`):
 
 - Summary: one row per circle (the whole circle, with its model) and per requirement:
   population, met, not met, coverage, target, gap, and which numbers are unverified.
@@ -67,7 +67,10 @@ from circles.report.excel_sheets import (
     summary_sheet,
     zones_sheet,
 )
-from circles.report.labels import LABELS, labels_for
+from circles.report.text import TEXT, text_for
+
+#: Every text of the workbook, by language (the report text table).
+LABELS = TEXT
 
 __all__ = ["LABELS", "write_workbook"]
 
@@ -147,7 +150,7 @@ def write_workbook(
     memory for one chunk of rows and the distinct texts (ids, names) only; each sheet's XML
     passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
     """
-    labels = labels_for(lang)
+    labels = text_for(lang)
     book = Book(summary, coverage, labels, lang)
     sheets = [summary_sheet(book), communities_sheet(book)]
     if book.has_subdistricts:

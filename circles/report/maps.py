@@ -28,6 +28,7 @@ import shapely
 from circles.audit import AuditResult
 from circles.errors import OutputError
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
+from circles.report.text import say
 
 WIDTH_PX, HEIGHT_PX, DPI = 2000, 1500, 150
 MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the map's axes in figure fractions; legend to its right
@@ -64,22 +65,6 @@ _CJK_FILE = re.compile(
 _PROBE = "社区覆盖率居民"
 _LATIN = "DejaVu Sans"  # bundled with matplotlib, so always there
 NO_CJK_WARNING = "no CJK font found; maps use English labels; install e.g. fonts-noto-cjk"
-
-_TEXT = {
-    "title": {"en": "{name} — coverage {pct}", "zh": "{name} — 覆盖率 {pct}"},
-    "subtitle": {
-        "en": "population meeting the circle: {met} of {total} ({n} residents evaluated)",
-        "zh": "达标人口 {met} / {total}（评估居民点 {n} 个）",
-    },
-    "coverage": {"en": "coverage", "zh": "覆盖率"},
-    "count": {"en": "{what} ({n})", "zh": "{what}（{n}）"},
-    "unmet": {"en": "residents not meeting the circle ({n})", "zh": "未达标居民点（{n}）"},
-    "off": {"en": "residents off the network ({n})", "zh": "未接入路网的居民点（{n}）"},
-    "walk": {"en": "walking network", "zh": "步行路网"},
-    "drive": {"en": "road network", "zh": "道路网"},
-    "empty": {"en": "community without residents", "zh": "无居民的社区"},
-    "facility_off": {"en": "hollow: facility off the network", "zh": "空心：未接入路网的设施"},
-}
 
 _UNMET, _OFF, _NETWORK, _EDGE = "#6b0016", "#4d4d4d", "#8c8c8c", "#4a4a4a"
 _NO_RESIDENTS = (0.85, 0.85, 0.85, 0.6)
@@ -185,8 +170,7 @@ class _Labels:
 
     def say(self, key: str, **values: object) -> str:
         """A fixed phrase in the chosen language (English when the fonts cannot draw it)."""
-        phrase = _TEXT[key]
-        return self.pick(phrase[self.lang].format(**values), phrase["en"].format(**values))
+        return self.pick(say(self.lang, f"map_{key}", **values), say("en", f"map_{key}", **values))
 
 
 def _wrap(text: str, width: int = _LEGEND_WIDTH) -> str:

@@ -1,0 +1,27 @@
+"""The one en/zh text table of the report outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from circles.report.text import LANGUAGES, TEXT, THRESHOLD_KEYS, say, text_for
+from circles.report.values import THRESHOLD_WORDS
+
+
+def test_both_languages_have_the_same_keys():
+    assert set(LANGUAGES) == set(TEXT)
+    assert set(TEXT["en"]) == set(TEXT["zh"])
+    assert set(THRESHOLD_KEYS) <= set(TEXT["en"])
+    assert {key: TEXT["en"][key] for key in THRESHOLD_KEYS} == THRESHOLD_WORDS
+
+
+def test_maps_and_comparison_read_the_table():
+    assert say("zh", "map_unmet", n="12") == "未达标居民点（12）"
+    assert say("en", "map_title", name="Life", pct="50.0 %") == "Life — coverage 50.0 %"
+    assert say("fr", "comparison_sheet") == "Comparison"
+    assert text_for("zh")["comparison_newly_met_population"] == "新增达标人口"
+
+
+def test_unknown_language_is_an_error():
+    with pytest.raises(ValueError, match="'fr' is not known; use one of: en, zh"):
+        text_for("fr")
