@@ -67,6 +67,7 @@ from circles.report.excel_sheets import (
     summary_sheet,
     zones_sheet,
 )
+from circles.report.model import build_report_model
 from circles.report.text import TEXT, text_for
 
 #: Every text of the workbook, by language (the report text table).
@@ -151,7 +152,7 @@ def write_workbook(
     passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
     """
     labels = text_for(lang)
-    book = Book(summary, coverage, labels, lang)
+    book = Book(build_report_model(summary, coverage), labels, lang)
     sheets = [summary_sheet(book), communities_sheet(book)]
     if book.has_subdistricts:
         sheets.append(subdistricts_sheet(book))

@@ -13,16 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
+from circles.report.model import ReportModel, max_of, population_not_met
 from circles.report.values import (
-    BASIC_TIER,
     VERIFIED_TAG,
     SourceText,
-    coverage_records,
     gap_state,
     is_true,
-    number,
     requirement_tier,
     source_text,
     threshold_source_text,
@@ -75,31 +71,17 @@ class Sheet:
 class Book:
     """The summary and coverage of one audit, with the lookups every sheet needs."""
 
-    def __init__(
-        self,
-        summary: Mapping[str, Any],
-        coverage: pd.DataFrame,
-        labels: Mapping[str, str],
-        lang: str,
-    ) -> None:
-        self.summary = summary
+    def __init__(self, model: ReportModel, labels: Mapping[str, str], lang: str) -> None:
+        self.model = model
+        self.summary = model.summary
         self.labels = labels
         self.lang = lang
-        self.records = coverage_records(coverage)
-        self.circles: list[Mapping[str, Any]] = list(summary.get("circles") or [])
-        self.circle_ids = [str(c.get("circle_id")) for c in self.circles]
-        for record in self.records:
-            if record["circle_id"] not in self.circle_ids:
-                self.circle_ids.append(record["circle_id"])
-        self._circles = {str(c.get("circle_id")): c for c in self.circles}
-        self._requirements = {
-            (str(c.get("circle_id")), str(r.get("requirement_id"))): r
-            for c in self.circles
-            for r in c.get("requirements") or []
-        }
-        self.community_info = {
-            str(c.get("community_id")): c for c in summary.get("communities") or []
-        }
+        self.records = model.records
+        self.circles: list[Mapping[str, Any]] = list(model.circles.values())
+        self.circle_ids = model.circle_ids
+        self._circles = model.circles
+        self._requirements = model.requirements
+        self.community_info = model.community_info
         #: community id -> sub-district, where the summary's communities name one
         self.subdistrict_of = {
             key: str(info["subdistrict"])
@@ -160,10 +142,7 @@ class Book:
     # coverage lookups
     def community_ids(self) -> list[str]:
         """Community ids in summary order, then others of the coverage table; unassigned last."""
-        ids = list(self.community_info)
-        for record in self.records:
-            if record["scope"] == "community" and record["community_id"] not in ids:
-                ids.append(record["community_id"])
+        ids = self.model.community_ids
         return sorted(ids, key=lambda community_id: community_id == _UNASSIGNED)
 
     def subdistrict_names(self) -> list[str]:
@@ -203,14 +182,6 @@ def sheet_title(name: str, taken: Iterable[str]) -> str:
         suffix = f" ({number_})"
         title = base[: _SHEET_NAME_MAX - len(suffix)] + suffix
     return title
-
-
-def not_met(record: Mapping[str, Any] | None) -> float | None:
-    """Population not meeting a requirement (total - met), or None."""
-    if record is None:
-        return None
-    total, met = number(record.get("population_total")), number(record.get("population_met"))
-    return None if total is None or met is None else total - met
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +291,7 @@ def _counts(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "population_total": record.get("population_total"),
         "population_met": record.get("population_met"),
-        "population_not_met": not_met(record),
+        "population_not_met": population_not_met(record),
         "coverage": record.get("coverage_ratio"),
     }
 
@@ -368,8 +339,8 @@ def communities_sheet(book: Book) -> Sheet:
         row: dict[str, Any] = {
             "community": book.community(community_id),
             "subdistrict": book.subdistrict_of.get(community_id),
-            "residents": info.get("residents", _max_of(found, "residents_total")),
-            "population": info.get("population", _max_of(found, "population_total")),
+            "residents": info.get("residents", max_of(found, "residents_total")),
+            "population": info.get("population", max_of(found, "population_total")),
             "residents_off_network": info.get("residents_off_network"),
             "population_off_network": info.get("population_off_network"),
         }
@@ -392,8 +363,8 @@ def subdistricts_sheet(book: Book) -> Sheet:
         found = [whole[(c, name)] for c in book.circle_ids if (c, name) in whole]
         row = {
             "subdistrict": name,
-            "residents": _max_of(found, "residents_total"),
-            "population": _max_of(found, "population_total"),
+            "residents": max_of(found, "residents_total"),
+            "population": max_of(found, "population_total"),
         }
         sheet.add(row | _circle_coverages(book, whole, name))
     return sheet
@@ -438,53 +409,26 @@ def gaps_sheet(book: Book) -> Sheet:
         Column("circle_id", book.text("circle_id")),
         Column("requirement_id", book.text("requirement_id")),
     ]
-    rows = []
-    for record in book.records:
-        if not (
-            record["scope"] == "community"
-            and record["requirement_id"] != ""
-            and is_true(record.get("is_gap"))
-        ):
-            continue
-        circle_id, requirement_id = record["circle_id"], record["requirement_id"]
-        total, missing = number(record.get("population_total")), not_met(record)
-        tier = requirement_tier(book.requirement(circle_id, requirement_id))
-        rows.append(
-            {
-                "community": book.community(record["community_id"]),
-                "subdistrict": book.subdistrict_of.get(record["community_id"]),
-                "circle": book.circle_name(circle_id),
-                "requirement": book.requirement_name(circle_id, requirement_id),
-                "tier": book.word("tier", tier),
-                "is_basic": tier == BASIC_TIER,
-                "population_total": total,
-                "population_not_met": missing,
-                "share_not_met": None if not total or missing is None else missing / total,
-                "coverage": record.get("coverage_ratio"),
-                "target": record.get("target_coverage"),
-                "median_min_not_met": record.get("median_min_not_met"),
-                "circle_id": circle_id,
-                "requirement_id": requirement_id,
-            }
-        )
-    rows.sort(
-        key=lambda r: (
-            not r["is_basic"],
-            -(r["population_not_met"] or 0.0),
-            str(r["community"]),
-            r["circle_id"],
-            r["requirement_id"],
-        )
-    )
     sheet = Sheet(book.text("sheet_gaps"), columns)
-    for row in rows:
+    for gap in book.model.gaps:  # one gap order for every writer
+        total, missing, record = gap.population_total, gap.population_not_met, gap.record
+        row = {
+            "community": book.community(gap.community_id),
+            "subdistrict": book.subdistrict_of.get(gap.community_id),
+            "circle": book.circle_name(gap.circle_id),
+            "requirement": book.requirement_name(gap.circle_id, gap.requirement_id),
+            "tier": book.word("tier", gap.tier),
+            "population_total": total,
+            "population_not_met": missing,
+            "share_not_met": None if not total or missing is None else missing / total,
+            "coverage": record.get("coverage_ratio"),
+            "target": record.get("target_coverage"),
+            "median_min_not_met": record.get("median_min_not_met"),
+            "circle_id": gap.circle_id,
+            "requirement_id": gap.requirement_id,
+        }
         sheet.add(row, dict.fromkeys(("population_not_met", "coverage"), GAP))
     return sheet
-
-
-def _max_of(rows: Iterable[Mapping[str, Any]], key: str) -> float | None:
-    values = [v for v in (number(row.get(key)) for row in rows) if v is not None]
-    return max(values) if values else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -625,13 +569,13 @@ def circle_sheet(book: Book, circle: Mapping[str, Any], title: str) -> Sheet:
         present = [
             r for r in (whole, *(records.get((q, scope, area)) for q in requirement_ids)) if r
         ]
-        row["residents"] = _max_of(present, "residents_total")
-        row["population"] = _max_of(present, "population_total")
+        row["residents"] = max_of(present, "residents_total")
+        row["population"] = max_of(present, "population_total")
         styles = {}
         for requirement_id in ["", *requirement_ids]:
             record = records.get((requirement_id, scope, area))
             row[f"coverage:{requirement_id}"] = None if record is None else record["coverage_ratio"]
-            row[f"not_met:{requirement_id}"] = not_met(record)
+            row[f"not_met:{requirement_id}"] = population_not_met(record)
             if record is not None and is_true(record.get("is_gap")):
                 styles[f"coverage:{requirement_id}"] = GAP
         sheet.add(row, styles)

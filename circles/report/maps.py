@@ -22,13 +22,14 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from circles.audit import AuditResult
 from circles.errors import OutputError
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
+from circles.report.model import ReportModel, build_report_model
 from circles.report.text import say
+from circles.report.values import number
 
 WIDTH_PX, HEIGHT_PX, DPI = 2000, 1500, 150
 MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the map's axes in figure fractions; legend to its right
@@ -242,12 +243,13 @@ def write_maps(
             f"cannot create the map folder {folder} ({exc}); choose another --out"
         ) from exc
     layers = _Layers(result)
+    model = build_report_model(result.summary, result.coverage)
     paths = []
     rc = {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
     with rc_context(rc):
-        for circle in result.summary["circles"]:
+        for circle in model.circles.values():
             path = folder / f"map_{circle['circle_id']}.png"
-            figure = _draw(circle, result, layers, labels)
+            figure = _draw(dict(circle), result, model, layers, labels)
             try:
                 figure.savefig(path, dpi=DPI)
             except OSError as exc:
@@ -394,7 +396,13 @@ def _marker(marker: str, label: str, **style: object):
     return Line2D([], [], ls="none", marker=marker, label=_wrap(label), **style)
 
 
-def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
+def _ratio(record: dict | None) -> float:
+    """A coverage row's ratio (NaN without one)."""
+    ratio = None if record is None else number(record.get("coverage_ratio"))
+    return math.nan if ratio is None else ratio
+
+
+def _draw(circle: dict, result: AuditResult, model: ReportModel, layers: _Layers, labels: _Labels):
     """One circle's map as a matplotlib Figure on an Agg canvas."""
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -420,14 +428,8 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
     # communities shaded by the whole circle's coverage
     cmap, norm = colormaps["RdYlGn"], Normalize(0.0, 1.0)
     if layers.community_paths:
-        cov = result.coverage
-        rows = cov[
-            (cov["circle_id"] == circle_id)
-            & (cov["requirement_id"] == "")
-            & (cov["scope"] == "community")
-        ]
-        ratio = pd.Series(rows["coverage_ratio"].to_numpy(float), rows["community_id"].astype(str))
-        ratio = ratio[~ratio.index.duplicated()].reindex(layers.community_ids).to_numpy(float)
+        whole = [model.whole.get((c, circle_id)) for c in layers.community_ids]
+        ratio = np.array([_ratio(row) for row in whole], dtype=float)
         known = np.isfinite(ratio)
         faces = cmap(norm(np.where(known, ratio, 0.0)), alpha=_FILL_ALPHA)
         faces[~known] = _NO_RESIDENTS

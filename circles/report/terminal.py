@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,15 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from circles.report.model import Gap, ReportModel, build_report_model
 from circles.report.values import (
     BASIC_TIER,
     THRESHOLD_WORDS,
-    coverage_records,
     gap_state,
-    is_true,
     number,
     requirement_tier,
-    requirement_tiers,
     threshold_parts,
 )
 
@@ -74,7 +70,7 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
     _render_header(console, summary)
     _render_circles(console, summary)
     _render_destinations(console, summary)
-    _render_communities(console, summary, coverage_records(coverage), max_rows)
+    _render_communities(console, build_report_model(summary, coverage), max_rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,119 +318,28 @@ def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
 # communities
 
 
-@dataclass(frozen=True)
-class _Gap:
-    """A (community, requirement) below its target, and the population not meeting it."""
-
-    community_id: str
-    circle_id: str
-    requirement_id: str
-    tier: str
-    not_met: float
-
-    def sort_key(self) -> tuple[bool, float, str, str, str]:
-        """Basic requirements first, then the largest population not met."""
-        return (
-            self.tier != BASIC_TIER,
-            -self.not_met,
-            self.community_id,
-            self.circle_id,
-            self.requirement_id,
-        )
-
-    def text(self) -> Text:
-        """'life_15min/kindergarten: 350 people', with the tier when not basic."""
-        text = Text(
-            f"{self.circle_id}/{self.requirement_id}: {self.not_met:,.0f} people", style=_BAD
-        )
-        if self.tier != BASIC_TIER:
-            text.append(f" ({self.tier})", style="dim")
-        return text
+def _gap_text(gap: Gap) -> Text:
+    """'life_15min/kindergarten: 350 people', with the tier when not basic."""
+    not_met = gap.population_not_met or 0.0
+    text = Text(f"{gap.circle_id}/{gap.requirement_id}: {not_met:,.0f} people", style=_BAD)
+    if not gap.is_basic:
+        text.append(f" ({gap.tier})", style="dim")
+    return text
 
 
-def _community_gaps(
-    records: Sequence[Mapping[str, Any]], tiers: Mapping[tuple[str, str], str]
-) -> tuple[dict[tuple[str, str], Mapping[str, Any]], set[tuple[str, str]], list[_Gap]]:
-    """Whole-circle rows, the circles with a basic gap, and every requirement gap.
-
-    Returns the whole-circle coverage rows by (community, circle), the (community, circle)
-    pairs where a basic requirement (or the whole circle) is below target, and every
-    (community, requirement) gap, basic requirements first, the largest population not met
-    first.
-    """
-    whole: dict[tuple[str, str], Mapping[str, Any]] = {}
-    gap_circles: set[tuple[str, str]] = set()
-    gaps: list[_Gap] = []
-    for record in records:
-        if record["scope"] != "community":
-            continue
-        community_id, circle_id = record["community_id"], record["circle_id"]
-        requirement_id = record["requirement_id"]
-        if requirement_id == "":
-            whole[(community_id, circle_id)] = record
-        if not is_true(record["is_gap"]):
-            continue
-        tier = tiers.get((circle_id, requirement_id), BASIC_TIER)
-        if tier == BASIC_TIER:  # quality requirements do not count towards the whole circle
-            gap_circles.add((community_id, circle_id))
-        if requirement_id == "":
-            continue
-        not_met = (number(record["population_total"]) or 0.0) - (
-            number(record["population_met"]) or 0.0
-        )
-        gaps.append(_Gap(community_id, circle_id, requirement_id, tier, not_met))
-    gaps.sort(key=_Gap.sort_key)
-    return whole, gap_circles, gaps
-
-
-def _render_communities(
-    console: Console,
-    summary: Mapping[str, Any],
-    records: Sequence[Mapping[str, Any]],
-    max_rows: int,
-) -> None:
-    circles = {str(c.get("circle_id")): c for c in summary.get("circles") or []}
-    circle_ids = list(circles)
-    for record in records:
-        if record["circle_id"] not in circle_ids:
-            circle_ids.append(record["circle_id"])
-    whole, gap_circles, gaps = _community_gaps(records, requirement_tiers(summary))
-    largest_gap: dict[str, _Gap] = {}
-    for gap in gaps:
-        largest_gap.setdefault(gap.community_id, gap)
-
-    known = {str(c.get("community_id")): c for c in summary.get("communities") or []}
-    community_ids = list(known)
-    for record in records:
-        if record["scope"] == "community" and record["community_id"] not in community_ids:
-            community_ids.append(record["community_id"])
-    if not community_ids:
+def _render_communities(console: Console, model: ReportModel, max_rows: int) -> None:
+    """The communities table, worst first, with each one's largest gap (or a list of gaps)."""
+    circle_ids, whole, gaps = model.circle_ids, model.whole, model.gaps
+    largest_gap = model.largest_gap()
+    if not model.communities:
         return
-
-    rows = []
-    for community_id in community_ids:
-        circle_rows = [whole[(community_id, c)] for c in circle_ids if (community_id, c) in whole]
-        info = known.get(community_id, {})
-        residents = number(info.get("residents"))
-        if residents is None:
-            residents = _max_of(circle_rows, "residents_total")
-        population = number(info.get("population"))
-        if population is None:
-            population = _max_of(circle_rows, "population_total")
-        ratios = [
-            r for r in (number(row["coverage_ratio"]) for row in circle_rows) if r is not None
-        ]
-        no_population = not population
-        worst = min(ratios) if ratios else math.inf
-        rows.append((no_population, worst, community_id, residents, population))
-    rows.sort(key=lambda row: row[:3])
+    rows = model.communities
     shown = rows[: max(max_rows, 0)]
 
     wide = console.width >= _WIDE_CONSOLE
     headers = ("residents", "population") if wide else ("res.", "pop.")
     cells = [
-        [Text(community_id), _count(residents), _count(population)]
-        for _, _, community_id, residents, population in shown
+        [Text(row.community_id), _count(row.residents), _count(row.population)] for row in shown
     ]
     fixed = [
         max([cell_len("community"), *(cell_len(str(row[0])) for row in cells)]),
@@ -443,7 +348,11 @@ def _render_communities(
     ]
     gap_column = None
     if wide:
-        texts = [str(largest_gap[row[2]].text()) for row in shown if row[2] in largest_gap]
+        texts = [
+            str(_gap_text(largest_gap[row.community_id]))
+            for row in shown
+            if row.community_id in largest_gap
+        ]
         gap_column = (
             max([len("largest gap"), *map(cell_len, texts)]),
             max([_MIN_GAP_WIDTH, *(cell_len(word) for text in texts for word in text.split())]),
@@ -466,19 +375,20 @@ def _render_communities(
         table.add_column(Text(_wrap_id(circle_id, header_width)), justify="right", no_wrap=True)
     if wide:
         table.add_column("largest gap", overflow="fold", min_width=_MIN_GAP_WIDTH)
-    for row_cells, (_, _, community_id, _, _) in zip(cells, shown, strict=True):
+    for row_cells, community in zip(cells, shown, strict=True):
+        community_id = community.community_id
         for circle_id in circle_ids:
             record = whole.get((community_id, circle_id))
             ratio = None if record is None else number(record["coverage_ratio"])
             style = _coverage_style(
                 ratio,
-                has_gap=(community_id, circle_id) in gap_circles,
-                target=_effective_target(circles.get(circle_id)),
+                has_gap=(community_id, circle_id) in model.gap_circles,
+                target=model.effective_targets.get(circle_id),
             )
             row_cells.append(_percent_text(ratio, style=style))
         if wide:
             gap = largest_gap.get(community_id)
-            row_cells.append(gap.text() if gap else Text(_DASH, style="dim"))
+            row_cells.append(_gap_text(gap) if gap else Text(_DASH, style="dim"))
         table.add_row(*row_cells)
     caption = (
         "coverage of the whole circle; red: a basic requirement below its target · "
@@ -496,7 +406,7 @@ def _render_communities(
     if not wide and gaps:
         console.print(Text("Largest gaps", style="bold"))
         for gap in gaps[:_LARGEST_GAPS]:
-            console.print(Text("  ") + Text(gap.community_id) + Text(" — ") + gap.text())
+            console.print(Text("  ") + Text(gap.community_id) + Text(" — ") + _gap_text(gap))
 
 
 def _circle_header_widths(
@@ -557,25 +467,6 @@ def _wrap_id(identifier: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def _effective_target(circle: Mapping[str, Any] | None) -> float | None:
-    """The circle's own target, else its highest basic requirement target, else None."""
-    if circle is None:
-        return None
-    target = number(circle.get("target_coverage"))
-    if target is not None:
-        return target
-    targets = [
-        t
-        for t in (
-            number(r.get("target_coverage"))
-            for r in circle.get("requirements") or []
-            if requirement_tier(r) == BASIC_TIER
-        )
-        if t is not None
-    ]
-    return max(targets) if targets else None
-
-
 def _coverage_style(ratio: float | None, *, has_gap: bool, target: float | None) -> str:
     if ratio is None:
         return "dim"
@@ -620,8 +511,3 @@ def _gap_marker(gap: bool | None) -> Text:
 def _count(value: Any) -> str:
     count = number(value)
     return _DASH if count is None else f"{count:,.0f}"
-
-
-def _max_of(rows: Iterable[Mapping[str, Any]], key: str) -> float | None:
-    values = [v for v in (number(row.get(key)) for row in rows) if v is not None]
-    return max(values) if values else None
