@@ -15,6 +15,7 @@ from rich.table import Table
 
 from circles.errors import InputDataError
 from circles.inputs.read import staged_output
+from circles.report.terminal_cells import word
 from circles.report.text import text_for
 
 COMPARISON_FILES = ["comparison.csv", "comparison.xlsx"]
@@ -132,16 +133,16 @@ def write_comparison_workbook(path: Path, comparison: pd.DataFrame, lang: str) -
 def render_comparison(console: Console, comparison: pd.DataFrame, *, max_rows: int = 15) -> None:
     """Overall change per circle and requirement, then the communities that gain most."""
     overall = comparison[comparison["scope"] == "overall"]
-    table = Table(title="Before and after", title_justify="left")
-    for header in ("circle", "requirement", "before", "after", "change", "newly meeting"):
-        table.add_column(
-            header, justify="right" if header not in ("circle", "requirement") else "left"
-        )
+    table = Table(title=word("compare_title"), title_justify="left")
+    for key in ("circle", "requirement"):
+        table.add_column(word(key), justify="left")
+    for key in ("compare_before", "compare_after", "compare_change", "compare_newly_met"):
+        table.add_column(word(key), justify="right")
     for row in overall.itertuples():
         newly = row.newly_met_population
         table.add_row(
             row.circle_id,
-            row.requirement_id or "(whole circle)",
+            row.requirement_id or word("compare_whole_circle"),
             _pct(row.coverage_before),
             _pct(row.coverage_after),
             _pct(row.coverage_change, signed=True),
@@ -152,9 +153,15 @@ def render_comparison(console: Console, comparison: pd.DataFrame, *, max_rows: i
     gains = gains.sort_values("newly_met_population", ascending=False, na_position="last")
     gains = gains[gains["newly_met_population"].fillna(0) > 0].head(max_rows)
     if len(gains):
-        best = Table(title="Communities gaining most", title_justify="left")
-        for header in ("community", "circle/requirement", "newly meeting", "before", "after"):
-            best.add_column(header)
+        best = Table(title=word("compare_gains_title"), title_justify="left")
+        for key in (
+            "community",
+            "compare_circle_requirement",
+            "compare_newly_met",
+            "compare_before",
+            "compare_after",
+        ):
+            best.add_column(word(key))
         for row in gains.itertuples():
             best.add_row(
                 row.community_id,

@@ -20,6 +20,7 @@ from circles.report.terminal_cells import (
     marked,
     percent_or_none,
     percent_text,
+    word,
 )
 from circles.report.terminal_communities import render_communities
 from circles.report.values import (
@@ -82,67 +83,70 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    statuses = [
-        ("read", "read"),
-        ("ok", "ok"),
-        ("off_network", "off network"),
-        ("no_geometry", "no geometry"),
-    ]
-    for title, values in (("Residents", residents), ("Population", population)):
+    statuses = ("read", "ok", "off_network", "no_geometry")
+    for title, values in (("residents", residents), ("population", population)):
         # in no community: a community, not a status (those residents are among the ok ones)
         grid.add_row(
-            title,
-            " · ".join(f"{count_text(values.get(key))} {label}" for key, label in statuses)
-            + f"; {count_text(values.get('unassigned'))} in no community",
+            word(title),
+            word("status_join").join(_counted(values.get(key), key) for key in statuses)
+            + word("in_no_community", count=count_text(values.get("unassigned"))),
         )
-    facility_text = (
-        f"{count_text(facilities.get('read'))} read · {count_text(facilities.get('ok'))} used"
+    facility_text = word(
+        "facilities_line",
+        read=count_text(facilities.get("read")),
+        used=count_text(facilities.get("ok")),
     )
     if facilities.get("not_used"):
-        facility_text += (
-            f" · {count_text(facilities.get('not_used'))} of types no circle here needs"
-        )
+        facility_text += word("not_used", count=count_text(facilities.get("not_used")))
     problems = [
-        f"{count_text(facilities.get(key))} {label}"
-        for key, label in (("off_network", "off network"), ("no_geometry", "no geometry"))
+        _counted(facilities.get(key), key)
+        for key in ("off_network", "no_geometry")
         if facilities.get(key)
     ]
     if problems:
-        facility_text += f" ({', '.join(problems)})"
+        facility_text += word("problems", items=word("list_join").join(problems))
     reconcile = counts.get("reconcile")
     if reconcile:
         parts = [
-            f"{count_text(reconcile.get(key, {}).get('residents'))} {label}"
-            for key, label in (
-                ("evaluated", "evaluated"),
-                ("off_network", "off network"),
-                ("no_geometry", "no geometry"),
-            )
+            _counted(reconcile.get(key, {}).get("residents"), key)
+            for key in ("evaluated", "off_network", "no_geometry")
         ]
-        line = f"{count_text(residents.get('read'))} read = " + " + ".join(parts)
+        line = word(
+            "reconcile_line",
+            read=count_text(residents.get("read")),
+            parts=word("reconcile_join").join(parts),
+        )
         if residents.get("unassigned"):
-            line += f"; of which {count_text(residents.get('unassigned'))} in no community"
-        grid.add_row("Reconciled", line)
-    grid.add_row("Facilities", facility_text)
+            line += word("reconcile_unassigned", count=count_text(residents.get("unassigned")))
+        grid.add_row(word("reconciled"), line)
+    grid.add_row(word("facilities"), facility_text)
     converted = ((summary.get("run") or {}).get("parameters") or {}).get("coords_converted")
     if converted:
-        grid.add_row("Coordinates", "; ".join(str(c) for c in converted))
+        grid.add_row(word("coordinates"), "; ".join(str(c) for c in converted))
     networks = summary.get("networks") or {}
     if networks:
         for index, (name, network) in enumerate(networks.items()):
-            grid.add_row("Network" if index == 0 else "", f"{name}: {_network_text(network)}")
+            grid.add_row(
+                word("network") if index == 0 else "",
+                word("named", name=name, text=_network_text(network)),
+            )
     elif summary.get("network"):
-        grid.add_row("Network", _network_text(summary["network"]))
+        grid.add_row(word("network"), _network_text(summary["network"]))
     console.print(grid)
     for warning in summary.get("warnings") or []:
-        console.print(Text(f"warning: {warning}", style="yellow"))
+        console.print(Text(word("warning", text=warning), style="yellow"))
+
+
+def _counted(value: Any, status: str) -> str:
+    """'1,234 off network': a count and its status."""
+    return word("count_status", count=count_text(value), status=word(f"status_{status}"))
 
 
 def _network_text(network: Mapping[str, Any]) -> str:
     length_km = number((network or {}).get("length_km"))
-    length = DASH if length_km is None else f"{length_km:,.1f} km"
+    length = DASH if length_km is None else word("km", value=f"{length_km:,.1f}")
     nodes, edges = count_text(network.get("nodes")), count_text(network.get("edges"))
-    return f"{nodes} nodes · {edges} edges · {length}"
+    return word("network_text", nodes=nodes, edges=edges, length=length)
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,13 +154,13 @@ def _network_text(network: Mapping[str, Any]) -> str:
 
 
 def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
-    table = Table(title="Circles", title_justify="left")
-    table.add_column("circle")
-    table.add_column("requirement", overflow="fold")
-    table.add_column("threshold")
-    table.add_column("coverage", justify="right")
-    table.add_column("target", justify="right")
-    table.add_column("gap")
+    table = Table(title=word("circles"), title_justify="left")
+    table.add_column(word("circle"))
+    table.add_column(word("requirement"), overflow="fold")
+    table.add_column(word("threshold"))
+    table.add_column(word("coverage"), justify="right")
+    table.add_column(word("target"), justify="right")
+    table.add_column(word("gap"))
     any_unverified = any_quality = False
     circles = summary.get("circles") or []
     for circle in circles:
@@ -175,7 +179,7 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
         requirements = circle.get("requirements") or []
         table.add_row(
             label,
-            Text("all requirements", style="bold"),
+            Text(word("all_requirements"), style="bold"),
             mode_text,
             percent_text(overall.get("coverage_ratio")),
             target_text,
@@ -195,10 +199,10 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
             requirement_text = Text(str(requirement.get("requirement_id")))
             min_count = requirement.get("min_count")
             if min_count is not None and min_count != 1 and not requirement.get("destinations"):
-                requirement_text.append(f" (≥ {min_count})", style="dim")
+                requirement_text.append(word("min_count", count=min_count), style="dim")
             tier = requirement_tier(requirement)
             if tier != BASIC_TIER:
-                requirement_text.append(f" ({tier})", style="dim")
+                requirement_text.append(word("tier", tier=tier), style="dim")
                 any_quality = True
             table.add_row(
                 "",
@@ -211,12 +215,9 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
             )
     notes = []
     if any_unverified:
-        notes.append(
-            f"{UNVERIFIED_MARK} unverified (recalled or default) value: "
-            "check it against its source before relying on it"
-        )
+        notes.append(word("note_unverified", mark=UNVERIFIED_MARK))
     if any_quality:
-        notes.append("(quality): a quality-tier requirement, not counted in 'all requirements'")
+        notes.append(word("note_quality"))
     if notes:
         table.caption = "\n".join(notes)
         table.caption_justify = "left"
@@ -225,22 +226,23 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
     console.print(table)
     for circle in circles:
         if circle.get("model"):
-            console.print(Text(f"{circle.get('circle_id')}: {circle['model']}", style="dim"))
+            text = word("named", name=circle.get("circle_id"), text=circle["model"])
+            console.print(Text(text, style="dim"))
 
 
 def _mode_text(circle: Mapping[str, Any]) -> tuple[Text, bool]:
     """'walk 60 m/min', 'drive', 'hub' or 'hub, walk 60 m/min' (access on foot)."""
     mode = circle.get("mode")
     speed = number(circle.get("speed_m_per_min"))
-    walk = None if speed is None else f"walk {speed:g} m/min"
+    walk = None if speed is None else word("walk", speed=f"{speed:g}")
     if mode == "drive":
-        return Text("drive"), False
+        return Text(word("drive")), False
     if mode == "hub":
-        text = Text("hub")
+        text = Text(word("hub"))
         if walk is None:
             return text, False
         speed_text, unverified = marked(walk, circle.get("speed_source"))
-        return text + Text(", ") + speed_text, unverified
+        return text + Text(word("hub_then_walk")) + speed_text, unverified
     return marked(walk, circle.get("speed_source"))
 
 
@@ -277,18 +279,18 @@ def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
             for r in circle.get("requirements") or []
         }
         table = Table(
-            title=f"{circle.get('circle_id')}: destinations",
+            title=word("destinations_title", circle=circle.get("circle_id")),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             show_edge=False,
             pad_edge=False,
             collapse_padding=True,
         )
-        table.add_column("destination", overflow="fold")
-        table.add_column("requirement", overflow="fold")
-        table.add_column("reached", justify="right", no_wrap=True)
-        table.add_column("share", justify="right", no_wrap=True)
-        table.add_column("median", justify="right", no_wrap=True)
+        table.add_column(word("destination"), overflow="fold")
+        table.add_column(word("requirement"), overflow="fold")
+        table.add_column(word("reached"), justify="right", no_wrap=True)
+        table.add_column(word("share"), justify="right", no_wrap=True)
+        table.add_column(word("median"), justify="right", no_wrap=True)
         for destination in destinations:
             name = destination.get("name") or {}
             label = " ".join(str(n) for n in (name.get("zh"), name.get("en")) if n)
@@ -296,18 +298,17 @@ def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
             requirement = Text(requirement_id)
             tier = tiers.get(requirement_id, BASIC_TIER)
             if tier != BASIC_TIER:
-                requirement.append(f" ({tier})", style="dim")
+                requirement.append(word("tier", tier=tier), style="dim")
             median_min = number(destination.get("median_min"))
             table.add_row(
                 Text(label or str(destination.get("destination_id"))),
                 requirement,
                 count_text(destination.get("population_reached")),
                 percent_text(destination.get("share_reached")),
-                Text(DASH, style="dim") if median_min is None else f"{median_min:,.1f} min",
+                Text(DASH, style="dim")
+                if median_min is None
+                else word("minutes", value=f"{median_min:,.1f}"),
             )
-        table.caption = (
-            "reached: population within the requirement's threshold of it, and its share of "
-            "all population; median: door-to-door minutes of residents with a route to it"
-        )
+        table.caption = word("destinations_caption")
         table.caption_justify = "left"
         console.print(table)

@@ -7,13 +7,22 @@ from typing import Any
 
 from rich.text import Text
 
+from circles.report.text import say
 from circles.report.values import VERIFIED_TAG, number
+
+#: The language of the terminal report (its words are the ``term_*`` keys of the text table).
+LANG = "en"
 
 UNVERIFIED_MARK = "*"
 DASH = "–"
 GOOD = "green"
 WARN = "yellow"
 BAD = "red"
+
+
+def word(key: str, **values: object) -> str:
+    """A word of the terminal report (``term_<key>`` of the text table), formatted."""
+    return say(LANG, f"term_{key}", **values)
 
 
 def marked(text: str | None, source: Mapping[str, Any] | None) -> tuple[Text, bool]:
@@ -43,7 +52,7 @@ def gap_marker(gap: bool | None) -> Text:
     """GAP (bold red), ok (green) or a dim dash when unknown."""
     if gap is None:
         return Text(DASH, style="dim")
-    return Text("GAP", style=f"bold {BAD}") if gap else Text("ok", style=GOOD)
+    return Text(word("gap_marker"), style=f"bold {BAD}") if gap else Text(word("ok"), style=GOOD)
 
 
 def count_text(value: Any) -> str:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from circles.report.model import Gap, ReportModel
-from circles.report.terminal_cells import BAD, DASH, GOOD, WARN, count_text, percent_text
+from circles.report.terminal_cells import BAD, DASH, GOOD, WARN, count_text, percent_text, word
 from circles.report.values import number
 
 __all__ = ["render_communities", "wrap_id"]
@@ -26,9 +26,13 @@ _MIN_GAP_WIDTH = 20  # the "largest gap" column wraps down to this width before 
 def _gap_text(gap: Gap) -> Text:
     """'life_15min/kindergarten: 350 people', with the tier when not basic."""
     not_met = gap.population_not_met or 0.0
-    text = Text(f"{gap.circle_id}/{gap.requirement_id}: {not_met:,.0f} people", style=BAD)
+    people = f"{not_met:,.0f}"
+    text = Text(
+        word("gap_text", circle=gap.circle_id, requirement=gap.requirement_id, count=people),
+        style=BAD,
+    )
     if not gap.is_basic:
-        text.append(f" ({gap.tier})", style="dim")
+        text.append(word("tier", tier=gap.tier), style="dim")
     return text
 
 
@@ -42,15 +46,19 @@ def render_communities(console: Console, model: ReportModel, max_rows: int) -> N
     shown = rows[: max(max_rows, 0)]
 
     wide = console.width >= _WIDE_CONSOLE
-    headers = ("residents", "population") if wide else ("res.", "pop.")
+    headers = (
+        (word("residents_header"), word("population_header"))
+        if wide
+        else (word("residents_short"), word("population_short"))
+    )
     cells = [
         [Text(row.community_id), count_text(row.residents), count_text(row.population)]
         for row in shown
     ]
     fixed = [
-        max([cell_len("community"), *(cell_len(str(row[0])) for row in cells)]),
-        max([len(headers[0]), *(len(row[1]) for row in cells)]),
-        max([len(headers[1]), *(len(row[2]) for row in cells)]),
+        max([cell_len(word("community")), *(cell_len(str(row[0])) for row in cells)]),
+        max([cell_len(headers[0]), *(len(row[1]) for row in cells)]),
+        max([cell_len(headers[1]), *(len(row[2]) for row in cells)]),
     ]
     gap_column = None
     if wide:
@@ -60,27 +68,27 @@ def render_communities(console: Console, model: ReportModel, max_rows: int) -> N
             if row.community_id in largest_gap
         ]
         gap_column = (
-            max([len("largest gap"), *map(cell_len, texts)]),
-            max([_MIN_GAP_WIDTH, *(cell_len(word) for text in texts for word in text.split())]),
+            max([cell_len(word("largest_gap")), *map(cell_len, texts)]),
+            max([_MIN_GAP_WIDTH, *(cell_len(token) for text in texts for token in text.split())]),
         )
     header_widths = _circle_header_widths(
         console.width, circle_ids, fixed_widths=fixed, gap_column=gap_column
     )
 
     table = Table(
-        title="Communities, worst first",
+        title=word("communities_title"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         padding=(0, 0),
     )
-    table.add_column("community", no_wrap=True, min_width=fixed[0])
+    table.add_column(word("community"), no_wrap=True, min_width=fixed[0])
     table.add_column(headers[0], justify="right", no_wrap=True)
     table.add_column(headers[1], justify="right", no_wrap=True)
     for circle_id, header_width in zip(circle_ids, header_widths, strict=True):
         table.add_column(Text(wrap_id(circle_id, header_width)), justify="right", no_wrap=True)
     if wide:
-        table.add_column("largest gap", overflow="fold", min_width=_MIN_GAP_WIDTH)
+        table.add_column(word("largest_gap"), overflow="fold", min_width=_MIN_GAP_WIDTH)
     for row_cells, community in zip(cells, shown, strict=True):
         community_id = community.community_id
         for circle_id in circle_ids:
@@ -96,21 +104,18 @@ def render_communities(console: Console, model: ReportModel, max_rows: int) -> N
             gap = largest_gap.get(community_id)
             row_cells.append(_gap_text(gap) if gap else Text(DASH, style="dim"))
         table.add_row(*row_cells)
-    caption = (
-        "coverage of the whole circle; red: a basic requirement below its target · "
-        "yellow: each requirement meets its target, fewer residents meet all · green: on target"
-    )
+    caption = word("communities_caption")
     if not wide:
-        caption += " · res.: residents · pop.: population"
+        caption += word("short_headers_caption")
     table.caption = caption
     table.caption_justify = "left"
     console.print(table)
     hidden = len(rows) - len(shown)
     if hidden > 0:
-        noun = "community" if hidden == 1 else "communities"
-        console.print(Text(f"… {hidden:,} more {noun}", style="dim"))
+        more = word("more_community" if hidden == 1 else "more_communities", count=f"{hidden:,}")
+        console.print(Text(more, style="dim"))
     if not wide and gaps:
-        console.print(Text("Largest gaps", style="bold"))
+        console.print(Text(word("largest_gaps"), style="bold"))
         for gap in gaps[:_LARGEST_GAPS]:
             console.print(Text("  ") + Text(gap.community_id) + Text(" — ") + _gap_text(gap))
 
@@ -160,11 +165,11 @@ def wrap_id(identifier: str, width: int) -> str:
     """Break an id into lines of at most ``width`` cells, after underscores where possible."""
     lines: list[str] = []
     line = ""
-    for word in _id_words(identifier):
-        if line and cell_len(line + word) > width:
+    for piece in _id_words(identifier):
+        if line and cell_len(line + piece) > width:
             lines.append(line)
             line = ""
-        line += word
+        line += piece
         while cell_len(line) > width:
             lines.append(line[:width])
             line = line[width:]
