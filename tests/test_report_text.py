@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 
 from circles.report.text import LANGUAGES, TEXT, THRESHOLD_KEYS, say, text_for
@@ -25,3 +27,11 @@ def test_maps_and_comparison_read_the_table():
 def test_unknown_language_is_an_error():
     with pytest.raises(ValueError, match="'fr' is not known; use one of: en, zh"):
         text_for("fr")
+
+
+def test_both_languages_fill_the_same_placeholders():
+    fields = string.Formatter()
+    for key, english in TEXT["en"].items():
+        names_en = {name for _, name, _, _ in fields.parse(english) if name is not None}
+        names_zh = {name for _, name, _, _ in fields.parse(TEXT["zh"][key]) if name is not None}
+        assert names_en == names_zh, key
