@@ -67,3 +67,25 @@ def test_effective_target_is_the_highest_basic_one_without_a_circle_target():
     assert model.effective_targets == {"c15": 0.8}
     assert effective_target({"target_coverage": 0.9, "requirements": []}) == 0.9
     assert effective_target(None) is None
+
+
+def test_circle_rows_whole_circle_first_with_gap_from_coverage_and_target():
+    summary = {
+        "circles": [
+            {
+                "circle_id": "c15",
+                "overall": {"coverage_ratio": 0.5},
+                "target_coverage": 0.6,
+                "requirements": [
+                    {"requirement_id": "school", "overall": {"is_gap": False}},
+                    {"requirement_id": "gym", "tier": "quality", "overall": {}},
+                ],
+            }
+        ]
+    }
+    rows = build_report_model(summary, COVERAGE.iloc[0:0]).circle_rows["c15"]
+    assert [(r.requirement_id, r.tier, r.gap) for r in rows] == [
+        ("", None, True),  # 50 % below the circle's 60 %
+        ("school", "basic", False),  # the flag as given
+        ("gym", "quality", None),  # no target, no coverage
+    ]

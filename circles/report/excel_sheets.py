@@ -25,8 +25,6 @@ from circles.report.model import max_of, population_not_met
 from circles.report.values import (
     VERIFIED_TAG,
     SourceText,
-    gap_state,
-    requirement_tier,
     threshold_source_text,
 )
 
@@ -54,8 +52,8 @@ def summary_sheet(book: Book) -> Sheet:
         Column("model", book.text("model")),
     ]
     sheet = Sheet(book.text("sheet_summary"), columns)
-    for circle in book.circles:
-        circle_id = str(circle.get("circle_id"))
+    for whole, *requirements in book.model.circle_rows.values():
+        circle, circle_id = whole.item, whole.circle_id
         base = {
             "circle_id": circle_id,
             "circle": book.circle_name(circle_id),
@@ -63,17 +61,15 @@ def summary_sheet(book: Book) -> Sheet:
         }
         speed = circle.get("speed_m_per_min")
         speed_text = book.source(circle.get("speed_source"), speed)
-        target = circle.get("target_coverage")
+        target, gap = whole.target, whole.gap
         target_text = book.source((circle.get("sources") or {}).get("target_coverage"), target)
-        overall = circle.get("overall") or {}
-        gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
         model_numbers = _model_numbers(book, circle)
         numbers = {"speed": speed_text, **model_numbers, "target": target_text}
         row = {
             **base,
             "requirement": book.text("whole_circle"),
-            "tier": book.word("tier", circle.get("tier")),
-            **_counts(overall),
+            "tier": book.word("tier", whole.tier),
+            **_counts(whole.overall),
             "target": target,
             "gap": book.yes_no(gap),
             "unverified": _unverified(book, numbers),
@@ -81,11 +77,12 @@ def summary_sheet(book: Book) -> Sheet:
         }
         sheet.add(row, _styles(gap, numbers))
 
-        for requirement in circle.get("requirements") or []:
+        for requirement_row in requirements:
+            requirement = requirement_row.item
             sources = requirement.get("sources") or {}
             threshold, threshold_text = threshold_source_text(requirement, book.labels)
             uses_speed = requirement.get("max_time_min") is not None and speed is not None
-            target = requirement.get("target_coverage")
+            target, gap = requirement_row.target, requirement_row.gap
             target_text = book.source(sources.get("target_coverage"), target)
             min_count = requirement.get("min_count")
             numbers = {
@@ -97,16 +94,14 @@ def summary_sheet(book: Book) -> Sheet:
                 else None,
                 "target": target_text,
             }
-            overall = requirement.get("overall") or {}
-            gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
-            requirement_id = str(requirement.get("requirement_id"))
+            requirement_id = requirement_row.requirement_id
             row = {
                 **base,
                 "requirement_id": requirement_id,
                 "requirement": book.requirement_name(circle_id, requirement_id),
-                "tier": book.word("tier", requirement_tier(requirement)),
+                "tier": book.word("tier", requirement_row.tier),
                 "threshold": threshold,
-                **_counts(overall),
+                **_counts(requirement_row.overall),
                 "target": target,
                 "gap": book.yes_no(gap),
                 "unverified": _unverified(book, numbers),

@@ -19,13 +19,21 @@ import pandas as pd
 from circles.report.values import (
     BASIC_TIER,
     coverage_records,
+    gap_state,
     is_true,
     number,
     requirement_tier,
     requirement_tiers,
 )
 
-__all__ = ["CommunityRow", "Gap", "ReportModel", "build_report_model", "population_not_met"]
+__all__ = [
+    "CommunityRow",
+    "Gap",
+    "ReportModel",
+    "RequirementRow",
+    "build_report_model",
+    "population_not_met",
+]
 
 
 def population_not_met(record: Mapping[str, Any] | None) -> float | None:
@@ -79,6 +87,37 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class RequirementRow:
+    """A circle's whole-circle row or one of its requirements, as the summary gives it.
+
+    Attributes
+    ----------
+    circle_id : str
+        The circle.
+    requirement_id : str
+        The requirement; ``""`` for the whole circle.
+    tier : str or None
+        The requirement's tier ("basic" unless said otherwise); the circle's as given.
+    target : Any
+        ``target_coverage`` as given (None when the circle has no target of its own).
+    overall : mapping
+        The overall population, population met, coverage ratio and gap flag.
+    gap : bool or None
+        The gap flag as given, else coverage < target; None without a target or people.
+    item : mapping
+        The summary's circle or requirement itself (names, thresholds, sources).
+    """
+
+    circle_id: str
+    requirement_id: str
+    tier: str | None
+    target: Any
+    overall: Mapping[str, Any] = field(repr=False)
+    gap: bool | None
+    item: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class CommunityRow:
     """A community's residents, population and its lowest whole-circle coverage.
 
@@ -114,6 +153,8 @@ class ReportModel:
         The summary's requirements by (circle_id, requirement_id).
     tiers : dict
         The tier of every (circle_id, requirement_id) of the summary.
+    circle_rows : dict
+        By circle id, in summary order: the whole-circle row, then one row per requirement.
     effective_targets : dict
         Each circle's own target, else its highest basic requirement target, else None.
     community_info : dict
@@ -137,6 +178,7 @@ class ReportModel:
     circle_ids: list[str]
     requirements: dict[tuple[str, str], Mapping[str, Any]]
     tiers: dict[tuple[str, str], str]
+    circle_rows: dict[str, list[RequirementRow]]
     effective_targets: dict[str, float | None]
     community_info: dict[str, Mapping[str, Any]]
     community_ids: list[str]
@@ -193,6 +235,7 @@ def build_report_model(summary: Mapping[str, Any], coverage: pd.DataFrame) -> Re
         circle_ids=circle_ids,
         requirements=requirements,
         tiers=tiers,
+        circle_rows={key: _circle_rows(key, circle) for key, circle in circles.items()},
         effective_targets={key: effective_target(c) for key, c in circles.items()},
         community_info=community_info,
         community_ids=community_ids,
@@ -201,6 +244,23 @@ def build_report_model(summary: Mapping[str, Any], coverage: pd.DataFrame) -> Re
         gaps=gaps,
         communities=_communities(community_ids, community_info, circle_ids, whole),
     )
+
+
+def _circle_rows(circle_id: str, circle: Mapping[str, Any]) -> list[RequirementRow]:
+    """The whole-circle row of a circle, then one row per requirement, in summary order."""
+    rows = []
+    for requirement_id, tier, item in [
+        ("", circle.get("tier"), circle),
+        *(
+            (str(r.get("requirement_id")), requirement_tier(r), r)
+            for r in circle.get("requirements") or []
+        ),
+    ]:
+        overall = item.get("overall") or {}
+        target = item.get("target_coverage")
+        gap = gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
+        rows.append(RequirementRow(circle_id, requirement_id, tier, target, overall, gap, item))
+    return rows
 
 
 def effective_target(circle: Mapping[str, Any] | None) -> float | None:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from circles.report.model import build_report_model
+from circles.report.model import ReportModel, build_report_model
 from circles.report.terminal_cells import (
     DASH,
     UNVERIFIED_MARK,
@@ -26,7 +26,6 @@ from circles.report.terminal_communities import render_communities
 from circles.report.values import (
     BASIC_TIER,
     THRESHOLD_WORDS,
-    gap_state,
     number,
     requirement_tier,
     threshold_parts,
@@ -64,10 +63,11 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
     120 columns it also shows each community's largest gap, on a narrower one the ten largest
     gaps are listed below it. Numbers whose source is not tagged "verified" carry a ``*``.
     """
+    model = build_report_model(summary, coverage)
     _render_header(console, summary)
-    _render_circles(console, summary)
+    _render_circles(console, model)
     _render_destinations(console, summary)
-    render_communities(console, build_report_model(summary, coverage), max_rows)
+    render_communities(console, model, max_rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,7 +153,8 @@ def _network_text(network: Mapping[str, Any]) -> str:
 # circles
 
 
-def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
+def _render_circles(console: Console, model: ReportModel) -> None:
+    """The circles table: each circle's whole-circle row, then its requirements."""
     table = Table(title=word("circles"), title_justify="left")
     table.add_column(word("circle"))
     table.add_column(word("requirement"), overflow="fold")
@@ -162,55 +163,50 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
     table.add_column(word("target"), justify="right")
     table.add_column(word("gap"))
     any_unverified = any_quality = False
-    circles = summary.get("circles") or []
-    for circle in circles:
+    for whole, *requirements in model.circle_rows.values():
+        circle = whole.item
         name = circle.get("name") or {}
         label = Text(str(circle.get("circle_id")), style="bold")
         if name.get("en"):
             label.append(f"\n{name['en']}", style="dim")
         mode_text, unverified = _mode_text(circle)
         any_unverified |= unverified
-        overall = circle.get("overall") or {}
-        target = circle.get("target_coverage")
         target_text, unverified = marked(
-            percent_or_none(target), (circle.get("sources") or {}).get("target_coverage")
+            percent_or_none(whole.target), (circle.get("sources") or {}).get("target_coverage")
         )
         any_unverified |= unverified
-        requirements = circle.get("requirements") or []
         table.add_row(
             label,
             Text(word("all_requirements"), style="bold"),
             mode_text,
-            percent_text(overall.get("coverage_ratio")),
+            percent_text(whole.overall.get("coverage_ratio")),
             target_text,
-            gap_marker(gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
+            gap_marker(whole.gap),
             end_section=not requirements,
         )
-        for index, requirement in enumerate(requirements):
+        for index, row in enumerate(requirements):
+            requirement = row.item
             sources = requirement.get("sources") or {}
             threshold_text, unverified = _threshold_text(requirement)
             any_unverified |= unverified
-            target = requirement.get("target_coverage")
             target_text, unverified = marked(
-                percent_or_none(target), sources.get("target_coverage")
+                percent_or_none(row.target), sources.get("target_coverage")
             )
             any_unverified |= unverified
-            overall = requirement.get("overall") or {}
             requirement_text = Text(str(requirement.get("requirement_id")))
             min_count = requirement.get("min_count")
             if min_count is not None and min_count != 1 and not requirement.get("destinations"):
                 requirement_text.append(word("min_count", count=min_count), style="dim")
-            tier = requirement_tier(requirement)
-            if tier != BASIC_TIER:
-                requirement_text.append(word("tier", tier=tier), style="dim")
+            if row.tier != BASIC_TIER:
+                requirement_text.append(word("tier", tier=row.tier), style="dim")
                 any_quality = True
             table.add_row(
                 "",
                 requirement_text,
                 threshold_text,
-                percent_text(overall.get("coverage_ratio")),
+                percent_text(row.overall.get("coverage_ratio")),
                 target_text,
-                gap_marker(gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
+                gap_marker(row.gap),
                 end_section=index == len(requirements) - 1,
             )
     notes = []
@@ -221,10 +217,10 @@ def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
     if notes:
         table.caption = "\n".join(notes)
         table.caption_justify = "left"
-    if not circles:
+    if not model.circle_rows:
         return
     console.print(table)
-    for circle in circles:
+    for circle in model.circles.values():
         if circle.get("model"):
             text = word("named", name=circle.get("circle_id"), text=circle["model"])
             console.print(Text(text, style="dim"))
