@@ -35,3 +35,19 @@ def test_both_languages_fill_the_same_placeholders():
         names_en = {name for _, name, _, _ in fields.parse(english) if name is not None}
         names_zh = {name for _, name, _, _ in fields.parse(TEXT["zh"][key]) if name is not None}
         assert names_en == names_zh, key
+
+
+def test_rule_views_render_from_the_text_table(monkeypatch):
+    from typer.testing import CliRunner
+
+    from circles.cli import app
+    from circles.report import rules_view
+
+    monkeypatch.setattr(rules_view, "LANG", "zh")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["rules", "show", "ems"], env={"COLUMNS": "220"})
+    assert shown.exit_code == 0, shown.output
+    assert "central：10 分钟" in shown.output and "阈值" in shown.output
+    listed = runner.invoke(app, ["rules", "list"], env={"COLUMNS": "220"})
+    assert listed.exit_code == 0, listed.output
+    assert "圈层" in listed.output and "national_3h" in listed.output

@@ -85,7 +85,7 @@ class Book:
         self.has_subdistricts = any(r["scope"] == "subdistrict" for r in self.records)
 
     # texts
-    def text(self, key: str, **values: Any) -> str:
+    def text(self, key: str, /, **values: Any) -> str:
         """A label, formatted."""
         return self.labels[key].format(**values) if values else self.labels[key]
 

@@ -125,7 +125,7 @@ class MapLabels:
         last = options[-1] if options else ""
         return "".join(ch if self.ok(ch) else "?" for ch in last)
 
-    def say(self, key: str, **values: object) -> str:
+    def say(self, key: str, /, **values: object) -> str:
         """A fixed phrase in the chosen language (English when the fonts cannot draw it)."""
         return self.pick(say(self.lang, f"map_{key}", **values), say("en", f"map_{key}", **values))
 

@@ -20,7 +20,7 @@ WARN = "yellow"
 BAD = "red"
 
 
-def word(key: str, **values: object) -> str:
+def word(key: str, /, **values: object) -> str:
     """A word of the terminal report (``term_<key>`` of the text table), formatted."""
     return say(LANG, f"term_{key}", **values)
 

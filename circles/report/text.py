@@ -67,7 +67,7 @@ def text_for(lang: str) -> dict[str, str]:
         raise ValueError(f"workbook language {lang!r} is not known; use one of: en, zh") from None
 
 
-def say(lang: str, key: str, **values: object) -> str:
+def say(lang: str, key: str, /, **values: object) -> str:
     """The text ``key`` in ``lang``, formatted with ``values`` (English for unknown languages).
 
     Parameters
