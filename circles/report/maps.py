@@ -248,7 +248,7 @@ def _draw(
     handles += _facilities(ax, circle, result, layers, labels)
 
     # title, legend, colour bar, scale bar, north arrow, attribution
-    name, overall = circle.get("name") or {}, model.circle_rows[circle_id][0].overall
+    name, overall = circle.get("name") or {}, model.circle_rows[str(circle_id)][0].overall
     title = labels.pick(name.get(lang), name.get("en"), circle_id)
     pct = _percent(overall.get("coverage_ratio"), lang)
     fig.text(
