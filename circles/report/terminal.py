@@ -27,7 +27,6 @@ from circles.report.values import (
     BASIC_TIER,
     THRESHOLD_WORDS,
     number,
-    requirement_tier,
     threshold_parts,
 )
 
@@ -66,7 +65,7 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
     model = build_report_model(summary, coverage)
     _render_header(console, summary)
     _render_circles(console, model)
-    _render_destinations(console, summary)
+    _render_destinations(console, model)
     render_communities(console, model, max_rows)
 
 
@@ -264,16 +263,12 @@ def _threshold_text(requirement: Mapping[str, Any]) -> tuple[Text, bool]:
 # hub destinations
 
 
-def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
+def _render_destinations(console: Console, model: ReportModel) -> None:
     """One compact table per hub circle: each destination's reach, in the summary's order."""
-    for circle in summary.get("circles") or []:
+    for circle_id, circle in model.circles.items():
         destinations = circle.get("destinations") or []
         if not destinations:
             continue
-        tiers = {
-            str(r.get("requirement_id")): requirement_tier(r)
-            for r in circle.get("requirements") or []
-        }
         table = Table(
             title=word("destinations_title", circle=circle.get("circle_id")),
             title_justify="left",
@@ -292,7 +287,7 @@ def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
             label = " ".join(str(n) for n in (name.get("zh"), name.get("en")) if n)
             requirement_id = str(destination.get("requirement_id"))
             requirement = Text(requirement_id)
-            tier = tiers.get(requirement_id, BASIC_TIER)
+            tier = model.tiers.get((circle_id, requirement_id), BASIC_TIER)
             if tier != BASIC_TIER:
                 requirement.append(word("tier", tier=tier), style="dim")
             median_min = number(destination.get("median_min"))
