@@ -67,7 +67,7 @@ from circles.report.excel_sheets import (
     subdistricts_sheet,
     summary_sheet,
 )
-from circles.report.model import build_report_model
+from circles.report.model import ReportModel, build_report_model
 from circles.report.text import TEXT, text_for
 
 #: Every text of the workbook, by language (the report text table).
@@ -114,6 +114,7 @@ def write_workbook(
     *,
     lang: str = "en",
     residents: pd.DataFrame | None = None,
+    model: ReportModel | None = None,
 ) -> None:
     """Write the audit workbook.
 
@@ -134,6 +135,9 @@ def write_workbook(
     residents : pandas.DataFrame, optional
         The residents table (residents.csv); when given, it is written as the last sheet(s),
         every column, streamed in chunks.
+    model : ReportModel, optional
+        The report model of ``summary`` and ``coverage`` when the caller has built it already
+        (one model for every writer of a report); built here otherwise.
 
     Raises
     ------
@@ -150,7 +154,9 @@ def write_workbook(
     passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
     """
     labels = text_for(lang)
-    book = Book(build_report_model(summary, coverage), labels, lang)
+    if model is None:
+        model = build_report_model(summary, coverage)
+    book = Book(model, labels, lang)
     sheets = [summary_sheet(book), communities_sheet(book)]
     if book.has_subdistricts:
         sheets.append(subdistricts_sheet(book))

@@ -75,6 +75,7 @@ def write_maps(
     *,
     lang: str = "en",
     warnings: list[str] | None = None,
+    model: ReportModel | None = None,
 ) -> list[Path]:
     """Write one coverage map per circle, ``map_<circle_id>.png``, into ``folder``.
 
@@ -89,6 +90,9 @@ def write_maps(
         (:func:`find_cjk_font`); without one the maps use English labels, with a warning.
     warnings
         List the warnings of this step are appended to.
+    model
+        The report model of ``result`` when the caller has built it already; built here
+        otherwise.
 
     Returns
     -------
@@ -123,7 +127,8 @@ def write_maps(
             f"cannot create the map folder {folder} ({exc}); choose another --out"
         ) from exc
     layers = MapLayers(result)
-    model = build_report_model(result.summary, result.coverage)
+    if model is None:
+        model = build_report_model(result.summary, result.coverage)
     paths = []
     rc = {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
     with rc_context(rc):
