@@ -176,12 +176,12 @@ def communities_sheet(book: Book) -> Sheet:
     sheet = Sheet(book.text("sheet_communities"), columns)
     for community_id in book.community_ids():
         info = book.community_info.get(community_id, {})
-        found = [whole[(c, community_id)] for c in book.circle_ids if (c, community_id) in whole]
+        known = book.model.community(community_id)
         row: dict[str, Any] = {
             "community": book.community(community_id),
             "subdistrict": book.subdistrict_of.get(community_id),
-            "residents": info.get("residents", max_of(found, "residents_total")),
-            "population": info.get("population", max_of(found, "population_total")),
+            "residents": None if known is None else known.residents,
+            "population": None if known is None else known.population,
             "residents_off_network": info.get("residents_off_network"),
             "population_off_network": info.get("population_off_network"),
         }

@@ -126,8 +126,8 @@ class CommunityRow:
     """
 
     community_id: str
-    residents: float | None
-    population: float | None
+    residents: float | int | None
+    population: float | int | None
     worst_coverage: float
 
     def sort_key(self) -> tuple[bool, float, str]:
@@ -186,6 +186,14 @@ class ReportModel:
     gap_circles: set[tuple[str, str]]
     gaps: list[Gap]
     communities: list[CommunityRow]
+    _community_rows: dict[str, CommunityRow] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._community_rows = {row.community_id: row for row in self.communities}
+
+    def community(self, community_id: str) -> CommunityRow | None:
+        """The row of a community (None when unknown)."""
+        return self._community_rows.get(community_id)
 
     def largest_gap(self) -> dict[str, Gap]:
         """The first gap of each community in gap order (its largest basic one)."""
@@ -330,11 +338,11 @@ def _communities(
     for community_id in community_ids:
         found = [whole[(community_id, c)] for c in circle_ids if (community_id, c) in whole]
         known = info.get(community_id, {})
-        residents = number(known.get("residents"))
-        if residents is None:
+        residents = known.get("residents")  # as given: counts stay integers
+        if number(residents) is None:
             residents = max_of(found, "residents_total")
-        population = number(known.get("population"))
-        if population is None:
+        population = known.get("population")
+        if number(population) is None:
             population = max_of(found, "population_total")
         ratios = [r for r in (number(row["coverage_ratio"]) for row in found) if r is not None]
         worst = min(ratios) if ratios else math.inf
