@@ -263,7 +263,7 @@ def gaps_sheet(book: Book) -> Sheet:
             "population_not_met": missing,
             "share_not_met": None if not total or missing is None else missing / total,
             "coverage": record.get("coverage_ratio"),
-            "target": record.get("target_coverage"),
+            "target": gap.target,
             "median_min_not_met": record.get("median_min_not_met"),
             "circle_id": gap.circle_id,
             "requirement_id": gap.requirement_id,

@@ -2,9 +2,10 @@
 
 Built once from the summary (the content of summary.json) and the coverage table by
 :func:`build_report_model`. It holds what several writers need and must agree on: the circles
-and their order, each circle's effective target, the whole-circle coverage of every community,
-the gaps in one order (basic requirements first, the largest population not met first) and
-the communities worst first. Writers format; they do not re-derive.
+and their order, each circle's whole-circle and requirement rows with their gap state, each
+circle's effective target, the whole-circle coverage of every community, the gaps in one
+order (basic requirements first, the largest population not met first) and the communities
+worst first. Writers format; they do not re-derive.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ class Gap:
     population_total: float | None
     population_not_met: float | None
     record: Mapping[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def target(self) -> Any:
+        """The target the coverage row was held to (``target_coverage``), as given."""
+        return self.record.get("target_coverage")
 
     @property
     def is_basic(self) -> bool:
