@@ -15,7 +15,7 @@ from matplotlib.image import imread
 
 from circles.audit import AuditOptions, AuditResult, run_audit
 from circles.errors import OutputError
-from circles.report import maps
+from circles.report import maps, maps_fonts, maps_frame, maps_layers
 from tests.conftest import X0, Y0
 
 UNMET_RGB = np.array([0x6B, 0x00, 0x16])
@@ -92,7 +92,7 @@ def _to_pixel(result: AuditResult, x: float, y: float) -> tuple[int, int]:
     """Where the map puts the metric point (x, y): (row, column) in the PNG."""
     left, bottom, width, height = maps.MAP_BOX
     w_px, h_px = width * maps.WIDTH_PX, height * maps.HEIGHT_PX
-    x0, y0, x1, y1 = maps._view(maps._Layers(result).extent, w_px, h_px)
+    x0, y0, x1, y1 = maps_frame.view_limits(maps_layers.MapLayers(result).extent, w_px, h_px)
     col = left * maps.WIDTH_PX + (x - x0) / (x1 - x0) * w_px
     row = maps.HEIGHT_PX - (bottom * maps.HEIGHT_PX + (y - y0) / (y1 - y0) * h_px)
     return round(row), round(col)
@@ -205,24 +205,28 @@ def _one_circle(result: AuditResult) -> AuditResult:
 
 
 def test_labels_never_need_a_missing_glyph():
-    latin = maps._Labels("en", ["DejaVu Sans"])
+    latin = maps_fonts.MapLabels("en", ["DejaVu Sans"])
     assert latin.pick("幼儿园", "kindergarten") == "kindergarten"
     assert latin.pick("幼儿园") == "???"
     assert latin.say("coverage") == "coverage"
-    chinese_requested = maps._Labels("zh", ["DejaVu Sans"])
+    chinese_requested = maps_fonts.MapLabels("zh", ["DejaVu Sans"])
     assert chinese_requested.say("coverage") == "coverage"  # the English phrase, not boxes
 
 
 def test_small_helpers():
-    assert maps._nice_length(3000.0) == 500.0
-    assert maps._nice_length(12_000.0) == 2000.0
-    assert maps._nice_length(40_000.0) == 5000.0
-    assert maps._wrap("short") == "short"
+    assert maps_frame.nice_length(3000.0) == 500.0
+    assert maps_frame.nice_length(12_000.0) == 2000.0
+    assert maps_frame.nice_length(40_000.0) == 5000.0
+    assert maps_fonts.wrap_label("short") == "short"
     long = "residents not meeting the circle (123,456,789)"
-    assert all(len(line) <= maps._LEGEND_WIDTH for line in maps._wrap(long).split("\n"))
-    assert maps._wrap(long).replace("\n", " ") == long
+    assert all(
+        len(line) <= maps_fonts.LEGEND_WIDTH for line in maps_fonts.wrap_label(long).split("\n")
+    )
+    assert maps_fonts.wrap_label(long).replace("\n", " ") == long
     chinese = "未接入路网的居民点" * 4
-    assert all(maps._display_width(x) <= 40 for x in maps._wrap(chinese).split("\n"))
+    assert all(
+        maps_fonts.display_width(x) <= 40 for x in maps_fonts.wrap_label(chinese).split("\n")
+    )
 
 
 def test_polygon_holes_stay_empty():
@@ -232,7 +236,7 @@ def test_polygon_holes_stay_empty():
     ring = [(0, 0), (10, 0), (10, 10), (0, 10)]
     hole = [(3, 3), (7, 3), (7, 7), (3, 7)]  # anticlockwise like the ring: must be turned
     donut = Polygon(ring, [hole])
-    ids, paths = maps._polygon_paths(
+    ids, paths = maps_layers.polygon_paths(
         np.array(["a", "b", "c"]),
         np.array(
             [donut, None, MultiPolygon([Polygon(ring), Polygon([(20, 0), (21, 0), (21, 1)])])]

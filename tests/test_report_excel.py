@@ -19,7 +19,7 @@ from circles.audit import AuditOptions, run_audit
 from circles.evaluate.checks import COVERAGE_COLUMNS
 from circles.report import excel
 from circles.report.excel import LABELS, write_workbook
-from circles.report.excel_sheets import sheet_title
+from circles.report.excel_book import sheet_title
 from circles.report.values import THRESHOLD_WORDS
 from tests.report_fixture import (
     DESTINATIONS,

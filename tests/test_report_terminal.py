@@ -10,7 +10,8 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from circles.report.terminal import _wrap_id, render
+from circles.report.terminal import render
+from circles.report.terminal_communities import wrap_id
 from tests.report_fixture import DESTINATIONS, JIANGHAN, RIVERSIDE, UNASSIGNED
 
 # the three Wuhan circles the fixture lacks, added as copies of life_15min for width tests
@@ -343,4 +344,15 @@ def test_narrow_console_lists_quality_gaps_last(audit):
     ],
 )
 def test_circle_ids_break_after_underscores(width, lines):
-    assert _wrap_id("culture_sport_12min", width).splitlines() == lines
+    assert wrap_id("culture_sport_12min", width).splitlines() == lines
+
+
+@pytest.mark.parametrize("width", [160, 80])
+def test_every_terminal_word_comes_from_the_text_table(audit, width, monkeypatch):
+    from circles.report import terminal_cells
+
+    monkeypatch.setattr(terminal_cells, "LANG", "zh")
+    text = _render(audit, width=width)
+    for english in ("Circles", "Communities, worst first", "Residents", "all requirements"):
+        assert english not in text
+    assert "社区，最差在前" in text and "全部要求" in text

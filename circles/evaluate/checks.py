@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from circles.evaluate.stats import group_weighted_medians
 from circles.rules.schema import Circle, Requirement
 
 TOLERANCE = 1e-6  # metres or seconds
@@ -32,40 +33,6 @@ COVERAGE_COLUMNS = [
     "is_gap",
     "median_min_not_met",
 ]
-
-
-def group_medians(
-    codes: np.ndarray,
-    values: np.ndarray,
-    weights: np.ndarray,
-    n: int,
-    by_value: np.ndarray | None = None,
-) -> np.ndarray:
-    """Population-weighted median of ``values`` per group code (NaN for empty groups).
-
-    ``by_value`` lists rows in increasing order of value, when the caller has it (several
-    groupings of the same values share one sort); it must hold every row that counts (finite
-    value, group code, weight), others are skipped. Equal values may come in any order: the
-    median is the same.
-    """
-    out = np.full(n, np.nan)
-    keep = np.isfinite(values) & (codes >= 0) & (weights > 0)
-    if not keep.any():
-        return out
-    order = np.argsort(values) if by_value is None else by_value
-    order = order[keep[order]]
-    # then by group, keeping the value order (a radix sort when the codes fit 16 bits)
-    group = codes[order].astype(np.int16 if n < 2**15 else np.int64)
-    order = order[np.argsort(group, kind="stable")]
-    c, v, w = codes[order], values[order], weights[order]
-    cum = np.cumsum(w)
-    starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
-    ends = np.r_[starts[1:], len(c)]
-    before = np.r_[0.0, cum][starts]
-    half = before + (cum[ends - 1] - before) / 2.0
-    pick = np.searchsorted(cum, half)
-    out[c[starts]] = v[np.minimum(pick, ends - 1)]
-    return out
 
 
 def walk_threshold_m(requirement: Requirement, speed_m_s: float, minutes: np.ndarray) -> np.ndarray:
@@ -185,7 +152,7 @@ def coverage(
                     medians = np.full(len(labels), np.nan)
                 else:
                     group = parent[codes]
-                    medians = group_medians(
+                    medians = group_weighted_medians(
                         np.where(missed, group, -1), times, population, len(labels), by_value
                     )
                 keep = parent >= 0

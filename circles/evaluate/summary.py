@@ -16,6 +16,7 @@ import pandas as pd
 
 from circles import __version__
 from circles.evaluate.counts import NETWORK_KEYS, classification_record, counts, network_records
+from circles.evaluate.stats import weighted_median
 from circles.inputs.provenance import Provenance
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
 from circles.network.build import Network
@@ -124,20 +125,6 @@ def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) ->
     return out
 
 
-def _weighted_median(values: np.ndarray, weights: np.ndarray, step: float = 0.6) -> float | None:
-    """The population-weighted median of ``values``, to ``step`` (0.6 s = 0.01 min).
-
-    Counting into bins of ``step`` is linear in the residents; a sort per destination was the
-    slowest part of the summary for 300,000 residents.
-    """
-    if len(values) == 0 or weights.sum() <= 0:
-        return None
-    bins = np.floor(values / step).astype(np.int64)
-    low = bins.min()
-    cumulative = np.cumsum(np.bincount(bins - low, weights=weights))
-    return float((np.searchsorted(cumulative, cumulative[-1] / 2.0) + low + 0.5) * step)
-
-
 def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[dict]:
     """Per requirement and destination: population reaching it within the threshold.
 
@@ -157,7 +144,7 @@ def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[
             times = by_dest[dests.index(d)]
             reach = ok & (times <= r.max_time_min * 60.0 + 1e-6)
             routed = ok & np.isfinite(times)
-            median = _weighted_median(times[routed], pop[routed])
+            median = weighted_median(times[routed], pop[routed], step=0.6)
             out.append(
                 {
                     "requirement_id": r.id,

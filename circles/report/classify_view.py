@@ -6,14 +6,19 @@ import pandas as pd
 from rich.table import Table
 
 from circles.catalogue.classify import MATCH_KINDS, matched_summary, unmapped_summary
+from circles.report.text import TEXT, say
 
-KIND_LABELS = {
-    "typecode": "typecode",
-    "type_string": "type string",
-    "label": "newer label",
-    "osm_tag": "OSM tag",
-    "name_keyword": "name keyword",
-}
+#: The language of the view (its words are the ``view_*`` keys of the text table).
+LANG = "en"
+
+
+def _word(key: str, /, **values: object) -> str:
+    return say(LANG, f"view_{key}", **values)
+
+
+def _kind(kind: str) -> str:
+    """A rule kind's name ("newer label"); unknown kinds as they are."""
+    return _word(f"kind_{kind}") if f"view_kind_{kind}" in TEXT["en"] else kind
 
 
 def classification_tables(result: pd.DataFrame) -> list[Table]:
@@ -22,35 +27,35 @@ def classification_tables(result: pd.DataFrame) -> list[Table]:
     ``result`` is :func:`circles.catalogue.classify.classify`'s output.
     """
     mapped = result[result["facility_type"] != ""]
-    kinds = Table(title=f"Mapped: {len(mapped):,} of {len(result):,} POIs", title_justify="left")
-    kinds.add_column("matched by", no_wrap=True)
-    kinds.add_column("POIs", justify="right")
+    kinds = Table(
+        title=_word("mapped_title", mapped=f"{len(mapped):,}", total=f"{len(result):,}"),
+        title_justify="left",
+    )
+    kinds.add_column(_word("matched_by"), no_wrap=True)
+    kinds.add_column(_word("pois"), justify="right")
     counts = mapped["matched_by"].value_counts()
     for kind in MATCH_KINDS:
         if counts.get(kind, 0):
-            kinds.add_row(KIND_LABELS[kind], f"{int(counts[kind]):,}")
-    table = Table(title="Mapped categories and the rule that matched", title_justify="left")
-    table.add_column("facility type", no_wrap=True)
-    table.add_column("matched by", no_wrap=True)
-    table.add_column("rule", overflow="fold")
-    table.add_column("source category", overflow="fold")
-    table.add_column("POIs", justify="right")
+            kinds.add_row(_kind(kind), f"{int(counts[kind]):,}")
+    table = Table(title=_word("mapped_categories"), title_justify="left")
+    table.add_column(_word("facility_type"), no_wrap=True)
+    table.add_column(_word("matched_by"), no_wrap=True)
+    table.add_column(_word("rule"), overflow="fold")
+    table.add_column(_word("source_category"), overflow="fold")
+    table.add_column(_word("pois"), justify="right")
     for row in matched_summary(result).itertuples():
         table.add_row(
             str(row.facility_type),
-            KIND_LABELS.get(str(row.matched_by), str(row.matched_by)),
+            _kind(str(row.matched_by)),
             str(row.rule),
-            str(row.category or "(none)"),
+            str(row.category or _word("none")),
             f"{row.count:,}",
         )
     unmapped = unmapped_summary(result)
-    rest = Table(
-        title=f"Unmapped: {int(unmapped['count'].sum()) if len(unmapped) else 0:,} POIs — add "
-        "their categories, labels, OSM tags or name keywords to rules/facilities.yaml to use them",
-        title_justify="left",
-    )
-    rest.add_column("source category", overflow="fold")
-    rest.add_column("POIs", justify="right")
+    count = int(unmapped["count"].sum()) if len(unmapped) else 0
+    rest = Table(title=_word("unmapped_title", count=f"{count:,}"), title_justify="left")
+    rest.add_column(_word("source_category"), overflow="fold")
+    rest.add_column(_word("pois"), justify="right")
     for row in unmapped.head(40).itertuples():
-        rest.add_row(str(row.category or "(none)"), f"{row.count:,}")
+        rest.add_row(str(row.category or _word("none")), f"{row.count:,}")
     return [kinds, table, rest]

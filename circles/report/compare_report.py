@@ -15,40 +15,10 @@ from rich.table import Table
 
 from circles.errors import InputDataError
 from circles.report.staging import staged_output
+from circles.report.terminal_cells import word
+from circles.report.text import text_for
 
 COMPARISON_FILES = ["comparison.csv", "comparison.xlsx"]
-HEADERS = {
-    "en": {
-        "sheet": "Comparison",
-        "circle_id": "circle",
-        "requirement_id": "requirement",
-        "scope": "scope",
-        "community_id": "community",
-        "population_total": "population",
-        "coverage_before": "coverage before",
-        "coverage_after": "coverage after",
-        "coverage_change": "change",
-        "population_met_before": "population met before",
-        "population_met_after": "population met after",
-        "newly_met_population": "newly meeting",
-        "no_longer_met_population": "no longer meeting",
-    },
-    "zh": {
-        "sheet": "对比",
-        "circle_id": "服务圈",
-        "requirement_id": "要求",
-        "scope": "范围",
-        "community_id": "社区",
-        "population_total": "人口",
-        "coverage_before": "现状覆盖率",
-        "coverage_after": "规划后覆盖率",
-        "coverage_change": "变化",
-        "population_met_before": "现状达标人口",
-        "population_met_after": "规划后达标人口",
-        "newly_met_population": "新增达标人口",
-        "no_longer_met_population": "不再达标人口",
-    },
-}
 
 
 def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
@@ -113,7 +83,11 @@ def write_comparison(
 
 def write_comparison_workbook(path: Path, comparison: pd.DataFrame, lang: str) -> None:
     """The comparison as one Excel sheet: before, after, change (colour scale), newly met."""
-    labels = HEADERS["zh" if lang == "zh" else "en"]
+    labels = {
+        key.removeprefix("comparison_"): text
+        for key, text in text_for("zh" if lang == "zh" else "en").items()
+        if key.startswith("comparison_")
+    }
     wb = Workbook()
     ws = wb.active
     ws.title = labels["sheet"]
@@ -159,16 +133,16 @@ def write_comparison_workbook(path: Path, comparison: pd.DataFrame, lang: str) -
 def render_comparison(console: Console, comparison: pd.DataFrame, *, max_rows: int = 15) -> None:
     """Overall change per circle and requirement, then the communities that gain most."""
     overall = comparison[comparison["scope"] == "overall"]
-    table = Table(title="Before and after", title_justify="left")
-    for header in ("circle", "requirement", "before", "after", "change", "newly meeting"):
-        table.add_column(
-            header, justify="right" if header not in ("circle", "requirement") else "left"
-        )
+    table = Table(title=word("compare_title"), title_justify="left")
+    for key in ("circle", "requirement"):
+        table.add_column(word(key), justify="left")
+    for key in ("compare_before", "compare_after", "compare_change", "compare_newly_met"):
+        table.add_column(word(key), justify="right")
     for row in overall.itertuples():
         newly = row.newly_met_population
         table.add_row(
             row.circle_id,
-            row.requirement_id or "(whole circle)",
+            row.requirement_id or word("compare_whole_circle"),
             _pct(row.coverage_before),
             _pct(row.coverage_after),
             _pct(row.coverage_change, signed=True),
@@ -179,9 +153,15 @@ def render_comparison(console: Console, comparison: pd.DataFrame, *, max_rows: i
     gains = gains.sort_values("newly_met_population", ascending=False, na_position="last")
     gains = gains[gains["newly_met_population"].fillna(0) > 0].head(max_rows)
     if len(gains):
-        best = Table(title="Communities gaining most", title_justify="left")
-        for header in ("community", "circle/requirement", "newly meeting", "before", "after"):
-            best.add_column(header)
+        best = Table(title=word("compare_gains_title"), title_justify="left")
+        for key in (
+            "community",
+            "compare_circle_requirement",
+            "compare_newly_met",
+            "compare_before",
+            "compare_after",
+        ):
+            best.add_column(word(key))
         for row in gains.itertuples():
             best.add_row(
                 row.community_id,

@@ -6,7 +6,7 @@ frozen header row, an auto-filter over its data, column widths fitted to the con
 CJK characters count double), percentage and integer formats, a red-yellow-green colour scale
 on coverage columns, gaps highlighted and a landscape, fit-to-width print setup.
 
-Sheets, in order (names in the workbook language; see :mod:`circles.report.labels`):
+Sheets, in order (names in the workbook language; see :mod:`circles.report.text`):
 
 - Summary: one row per circle (the whole circle, with its model) and per requirement:
   population, met, not met, coverage, target, gap, and which numbers are unverified.
@@ -28,46 +28,50 @@ Sheets, in order (names in the workbook language; see :mod:`circles.report.label
 from __future__ import annotations
 
 import math
-import numbers
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from circles.report.excel_provenance import inputs_sheet, rules_sheet
-from circles.report.excel_sheets import (
-    AUTO,
+from circles.report.excel_book import (
     GAP,
     GENERAL,
-    INTEGER,
-    PERCENT,
     UNVERIFIED,
     UNVERIFIED_TAG,
     Book,
     Column,
     Sheet,
-    circle_sheet,
-    communities_sheet,
-    destinations_sheet,
-    gaps_sheet,
     sheet_title,
+)
+from circles.report.excel_cells import (
+    cell_value,
+    display_text,
+    display_width,
+    legal_text,
+    number_format_of,
+    wrapped_lines,
+)
+from circles.report.excel_circle_sheets import circle_sheet, destinations_sheet, zones_sheet
+from circles.report.excel_provenance import inputs_sheet, rules_sheet
+from circles.report.excel_sheets import (
+    communities_sheet,
+    gaps_sheet,
     subdistricts_sheet,
     summary_sheet,
-    zones_sheet,
 )
-from circles.report.labels import LABELS, labels_for
+from circles.report.model import ReportModel, build_report_model
+from circles.report.text import TEXT, text_for
+
+#: Every text of the workbook, by language (the report text table).
+LABELS = TEXT
 
 __all__ = ["LABELS", "write_workbook"]
 
@@ -76,8 +80,6 @@ _MAX_WIDTH = 40  # wider content wraps
 _HEADER_MAX_WIDTH = 14  # a longer header wraps rather than widen a column of short numbers
 _FILTER_BUTTON_WIDTH = 3
 _LINE_HEIGHT = 15  # points per line of the default 11-point font
-_WIDE = "\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef"  # CJK: a line may break before any of them
-_TOKENS = re.compile(rf"[{_WIDE}]|[^\s{_WIDE}]+\s*|\s+")
 _EXCEL_MAX_ROWS = 1_048_576
 _RESIDENT_CHUNK_ROWS = 10_000  # rows converted at a time
 _RESIDENT_WIDTH_SAMPLE = 2_000  # rows whose texts size the columns
@@ -112,6 +114,7 @@ def write_workbook(
     *,
     lang: str = "en",
     residents: pd.DataFrame | None = None,
+    model: ReportModel | None = None,
 ) -> None:
     """Write the audit workbook.
 
@@ -132,6 +135,9 @@ def write_workbook(
     residents : pandas.DataFrame, optional
         The residents table (residents.csv); when given, it is written as the last sheet(s),
         every column, streamed in chunks.
+    model : ReportModel, optional
+        The report model of ``summary`` and ``coverage`` when the caller has built it already
+        (one model for every writer of a report); built here otherwise.
 
     Raises
     ------
@@ -147,8 +153,10 @@ def write_workbook(
     memory for one chunk of rows and the distinct texts (ids, names) only; each sheet's XML
     passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
     """
-    labels = labels_for(lang)
-    book = Book(summary, coverage, labels, lang)
+    labels = text_for(lang)
+    if model is None:
+        model = build_report_model(summary, coverage)
+    book = Book(model, labels, lang)
     sheets = [summary_sheet(book), communities_sheet(book)]
     if book.has_subdistricts:
         sheets.append(subdistricts_sheet(book))
@@ -180,14 +188,14 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     for index, row in enumerate(sheet.rows):
         styles = sheet.styles[index] if index < len(sheet.styles) else {}
         texts = [
-            _display_text(row.get(column.key), GENERAL) if wrap else ""
+            display_text(row.get(column.key), GENERAL) if wrap else ""
             for column, wrap in zip(sheet.columns, wraps, strict=True)
         ]
         _set_height(ws, index + 2, texts, widths)
         cells: list[Any] = []
         for column, wrap in zip(sheet.columns, wraps, strict=True):
-            value = _cell_value(row.get(column.key))
-            number_format = _number_format(column.number_format, value)
+            value = cell_value(row.get(column.key))
+            number_format = number_format_of(column.number_format, value)
             style = styles.get(column.key)
             cell = WriteOnlyCell(ws, value=value)
             cell.number_format = number_format
@@ -228,7 +236,7 @@ def _start(ws: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[floa
     _set_height(ws, 1, headers, [width - _FILTER_BUTTON_WIDTH + 1 for width in widths])
     header = []
     for text in headers:
-        cell = WriteOnlyCell(ws, value=_legal(str(text)))
+        cell = WriteOnlyCell(ws, value=legal_text(str(text)))
         cell.font = _HEADER_FONT
         cell.alignment = _HEADER_ALIGNMENT
         header.append(cell)
@@ -244,15 +252,15 @@ def _fit_widths(
     for column in columns:
         content = max(
             (
-                _display_width(_display_text(value, _number_format(column.number_format, value)))
-                for value in (_cell_value(row.get(column.key)) for row in rows)
+                display_width(display_text(value, number_format_of(column.number_format, value)))
+                for value in (cell_value(row.get(column.key)) for row in rows)
             ),
             default=0,
         )
         max_width = column.max_width or _MAX_WIDTH
         wrap = content > max_width
         content = min(content, max_width)
-        header = _display_width(column.header) + _FILTER_BUTTON_WIDTH
+        header = display_width(column.header) + _FILTER_BUTTON_WIDTH
         width = max(content, min(header, max(content, _HEADER_MAX_WIDTH)))
         widths.append(max(width + 1, _MIN_WIDTH))
         wraps.append(wrap)
@@ -268,87 +276,11 @@ def _set_height(
     write, so the height is estimated from the display width of the texts.
     """
     lines = max(
-        (_wrapped_lines(text, width - 1) for text, width in zip(texts, widths, strict=True)),
+        (wrapped_lines(text, width - 1) for text, width in zip(texts, widths, strict=True)),
         default=1,
     )
     if lines > 1:
         ws.row_dimensions[row_index].height = _LINE_HEIGHT * lines + 2
-
-
-def _wrapped_lines(text: str, width: float) -> int:
-    """Lines a text takes when wrapped at word (or wide-character) boundaries in ``width``."""
-    total = 0
-    for paragraph in str(text).splitlines() or [""]:
-        lines, used = 1, 0.0
-        for token in _TOKENS.findall(paragraph):
-            size = _display_width(token.rstrip()) or 0
-            if used and used + size > width:
-                lines += 1
-                used = 0
-            used += _display_width(token)
-            while used > width:  # a token longer than a line
-                lines += 1
-                used -= width
-        total += lines
-    return total
-
-
-def _number_format(number_format: str, value: Any) -> str:
-    """The format of a cell: the column's for numbers, General for texts and empty cells."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return GENERAL
-    if number_format == AUTO:
-        return INTEGER if isinstance(value, numbers.Integral) else GENERAL
-    return number_format
-
-
-def _display_text(value: Any, number_format: str) -> str:
-    """Approximate the text Excel shows for a value in a number format."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, numbers.Real):
-        if number_format == PERCENT:
-            return f"{value:.1%}"
-        if number_format == INTEGER:
-            return f"{value:,.0f}"
-        if number_format == "0.0":
-            return f"{value:.1f}"
-        return f"{value:.10g}"
-    return str(value)
-
-
-def _display_width(text: str) -> int:
-    """Width of the longest line of a text in character cells (wide characters count two)."""
-    return max(
-        (
-            sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
-            for line in text.splitlines()
-        ),
-        default=0,
-    )
-
-
-def _cell_value(value: Any) -> Any:
-    """Convert a value for openpyxl: native numbers, None for missing values."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return None if not math.isfinite(number) else number
-    if isinstance(value, str):
-        return _legal(value)
-    return _legal(str(value))
-
-
-def _legal(text: str) -> str:
-    """A text without the control characters an xlsx file cannot hold (they become spaces)."""
-    return ILLEGAL_CHARACTERS_RE.sub(" ", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,9 +323,9 @@ def _plain_rows(frame: pd.DataFrame) -> list[list[Any]]:
     for row in values:
         for index, value in enumerate(row):
             if isinstance(value, str):
-                row[index] = _legal(value)
+                row[index] = legal_text(value)
             elif value is not None and not isinstance(value, int | float | bool):
-                row[index] = _cell_value(value)
+                row[index] = cell_value(value)
             elif isinstance(value, float) and not math.isfinite(value):
                 row[index] = None
     return values

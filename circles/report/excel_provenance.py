@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from circles.report.excel_sheets import (
+from circles.report.excel_book import (
     AUTO,
     DECIMAL,
     INTEGER,

@@ -15,6 +15,7 @@ import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
 from circles.report.excel import write_workbook
+from circles.report.model import build_report_model
 from circles.report.staging import staged_output
 from circles.runtime import collector_paused
 
@@ -110,19 +111,21 @@ def _write_files(
     write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
     write_csv(result.network_issues, stage / "network_issues.csv")
     (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
+    model = build_report_model(result.summary, result.coverage)  # one model for every writer
     write_workbook(
         stage / "report.xlsx",
         result.summary,
         result.coverage,
         lang=lang,
         residents=result.residents if excel_residents else None,
+        model=model,
     )
     names = list(REPORT_FILES)
     if maps:
         from circles.report.maps import write_maps
 
         (stage / "maps").mkdir()
-        write_maps(stage / "maps", result, lang=lang, warnings=warnings)
+        write_maps(stage / "maps", result, lang=lang, warnings=warnings, model=model)
         names.append("maps")
     pending.write(stage / "residents.csv")
     return names

@@ -17,74 +17,42 @@ from __future__ import annotations
 
 import functools
 import math
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import shapely
 
 from circles.audit import AuditResult
 from circles.errors import OutputError
-from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
-
-WIDTH_PX, HEIGHT_PX, DPI = 2000, 1500, 150
-MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the map's axes in figure fractions; legend to its right
-
-#: Families of fonts that draw Simplified Chinese, most preferred first.
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Heiti SC",
-    "STHeiti",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Source Han Sans",
-    "Noto Serif CJK SC",
-    "Source Han Serif SC",
-    "SimSun",
-    "AR PL UMing CN",
-    "Arial Unicode MS",
+from circles.inputs.validate import STATUS_OFF_NETWORK
+from circles.report.maps_fonts import (
+    LATIN,
+    NO_CJK_WARNING,
+    MapLabels,
+    find_cjk_font,
+    wrap_label,
 )
-# font files worth registering when matplotlib's font list predates their installation
-_CJK_FILE = re.compile(
-    r"notosans.*(cjk|sc)|notoserifcjk|sourcehan|wqy|wenquanyi|simhei|simsun|msyh|pingfang"
-    r"|hiragino.*gb|stheiti|uming|ukai",
-    re.IGNORECASE,
+from circles.report.maps_frame import (
+    DPI,
+    FILL_ALPHA,
+    HEIGHT_PX,
+    MAP_BOX,
+    WIDTH_PX,
+    colour_bar,
+    north_angle,
+    north_arrow,
+    scale_bar,
+    view_limits,
 )
-_PROBE = "社区覆盖率居民"
-_LATIN = "DejaVu Sans"  # bundled with matplotlib, so always there
-NO_CJK_WARNING = "no CJK font found; maps use English labels; install e.g. fonts-noto-cjk"
+from circles.report.maps_layers import MapLayers
+from circles.report.model import ReportModel, build_report_model
+from circles.report.values import number
 
-_TEXT = {
-    "title": {"en": "{name} — coverage {pct}", "zh": "{name} — 覆盖率 {pct}"},
-    "subtitle": {
-        "en": "population meeting the circle: {met} of {total} ({n} residents evaluated)",
-        "zh": "达标人口 {met} / {total}（评估居民点 {n} 个）",
-    },
-    "coverage": {"en": "coverage", "zh": "覆盖率"},
-    "count": {"en": "{what} ({n})", "zh": "{what}（{n}）"},
-    "unmet": {"en": "residents not meeting the circle ({n})", "zh": "未达标居民点（{n}）"},
-    "off": {"en": "residents off the network ({n})", "zh": "未接入路网的居民点（{n}）"},
-    "walk": {"en": "walking network", "zh": "步行路网"},
-    "drive": {"en": "road network", "zh": "道路网"},
-    "empty": {"en": "community without residents", "zh": "无居民的社区"},
-    "facility_off": {"en": "hollow: facility off the network", "zh": "空心：未接入路网的设施"},
-}
+__all__ = ["HEIGHT_PX", "MAP_BOX", "NO_CJK_WARNING", "WIDTH_PX", "find_cjk_font", "write_maps"]
+
 
 _UNMET, _OFF, _NETWORK, _EDGE = "#6b0016", "#4d4d4d", "#8c8c8c", "#4a4a4a"
 _NO_RESIDENTS = (0.85, 0.85, 0.85, 0.6)
-_FILL_ALPHA = 0.6
 # facility colours that stand out from the red-yellow-green shading and the red residents
 _FACILITY_COLOURS = (
     "#1f4e9c",
@@ -100,109 +68,6 @@ _FACILITY_COLOURS = (
     "#b15928",
 )
 _FACILITY_MARKERS = ("^", "s", "D", "P", "X", "v", "p", "h", "<", ">", "d", "H", "8", "*")
-_EDGES_PER_PATH = 4096  # network edges per compound path: few artists, no giant Agg paths
-_LEGEND_WIDTH = 40  # legend label width, in Latin characters (a Chinese one counts two)
-
-
-def find_cjk_font() -> str | None:
-    """Family name of an installed font that draws Chinese, or None when there is none.
-
-    Known families (Noto Sans CJK, Source Han Sans, Microsoft YaHei, WenQuanYi, SimHei, …) are
-    tried first, then any font whose character map covers a few common Chinese characters.
-    Font files installed after matplotlib built its font list are registered on the way.
-    """
-    return _find_cjk_font()
-
-
-@functools.cache
-def _find_cjk_font() -> str | None:
-    from matplotlib import font_manager
-
-    manager = font_manager.fontManager
-    found = _cjk_among(manager.ttflist)
-    if found is not None:
-        return found
-    known = {str(entry.fname) for entry in manager.ttflist}
-    added = False
-    for path in font_manager.findSystemFonts():
-        if path not in known and _CJK_FILE.search(Path(path).name):
-            try:
-                manager.addfont(path)
-                added = True
-            except (OSError, RuntimeError, ValueError):
-                continue
-    return _cjk_among(manager.ttflist) if added else None
-
-
-def _cjk_among(entries: list) -> str | None:
-    """The preferred family among font-manager entries that draws Chinese."""
-    names = sorted({entry.name for entry in entries})
-    ranked = [f for f in CJK_FAMILIES if f in names] + [f for f in names if f not in CJK_FAMILIES]
-    return next((f for f in ranked if _draws_chinese(f)), None)
-
-
-def _draws_chinese(family: str) -> bool:
-    charmap = _charmap(family)
-    return all(ord(ch) in charmap for ch in _PROBE)
-
-
-@functools.cache
-def _charmap(family: str) -> frozenset[int]:
-    """Code points of the font matplotlib uses for ``family`` (empty when it has none)."""
-    from matplotlib import font_manager
-
-    try:
-        path = font_manager.findfont(
-            font_manager.FontProperties(family=family), fallback_to_default=False
-        )
-        return frozenset(font_manager.get_font(path).get_charmap())
-    except (OSError, RuntimeError, ValueError):
-        return frozenset()
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-class _Labels:
-    """Label text in one language, checked against the fonts so that no glyph is missing."""
-
-    def __init__(self, lang: str, families: list[str]):
-        self.lang = lang
-        self._charmap = frozenset().union(*(_charmap(f) for f in families))
-
-    def ok(self, text: str) -> bool:
-        """True when the fonts draw every visible character of ``text``."""
-        return all(ord(ch) in self._charmap for ch in text if not ch.isspace())
-
-    def pick(self, *candidates: str | None) -> str:
-        """The first candidate the fonts draw; failing all, the last one with ``?`` for gaps."""
-        options = [c for c in candidates if c]
-        for text in options:
-            if self.ok(text):
-                return text
-        last = options[-1] if options else ""
-        return "".join(ch if self.ok(ch) else "?" for ch in last)
-
-    def say(self, key: str, **values: object) -> str:
-        """A fixed phrase in the chosen language (English when the fonts cannot draw it)."""
-        phrase = _TEXT[key]
-        return self.pick(phrase[self.lang].format(**values), phrase["en"].format(**values))
-
-
-def _wrap(text: str, width: int = _LEGEND_WIDTH) -> str:
-    """Break a label into lines of at most ``width`` (Chinese characters count two)."""
-    if _display_width(text) <= width:
-        return text
-    lines, line = [], ""
-    for token in re.findall(
-        r"[\u2e80-\u9fff\uf900-\uffef]|[^\s\u2e80-\u9fff\uf900-\uffef]+\s*", text
-    ):
-        if line and _display_width(line + token.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = ""
-        line += token
-    return "\n".join([*lines, line.rstrip()])
 
 
 def write_maps(
@@ -211,6 +76,7 @@ def write_maps(
     *,
     lang: str = "en",
     warnings: list[str] | None = None,
+    model: ReportModel | None = None,
 ) -> list[Path]:
     """Write one coverage map per circle, ``map_<circle_id>.png``, into ``folder``.
 
@@ -225,6 +91,9 @@ def write_maps(
         (:func:`find_cjk_font`); without one the maps use English labels, with a warning.
     warnings
         List the warnings of this step are appended to.
+    model
+        The report model of ``result`` when the caller has built it already; built here
+        otherwise.
 
     Returns
     -------
@@ -250,119 +119,30 @@ def write_maps(
         if warnings is not None and NO_CJK_WARNING not in warnings:
             warnings.append(NO_CJK_WARNING)
     # matplotlib falls back family by family, glyph by glyph: data in Chinese draws in both
-    families = [_LATIN] if cjk is None else ([cjk, _LATIN] if lang == "zh" else [_LATIN, cjk])
-    labels = _Labels(lang, families)
+    families = [LATIN] if cjk is None else ([cjk, LATIN] if lang == "zh" else [LATIN, cjk])
+    labels = MapLabels(lang, families)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
             f"cannot create the map folder {folder} ({exc}); choose another --out"
         ) from exc
-    layers = _Layers(result)
+    layers = MapLayers(result)
+    if model is None:
+        model = build_report_model(result.summary, result.coverage)
     paths = []
     with rc_context(
         {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
     ):
-        for circle in result.summary["circles"]:
+        for circle in model.circles.values():
             path = folder / f"map_{circle['circle_id']}.png"
-            figure = _draw(circle, result, layers, labels)
+            figure = _draw(dict(circle), result, model, layers, labels)
             try:
                 figure.savefig(path, dpi=DPI)
             except OSError as exc:
                 raise OutputError(f"cannot write the map {path} ({exc}); check the folder") from exc
             paths.append(path)
     return paths
-
-
-class _Layers:
-    """What every circle's map shares, prepared once: paths, point coordinates, the extent."""
-
-    def __init__(self, result: AuditResult):
-        geo = result.geo
-        assert geo is not None
-        self.crs = geo.crs
-        network = result.summary.get("network", {})
-        self.network_mode = "drive" if network.get("mode") == "drive" else "walk"
-        self.osm = network.get("source") == "osm"
-        coords, index = geo.network.coordinates()
-        coords = np.asarray(coords)[:, :2]
-        self.network_paths = _line_paths(coords, np.asarray(index))
-        self.n_edges = int(np.count_nonzero(np.diff(index))) + 1 if len(index) else 0
-
-        residents = geo.residents
-        located = ~(residents.geometry.isna() | residents.geometry.is_empty).to_numpy()
-        self.resident_xy = np.full((len(residents), 2), np.nan)
-        self.resident_xy[located] = shapely.get_coordinates(residents.geometry.to_numpy()[located])[
-            :, :2
-        ]
-        self.residents = residents
-        status = residents["status"].to_numpy()
-        self.evaluated = (status == STATUS_OK) & located
-        self.off_network = (status == STATUS_OFF_NETWORK) & located
-
-        facilities = geo.facilities
-        located = ~(facilities.geometry.isna() | facilities.geometry.is_empty).to_numpy()
-        self.facilities = facilities[located]
-        self.facility_xy = shapely.get_coordinates(self.facilities.geometry.to_numpy())[:, :2]
-
-        self.community_ids: list[str] = []
-        self.community_paths: list = []
-        if geo.communities is not None and len(geo.communities):
-            self.community_ids, self.community_paths = _polygon_paths(
-                geo.communities["community_id"].astype(str).to_numpy(),
-                geo.communities.geometry.to_numpy(),
-            )
-        parts = [self.resident_xy[~np.isnan(self.resident_xy[:, 0])], self.facility_xy]
-        parts += [p.vertices for p in self.community_paths]
-        points = np.vstack([p for p in parts if len(p)] or [coords.reshape(-1, 2)])
-        self.extent = (
-            (*points.min(axis=0), *points.max(axis=0)) if len(points) else (0.0, 0.0, 1e3, 1e3)
-        )
-
-
-def _line_paths(coords: np.ndarray, index: np.ndarray) -> list:
-    """The network's edges as compound paths of ``_EDGES_PER_PATH`` edges each."""
-    from matplotlib.path import Path as MplPath
-
-    if not len(coords):
-        return []
-    starts = np.r_[0, np.flatnonzero(np.diff(index)) + 1]
-    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
-    codes[starts] = MplPath.MOVETO
-    cut = starts[_EDGES_PER_PATH::_EDGES_PER_PATH]
-    return [MplPath(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)]
-
-
-def _polygon_paths(ids: np.ndarray, geoms: np.ndarray) -> tuple[list[str], list]:
-    """One compound path per (multi)polygon, holes cut out; empty geometries left out."""
-    from matplotlib.path import Path as MplPath
-
-    geoms = np.asarray(geoms, dtype=object)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    parts, part_geom = shapely.get_parts(geoms[present], return_index=True)
-    polygon = shapely.get_type_id(parts) == 3
-    parts, part_geom = parts[polygon], np.flatnonzero(present)[part_geom[polygon]]
-    # paths fill by the nonzero rule: exteriors anticlockwise, holes clockwise
-    if hasattr(shapely, "orient_polygons"):  # shapely >= 2.1
-        parts = shapely.orient_polygons(parts)
-    else:
-        from shapely.geometry.polygon import orient
-
-        parts = np.array([orient(p) for p in parts], dtype=object)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    if not len(coords):
-        return [], []
-    coord_geom = part_geom[ring_part[coord_ring]]
-    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
-    ring_start = np.r_[0, np.flatnonzero(np.diff(coord_ring)) + 1]
-    codes[ring_start] = MplPath.MOVETO
-    codes[np.r_[ring_start[1:] - 1, len(coords) - 1]] = MplPath.CLOSEPOLY
-    cut = np.flatnonzero(np.diff(coord_geom)) + 1
-    paths = [
-        MplPath(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)
-    ]
-    return [str(i) for i in ids[coord_geom[np.r_[0, cut]]]], paths
 
 
 def _facility_types(circle_id: str, circle: dict, result: AuditResult) -> tuple[list[str], bool]:
@@ -392,27 +172,22 @@ def _percent(ratio: float | None, lang: str) -> str:
     return f"{100 * ratio:.1f}%" if lang == "zh" else f"{100 * ratio:.1f} %"
 
 
-def _view(extent: tuple, box_w: float, box_h: float) -> tuple[float, float, float, float]:
-    """Limits holding ``extent`` and a margin, in the aspect ratio of the axes box.
-
-    The margin is wider at the bottom, where the attribution goes.
-    """
-    x0, y0, x1, y1 = (float(v) for v in extent)
-    y0 -= 0.03 * max(y1 - y0, 1.0)
-    w, h = max(x1 - x0, 1.0) * 1.06, max(y1 - y0, 1.0) * 1.06
-    w, h = max(w, h * box_w / box_h), max(h, w * box_h / box_w)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-
-
 def _marker(marker: str, label: str, **style: Any):
     """A legend entry for points."""
     from matplotlib.lines import Line2D
 
-    return Line2D([], [], ls="none", marker=marker, label=_wrap(label), **style)
+    return Line2D([], [], ls="none", marker=marker, label=wrap_label(label), **style)
 
 
-def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
+def _ratio(record: dict | None) -> float:
+    """A coverage row's ratio (NaN without one)."""
+    ratio = None if record is None else number(record.get("coverage_ratio"))
+    return math.nan if ratio is None else ratio
+
+
+def _draw(
+    circle: dict, result: AuditResult, model: ReportModel, layers: MapLayers, labels: MapLabels
+):
     """One circle's map as a matplotlib Figure on an Agg canvas."""
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -427,7 +202,7 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
     FigureCanvasAgg(fig)
     ax = fig.add_axes(MAP_BOX)
     ax.set_axis_off()
-    x0, y0, x1, y1 = _view(layers.extent, MAP_BOX[2] * WIDTH_PX, MAP_BOX[3] * HEIGHT_PX)
+    x0, y0, x1, y1 = view_limits(layers.extent, MAP_BOX[2] * WIDTH_PX, MAP_BOX[3] * HEIGHT_PX)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
@@ -438,23 +213,17 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
     # communities shaded by the whole circle's coverage
     cmap, norm = colormaps["RdYlGn"], Normalize(0.0, 1.0)
     if layers.community_paths:
-        cov = result.coverage
-        rows = cov[
-            (cov["circle_id"] == circle_id)
-            & (cov["requirement_id"] == "")
-            & (cov["scope"] == "community")
-        ]
-        ratio = pd.Series(rows["coverage_ratio"].to_numpy(float), rows["community_id"].astype(str))
-        ratio = ratio[~ratio.index.duplicated()].reindex(layers.community_ids).to_numpy(float)
+        whole = [model.whole.get((c, circle_id)) for c in layers.community_ids]
+        ratio = np.array([_ratio(row) for row in whole], dtype=float)
         known = np.isfinite(ratio)
-        faces = cmap(norm(np.where(known, ratio, 0.0)), alpha=_FILL_ALPHA)
+        faces = cmap(norm(np.where(known, ratio, 0.0)), alpha=FILL_ALPHA)
         faces[~known] = _NO_RESIDENTS
         shading = PathCollection(
             layers.community_paths, facecolors=faces, edgecolors=_EDGE, linewidths=0.6, zorder=1
         )
         ax.add_collection(shading, autolim=False)
         if not known.all():
-            handles.append(Patch(fc=_NO_RESIDENTS, ec=_EDGE, label=_wrap(labels.say("empty"))))
+            handles.append(Patch(fc=_NO_RESIDENTS, ec=_EDGE, label=wrap_label(labels.say("empty"))))
 
     # the street network
     if layers.network_paths:
@@ -486,7 +255,7 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
     handles += _facilities(ax, circle, result, layers, labels)
 
     # title, legend, colour bar, scale bar, north arrow, attribution
-    name, overall = circle.get("name") or {}, circle.get("overall") or {}
+    name, overall = circle.get("name") or {}, model.circle_rows[str(circle_id)][0].overall
     title = labels.pick(name.get(lang), name.get("en"), circle_id)
     pct = _percent(overall.get("coverage_ratio"), lang)
     fig.text(
@@ -514,9 +283,9 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
         labelspacing=0.8 if lines <= 18 else 0.4,
     )
     if layers.community_paths:
-        _colour_bar(fig, cmap, norm, labels.say("coverage"))
-    _scale_bar(fig, ax, x1 - x0)
-    _north_arrow(fig, _north_angle(layers.crs, (x0 + x1) / 2, (y0 + y1) / 2))
+        colour_bar(fig, cmap, norm, labels.say("coverage"))
+    scale_bar(fig, ax, x1 - x0)
+    north_arrow(fig, north_angle(layers.crs, (x0 + x1) / 2, (y0 + y1) / 2))
     if layers.osm:
         ax.text(
             0.995,
@@ -533,7 +302,9 @@ def _draw(circle: dict, result: AuditResult, layers: _Layers, labels: _Labels):
     return fig
 
 
-def _facilities(ax, circle: dict, result: AuditResult, layers: _Layers, labels: _Labels) -> list:
+def _facilities(
+    ax, circle: dict, result: AuditResult, layers: MapLayers, labels: MapLabels
+) -> list:
     """Draw the circle's facilities, one marker per type (hollow when off the network).
 
     Returns the legend entries.
@@ -569,7 +340,7 @@ def _facilities(ax, circle: dict, result: AuditResult, layers: _Layers, labels: 
     return handles
 
 
-def _label_points(ax, xy: np.ndarray, names: np.ndarray, labels: _Labels) -> None:
+def _label_points(ax, xy: np.ndarray, names: np.ndarray, labels: MapLabels) -> None:
     """Name labels beside a few points (hubs), where the fonts draw the name."""
     box = {"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.8}
     for (x, y), raw in zip(xy, names, strict=True):
@@ -585,88 +356,3 @@ def _label_points(ax, xy: np.ndarray, names: np.ndarray, labels: _Labels) -> Non
                 zorder=7,
                 bbox=box,
             )
-
-
-def _colour_bar(fig, cmap, norm, title: str) -> None:
-    """The coverage colour bar in the panel right of the map, 0–100 %."""
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.ticker import PercentFormatter
-
-    cax = fig.add_axes((0.765, 0.13, 0.022, 0.24))
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-    bar.solids.set_alpha(_FILL_ALPHA)
-    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    bar.ax.tick_params(labelsize=9)
-    bar.ax.set_title(title, fontsize=11, loc="left", pad=8)
-
-
-def _nice_length(span_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 × 10^k metres) of at most a fifth of the span."""
-    exponent = math.floor(math.log10(span_m / 5))
-    step = next((s for s in (5, 2, 1) if s * 10**exponent <= span_m / 5), 1)
-    return float(step * 10**exponent)
-
-
-def _scale_bar(fig, ax, span_m: float) -> None:
-    """A scale bar below the colour bar, in the map's scale (metres in the metric CRS)."""
-    from matplotlib.font_manager import FontProperties
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
-
-    length = _nice_length(span_m)
-    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    bar = AnchoredSizeBar(
-        ax.transData,
-        length,
-        text,
-        loc="lower left",
-        bbox_to_anchor=(0.765, 0.03),
-        bbox_transform=fig.transFigure,
-        pad=0.0,
-        borderpad=0.0,
-        sep=5,
-        frameon=False,
-        size_vertical=span_m / 250,
-        color="black",
-        label_top=True,
-        fontproperties=FontProperties(size=10),
-    )
-    fig.add_artist(bar)
-
-
-def _north_angle(crs: object, x: float, y: float) -> float:
-    """Angle of true north from the map's up at (x, y), radians clockwise (0 without a CRS)."""
-    try:
-        from pyproj import Transformer
-
-        to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        lon, lat = to_lonlat.transform(x, y)
-        nx, ny = to_lonlat.transform(lon, min(lat + 0.01, 89.9), direction="INVERSE")
-        angle = math.atan2(nx - x, ny - y)
-    except Exception:  # no usable CRS: grid north is the best there is
-        return 0.0
-    return angle if math.isfinite(angle) else 0.0
-
-
-def _north_arrow(fig, angle: float) -> None:
-    """A north arrow right of the colour bar, turned by ``angle`` to true north."""
-    from matplotlib.text import Annotation
-
-    dx, dy, tip, length = math.sin(angle), math.cos(angle), (0.93, 0.31), 40.0
-    arrow = {"arrowstyle": "-|>,head_length=0.8,head_width=0.45", "lw": 2.2, "color": "black"}
-    where: dict[str, Any] = {
-        "xy": tip,
-        "xycoords": "figure fraction",
-        "textcoords": "offset points",
-    }
-    fig.add_artist(Annotation("", xytext=(-dx * length, -dy * length), arrowprops=arrow, **where))
-    fig.add_artist(
-        Annotation(
-            "N",
-            xytext=(dx * 12, dy * 12),
-            ha="center",
-            va="center",
-            fontsize=14,
-            fontweight="bold",
-            **where,
-        )
-    )

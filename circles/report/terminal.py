@@ -2,44 +2,35 @@
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from rich import box
-from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from circles.report.model import ReportModel, build_report_model
+from circles.report.terminal_cells import (
+    DASH,
+    UNVERIFIED_MARK,
+    count_text,
+    gap_marker,
+    marked,
+    percent_or_none,
+    percent_text,
+    word,
+)
+from circles.report.terminal_communities import render_communities
 from circles.report.values import (
     BASIC_TIER,
     THRESHOLD_WORDS,
-    coverage_records,
-    gap_state,
-    is_true,
     number,
-    requirement_tier,
-    requirement_tiers,
     threshold_parts,
 )
 
 __all__ = ["render"]
-
-_VERIFIED_TAG = "verified"
-_UNVERIFIED_MARK = "*"
-_DASH = "–"
-_WIDE_CONSOLE = 120  # narrower consoles list the largest gaps below the communities table
-_LARGEST_GAPS = 10  # gaps listed below the communities table on a narrow console
-_PERCENT_WIDTH = len("100.0%")
-_MIN_GAP_WIDTH = 20  # the "largest gap" column wraps down to this width before others shrink
-
-_GOOD = "green"
-_WARN = "yellow"
-_BAD = "red"
 
 
 def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows: int = 30) -> None:
@@ -71,10 +62,11 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
     120 columns it also shows each community's largest gap, on a narrower one the ten largest
     gaps are listed below it. Numbers whose source is not tagged "verified" carry a ``*``.
     """
+    model = build_report_model(summary, coverage)
     _render_header(console, summary)
-    _render_circles(console, summary)
-    _render_destinations(console, summary)
-    _render_communities(console, summary, coverage_records(coverage), max_rows)
+    _render_circles(console, model)
+    _render_destinations(console, model)
+    render_communities(console, model, max_rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,170 +82,170 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    statuses = [
-        ("read", "read"),
-        ("ok", "ok"),
-        ("off_network", "off network"),
-        ("no_geometry", "no geometry"),
-    ]
-    for title, values in (("Residents", residents), ("Population", population)):
+    statuses = ("read", "ok", "off_network", "no_geometry")
+    for title, values in (("residents", residents), ("population", population)):
         # in no community: a community, not a status (those residents are among the ok ones)
         grid.add_row(
-            title,
-            " · ".join(f"{_count(values.get(key))} {label}" for key, label in statuses)
-            + f"; {_count(values.get('unassigned'))} in no community",
+            word(title),
+            word("status_join").join(_counted(values.get(key), key) for key in statuses)
+            + word("in_no_community", count=count_text(values.get("unassigned"))),
         )
-    facility_text = f"{_count(facilities.get('read'))} read · {_count(facilities.get('ok'))} used"
+    facility_text = word(
+        "facilities_line",
+        read=count_text(facilities.get("read")),
+        used=count_text(facilities.get("ok")),
+    )
     if facilities.get("not_used"):
-        facility_text += f" · {_count(facilities.get('not_used'))} of types no circle here needs"
+        facility_text += word("not_used", count=count_text(facilities.get("not_used")))
     problems = [
-        f"{_count(facilities.get(key))} {label}"
-        for key, label in (("off_network", "off network"), ("no_geometry", "no geometry"))
+        _counted(facilities.get(key), key)
+        for key in ("off_network", "no_geometry")
         if facilities.get(key)
     ]
     if problems:
-        facility_text += f" ({', '.join(problems)})"
+        facility_text += word("problems", items=word("list_join").join(problems))
     reconcile = counts.get("reconcile")
     if reconcile:
         parts = [
-            f"{_count(reconcile.get(key, {}).get('residents'))} {label}"
-            for key, label in (
-                ("evaluated", "evaluated"),
-                ("off_network", "off network"),
-                ("no_geometry", "no geometry"),
-            )
+            _counted(reconcile.get(key, {}).get("residents"), key)
+            for key in ("evaluated", "off_network", "no_geometry")
         ]
-        line = f"{_count(residents.get('read'))} read = " + " + ".join(parts)
+        line = word(
+            "reconcile_line",
+            read=count_text(residents.get("read")),
+            parts=word("reconcile_join").join(parts),
+        )
         if residents.get("unassigned"):
-            line += f"; of which {_count(residents.get('unassigned'))} in no community"
-        grid.add_row("Reconciled", line)
-    grid.add_row("Facilities", facility_text)
+            line += word("reconcile_unassigned", count=count_text(residents.get("unassigned")))
+        grid.add_row(word("reconciled"), line)
+    grid.add_row(word("facilities"), facility_text)
     converted = ((summary.get("run") or {}).get("parameters") or {}).get("coords_converted")
     if converted:
-        grid.add_row("Coordinates", "; ".join(str(c) for c in converted))
+        grid.add_row(word("coordinates"), "; ".join(str(c) for c in converted))
     networks = summary.get("networks") or {}
     if networks:
         for index, (name, network) in enumerate(networks.items()):
-            grid.add_row("Network" if index == 0 else "", f"{name}: {_network_text(network)}")
+            grid.add_row(
+                word("network") if index == 0 else "",
+                word("named", name=name, text=_network_text(network)),
+            )
     elif summary.get("network"):
-        grid.add_row("Network", _network_text(summary["network"]))
+        grid.add_row(word("network"), _network_text(summary["network"]))
     console.print(grid)
     for warning in summary.get("warnings") or []:
-        console.print(Text(f"warning: {warning}", style="yellow"))
+        console.print(Text(word("warning", text=warning), style="yellow"))
+
+
+def _counted(value: Any, status: str) -> str:
+    """'1,234 off network': a count and its status."""
+    return word("count_status", count=count_text(value), status=word(f"status_{status}"))
 
 
 def _network_text(network: Mapping[str, Any]) -> str:
     length_km = number((network or {}).get("length_km"))
-    length = _DASH if length_km is None else f"{length_km:,.1f} km"
-    return f"{_count(network.get('nodes'))} nodes · {_count(network.get('edges'))} edges · {length}"
+    length = DASH if length_km is None else word("km", value=f"{length_km:,.1f}")
+    nodes, edges = count_text(network.get("nodes")), count_text(network.get("edges"))
+    return word("network_text", nodes=nodes, edges=edges, length=length)
 
 
 # --------------------------------------------------------------------------------------------
 # circles
 
 
-def _render_circles(console: Console, summary: Mapping[str, Any]) -> None:
-    table = Table(title="Circles", title_justify="left")
-    table.add_column("circle")
-    table.add_column("requirement", overflow="fold")
-    table.add_column("threshold")
-    table.add_column("coverage", justify="right")
-    table.add_column("target", justify="right")
-    table.add_column("gap")
+def _render_circles(console: Console, model: ReportModel) -> None:
+    """The circles table: each circle's whole-circle row, then its requirements."""
+    table = Table(title=word("circles"), title_justify="left")
+    table.add_column(word("circle"))
+    table.add_column(word("requirement"), overflow="fold")
+    table.add_column(word("threshold"))
+    table.add_column(word("coverage"), justify="right")
+    table.add_column(word("target"), justify="right")
+    table.add_column(word("gap"))
     any_unverified = any_quality = False
-    circles = summary.get("circles") or []
-    for circle in circles:
+    for whole, *requirements in model.circle_rows.values():
+        circle = whole.item
         name = circle.get("name") or {}
         label = Text(str(circle.get("circle_id")), style="bold")
         if name.get("en"):
             label.append(f"\n{name['en']}", style="dim")
         mode_text, unverified = _mode_text(circle)
         any_unverified |= unverified
-        overall = circle.get("overall") or {}
-        target = circle.get("target_coverage")
-        target_text, unverified = _marked(
-            _percent_or_none(target), (circle.get("sources") or {}).get("target_coverage")
+        target_text, unverified = marked(
+            percent_or_none(whole.target), (circle.get("sources") or {}).get("target_coverage")
         )
         any_unverified |= unverified
-        requirements = circle.get("requirements") or []
         table.add_row(
             label,
-            Text("all requirements", style="bold"),
+            Text(word("all_requirements"), style="bold"),
             mode_text,
-            _percent_text(overall.get("coverage_ratio")),
+            percent_text(whole.overall.get("coverage_ratio")),
             target_text,
-            _gap_marker(gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)),
+            gap_marker(whole.gap),
             end_section=not requirements,
         )
-        for index, requirement in enumerate(requirements):
+        for index, row in enumerate(requirements):
+            requirement = row.item
             sources = requirement.get("sources") or {}
             threshold_text, unverified = _threshold_text(requirement)
             any_unverified |= unverified
-            target = requirement.get("target_coverage")
-            target_text, unverified = _marked(
-                _percent_or_none(target), sources.get("target_coverage")
+            target_text, unverified = marked(
+                percent_or_none(row.target), sources.get("target_coverage")
             )
             any_unverified |= unverified
-            overall = requirement.get("overall") or {}
             requirement_text = Text(str(requirement.get("requirement_id")))
             min_count = requirement.get("min_count")
             if min_count is not None and min_count != 1 and not requirement.get("destinations"):
-                requirement_text.append(f" (≥ {min_count})", style="dim")
-            tier = requirement_tier(requirement)
-            if tier != BASIC_TIER:
-                requirement_text.append(f" ({tier})", style="dim")
+                requirement_text.append(word("min_count", count=min_count), style="dim")
+            if row.tier != BASIC_TIER:
+                requirement_text.append(word("tier", tier=row.tier), style="dim")
                 any_quality = True
             table.add_row(
                 "",
                 requirement_text,
                 threshold_text,
-                _percent_text(overall.get("coverage_ratio")),
+                percent_text(row.overall.get("coverage_ratio")),
                 target_text,
-                _gap_marker(
-                    gap_state(overall.get("is_gap"), overall.get("coverage_ratio"), target)
-                ),
+                gap_marker(row.gap),
                 end_section=index == len(requirements) - 1,
             )
     notes = []
     if any_unverified:
-        notes.append(
-            f"{_UNVERIFIED_MARK} unverified (recalled or default) value: "
-            "check it against its source before relying on it"
-        )
+        notes.append(word("note_unverified", mark=UNVERIFIED_MARK))
     if any_quality:
-        notes.append("(quality): a quality-tier requirement, not counted in 'all requirements'")
+        notes.append(word("note_quality"))
     if notes:
         table.caption = "\n".join(notes)
         table.caption_justify = "left"
-    if not circles:
+    if not model.circle_rows:
         return
     console.print(table)
-    for circle in circles:
+    for circle in model.circles.values():
         if circle.get("model"):
-            console.print(Text(f"{circle.get('circle_id')}: {circle['model']}", style="dim"))
+            text = word("named", name=circle.get("circle_id"), text=circle["model"])
+            console.print(Text(text, style="dim"))
 
 
 def _mode_text(circle: Mapping[str, Any]) -> tuple[Text, bool]:
     """'walk 60 m/min', 'drive', 'hub' or 'hub, walk 60 m/min' (access on foot)."""
     mode = circle.get("mode")
     speed = number(circle.get("speed_m_per_min"))
-    walk = None if speed is None else f"walk {speed:g} m/min"
+    walk = None if speed is None else word("walk", speed=f"{speed:g}")
     if mode == "drive":
-        return Text("drive"), False
+        return Text(word("drive")), False
     if mode == "hub":
-        text = Text("hub")
+        text = Text(word("hub"))
         if walk is None:
             return text, False
-        speed_text, unverified = _marked(walk, circle.get("speed_source"))
-        return text + Text(", ") + speed_text, unverified
-    return _marked(walk, circle.get("speed_source"))
+        speed_text, unverified = marked(walk, circle.get("speed_source"))
+        return text + Text(word("hub_then_walk")) + speed_text, unverified
+    return marked(walk, circle.get("speed_source"))
 
 
 def _threshold_text(requirement: Mapping[str, Any]) -> tuple[Text, bool]:
     """The threshold with each unverified number marked, and whether any is unverified."""
     parts = threshold_parts(requirement, THRESHOLD_WORDS)
     if not parts:
-        return Text(_DASH, style="dim"), False
+        return Text(DASH, style="dim"), False
     sources = requirement.get("sources") or {}
     text = Text()
     any_unverified = False
@@ -261,8 +253,8 @@ def _threshold_text(requirement: Mapping[str, Any]) -> tuple[Text, bool]:
         if part.source_key is None:
             text.append(part.text)
             continue
-        marked, unverified = _marked(part.text, sources.get(part.source_key))
-        text.append_text(marked)
+        piece, unverified = marked(part.text, sources.get(part.source_key))
+        text.append_text(piece)
         any_unverified |= unverified
     return text, any_unverified
 
@@ -271,357 +263,43 @@ def _threshold_text(requirement: Mapping[str, Any]) -> tuple[Text, bool]:
 # hub destinations
 
 
-def _render_destinations(console: Console, summary: Mapping[str, Any]) -> None:
+def _render_destinations(console: Console, model: ReportModel) -> None:
     """One compact table per hub circle: each destination's reach, in the summary's order."""
-    for circle in summary.get("circles") or []:
+    for circle_id, circle in model.circles.items():
         destinations = circle.get("destinations") or []
         if not destinations:
             continue
-        tiers = {
-            str(r.get("requirement_id")): requirement_tier(r)
-            for r in circle.get("requirements") or []
-        }
         table = Table(
-            title=f"{circle.get('circle_id')}: destinations",
+            title=word("destinations_title", circle=circle.get("circle_id")),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             show_edge=False,
             pad_edge=False,
             collapse_padding=True,
         )
-        table.add_column("destination", overflow="fold")
-        table.add_column("requirement", overflow="fold")
-        table.add_column("reached", justify="right", no_wrap=True)
-        table.add_column("share", justify="right", no_wrap=True)
-        table.add_column("median", justify="right", no_wrap=True)
+        table.add_column(word("destination"), overflow="fold")
+        table.add_column(word("requirement"), overflow="fold")
+        table.add_column(word("reached"), justify="right", no_wrap=True)
+        table.add_column(word("share"), justify="right", no_wrap=True)
+        table.add_column(word("median"), justify="right", no_wrap=True)
         for destination in destinations:
             name = destination.get("name") or {}
             label = " ".join(str(n) for n in (name.get("zh"), name.get("en")) if n)
             requirement_id = str(destination.get("requirement_id"))
             requirement = Text(requirement_id)
-            tier = tiers.get(requirement_id, BASIC_TIER)
+            tier = model.tiers.get((circle_id, requirement_id), BASIC_TIER)
             if tier != BASIC_TIER:
-                requirement.append(f" ({tier})", style="dim")
+                requirement.append(word("tier", tier=tier), style="dim")
             median_min = number(destination.get("median_min"))
             table.add_row(
                 Text(label or str(destination.get("destination_id"))),
                 requirement,
-                _count(destination.get("population_reached")),
-                _percent_text(destination.get("share_reached")),
-                Text(_DASH, style="dim") if median_min is None else f"{median_min:,.1f} min",
+                count_text(destination.get("population_reached")),
+                percent_text(destination.get("share_reached")),
+                Text(DASH, style="dim")
+                if median_min is None
+                else word("minutes", value=f"{median_min:,.1f}"),
             )
-        table.caption = (
-            "reached: population within the requirement's threshold of it, and its share of "
-            "all population; median: door-to-door minutes of residents with a route to it"
-        )
+        table.caption = word("destinations_caption")
         table.caption_justify = "left"
         console.print(table)
-
-
-# --------------------------------------------------------------------------------------------
-# communities
-
-
-@dataclass(frozen=True)
-class _Gap:
-    """A (community, requirement) below its target, and the population not meeting it."""
-
-    community_id: str
-    circle_id: str
-    requirement_id: str
-    tier: str
-    not_met: float
-
-    def sort_key(self) -> tuple[bool, float, str, str, str]:
-        """Basic requirements first, then the largest population not met."""
-        return (
-            self.tier != BASIC_TIER,
-            -self.not_met,
-            self.community_id,
-            self.circle_id,
-            self.requirement_id,
-        )
-
-    def text(self) -> Text:
-        """'life_15min/kindergarten: 350 people', with the tier when not basic."""
-        text = Text(
-            f"{self.circle_id}/{self.requirement_id}: {self.not_met:,.0f} people", style=_BAD
-        )
-        if self.tier != BASIC_TIER:
-            text.append(f" ({self.tier})", style="dim")
-        return text
-
-
-def _community_gaps(
-    records: Sequence[Mapping[str, Any]], tiers: Mapping[tuple[str, str], str]
-) -> tuple[dict[tuple[str, str], Mapping[str, Any]], set[tuple[str, str]], list[_Gap]]:
-    """Whole-circle rows, the circles with a basic gap, and every requirement gap.
-
-    Returns the whole-circle coverage rows by (community, circle), the (community, circle)
-    pairs where a basic requirement (or the whole circle) is below target, and every
-    (community, requirement) gap, basic requirements first, the largest population not met
-    first.
-    """
-    whole: dict[tuple[str, str], Mapping[str, Any]] = {}
-    gap_circles: set[tuple[str, str]] = set()
-    gaps: list[_Gap] = []
-    for record in records:
-        if record["scope"] != "community":
-            continue
-        community_id, circle_id = record["community_id"], record["circle_id"]
-        requirement_id = record["requirement_id"]
-        if requirement_id == "":
-            whole[(community_id, circle_id)] = record
-        if not is_true(record["is_gap"]):
-            continue
-        tier = tiers.get((circle_id, requirement_id), BASIC_TIER)
-        if tier == BASIC_TIER:  # quality requirements do not count towards the whole circle
-            gap_circles.add((community_id, circle_id))
-        if requirement_id == "":
-            continue
-        not_met = (number(record["population_total"]) or 0.0) - (
-            number(record["population_met"]) or 0.0
-        )
-        gaps.append(_Gap(community_id, circle_id, requirement_id, tier, not_met))
-    gaps.sort(key=_Gap.sort_key)
-    return whole, gap_circles, gaps
-
-
-def _render_communities(
-    console: Console,
-    summary: Mapping[str, Any],
-    records: Sequence[Mapping[str, Any]],
-    max_rows: int,
-) -> None:
-    circles = {str(c.get("circle_id")): c for c in summary.get("circles") or []}
-    circle_ids = list(circles)
-    for record in records:
-        if record["circle_id"] not in circle_ids:
-            circle_ids.append(record["circle_id"])
-    whole, gap_circles, gaps = _community_gaps(records, requirement_tiers(summary))
-    largest_gap: dict[str, _Gap] = {}
-    for gap in gaps:
-        largest_gap.setdefault(gap.community_id, gap)
-
-    known = {str(c.get("community_id")): c for c in summary.get("communities") or []}
-    community_ids = list(known)
-    for record in records:
-        if record["scope"] == "community" and record["community_id"] not in community_ids:
-            community_ids.append(record["community_id"])
-    if not community_ids:
-        return
-
-    rows = []
-    for community_id in community_ids:
-        circle_rows = [whole[(community_id, c)] for c in circle_ids if (community_id, c) in whole]
-        info = known.get(community_id, {})
-        residents = number(info.get("residents"))
-        if residents is None:
-            residents = _max_of(circle_rows, "residents_total")
-        population = number(info.get("population"))
-        if population is None:
-            population = _max_of(circle_rows, "population_total")
-        ratios = [
-            r for r in (number(row["coverage_ratio"]) for row in circle_rows) if r is not None
-        ]
-        no_population = not population
-        worst = min(ratios) if ratios else math.inf
-        rows.append((no_population, worst, community_id, residents, population))
-    rows.sort(key=lambda row: row[:3])
-    shown = rows[: max(max_rows, 0)]
-
-    wide = console.width >= _WIDE_CONSOLE
-    headers = ("residents", "population") if wide else ("res.", "pop.")
-    cells: list[list[Text | str]] = [
-        [Text(community_id), _count(residents), _count(population)]
-        for _, _, community_id, residents, population in shown
-    ]
-    fixed = [
-        max([cell_len("community"), *(cell_len(str(row[0])) for row in cells)]),
-        max([len(headers[0]), *(len(row[1]) for row in cells)]),
-        max([len(headers[1]), *(len(row[2]) for row in cells)]),
-    ]
-    gap_column = None
-    if wide:
-        texts = [str(largest_gap[row[2]].text()) for row in shown if row[2] in largest_gap]
-        gap_column = (
-            max([len("largest gap"), *map(cell_len, texts)]),
-            max([_MIN_GAP_WIDTH, *(cell_len(word) for text in texts for word in text.split())]),
-        )
-    header_widths = _circle_header_widths(
-        console.width, circle_ids, fixed_widths=fixed, gap_column=gap_column
-    )
-
-    table = Table(
-        title="Communities, worst first",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        padding=(0, 0),
-    )
-    table.add_column("community", no_wrap=True, min_width=fixed[0])
-    table.add_column(headers[0], justify="right", no_wrap=True)
-    table.add_column(headers[1], justify="right", no_wrap=True)
-    for circle_id, header_width in zip(circle_ids, header_widths, strict=True):
-        table.add_column(Text(_wrap_id(circle_id, header_width)), justify="right", no_wrap=True)
-    if wide:
-        table.add_column("largest gap", overflow="fold", min_width=_MIN_GAP_WIDTH)
-    for row_cells, (_, _, community_id, _, _) in zip(cells, shown, strict=True):
-        for circle_id in circle_ids:
-            found = whole.get((community_id, circle_id))
-            ratio = None if found is None else number(found["coverage_ratio"])
-            style = _coverage_style(
-                ratio,
-                has_gap=(community_id, circle_id) in gap_circles,
-                target=_effective_target(circles.get(circle_id)),
-            )
-            row_cells.append(_percent_text(ratio, style=style))
-        if wide:
-            largest = largest_gap.get(community_id)
-            row_cells.append(largest.text() if largest else Text(_DASH, style="dim"))
-        table.add_row(*row_cells)
-    caption = (
-        "coverage of the whole circle; red: a basic requirement below its target · "
-        "yellow: each requirement meets its target, fewer residents meet all · green: on target"
-    )
-    if not wide:
-        caption += " · res.: residents · pop.: population"
-    table.caption = caption
-    table.caption_justify = "left"
-    console.print(table)
-    hidden = len(rows) - len(shown)
-    if hidden > 0:
-        noun = "community" if hidden == 1 else "communities"
-        console.print(Text(f"… {hidden:,} more {noun}", style="dim"))
-    if not wide and gaps:
-        console.print(Text("Largest gaps", style="bold"))
-        for gap in gaps[:_LARGEST_GAPS]:
-            console.print(Text("  ") + Text(gap.community_id) + Text(" — ") + gap.text())
-
-
-def _circle_header_widths(
-    console_width: int,
-    circle_ids: Sequence[str],
-    *,
-    fixed_widths: Sequence[int],
-    gap_column: tuple[int, int] | None,
-) -> list[int]:
-    """Widest header line of each circle column so that the communities table fits.
-
-    Each id first gets the width of its longest underscore-separated word (so it breaks only
-    after underscores), narrowed widest first while the table does not fit (never below a
-    percentage); spare room then widens headers to fewer lines, the ones needing least first.
-    The "largest gap" column (``gap_column``: its natural and its smallest width) keeps its
-    natural width when the words fit beside it, else it wraps down to its smallest width.
-    """
-    separators = len(fixed_widths) + len(circle_ids) + (0 if gap_column is None else 1) - 1
-    left = console_width - sum(fixed_widths) - separators
-    full = [max(_PERCENT_WIDTH, cell_len(c)) for c in circle_ids]
-    widths = [
-        max(_PERCENT_WIDTH, *(cell_len(word.rstrip("_")) for word in _id_words(c)))
-        for c in circle_ids
-    ]
-    gap_width = 0 if gap_column is None else gap_column[0]
-    if gap_column is not None and sum(widths) + gap_width > left:
-        gap_width = min(gap_column)
-    while widths and sum(widths) + gap_width > left and max(widths) > _PERCENT_WIDTH:
-        widths[widths.index(max(widths))] -= 1
-    spare = left - gap_width - sum(widths)
-    for index in sorted(range(len(widths)), key=lambda i: full[i] - widths[i]):
-        extra = min(spare, full[index] - widths[index])
-        if extra > 0:
-            widths[index] += extra
-            spare -= extra
-    return widths
-
-
-def _id_words(identifier: str) -> list[str]:
-    """'culture_sport_12min' -> ['culture_', 'sport_', '12min']."""
-    return re.findall(r"[^_]+_*|_+", identifier)
-
-
-def _wrap_id(identifier: str, width: int) -> str:
-    """Break an id into lines of at most ``width`` cells, after underscores where possible."""
-    lines: list[str] = []
-    line = ""
-    for word in _id_words(identifier):
-        if line and cell_len(line + word) > width:
-            lines.append(line)
-            line = ""
-        line += word
-        while cell_len(line) > width:
-            lines.append(line[:width])
-            line = line[width:]
-    if line:
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _effective_target(circle: Mapping[str, Any] | None) -> float | None:
-    """The circle's own target, else its highest basic requirement target, else None."""
-    if circle is None:
-        return None
-    target = number(circle.get("target_coverage"))
-    if target is not None:
-        return target
-    targets = [
-        t
-        for t in (
-            number(r.get("target_coverage"))
-            for r in circle.get("requirements") or []
-            if requirement_tier(r) == BASIC_TIER
-        )
-        if t is not None
-    ]
-    return max(targets) if targets else None
-
-
-def _coverage_style(ratio: float | None, *, has_gap: bool, target: float | None) -> str:
-    if ratio is None:
-        return "dim"
-    if has_gap:
-        return _BAD
-    if target is None:
-        return ""
-    return _GOOD if ratio >= target else _WARN
-
-
-# --------------------------------------------------------------------------------------------
-# formatting and values
-
-
-def _marked(text: str | None, source: Mapping[str, Any] | None) -> tuple[Text, bool]:
-    """Return a value's text, italic and marked when its source is not tagged verified."""
-    if text is None:
-        return Text(_DASH, style="dim"), False
-    if (source or {}).get("tag") == _VERIFIED_TAG:
-        return Text(text), False
-    return Text(f"{text}{_UNVERIFIED_MARK}", style="italic"), True
-
-
-def _percent_or_none(value: Any) -> str | None:
-    ratio = number(value)
-    return None if ratio is None else f"{ratio:.1%}"
-
-
-def _percent_text(value: Any, *, style: str = "") -> Text:
-    ratio = number(value)
-    if ratio is None:
-        return Text(_DASH, style="dim")
-    return Text(f"{ratio:.1%}", style=style)
-
-
-def _gap_marker(gap: bool | None) -> Text:
-    if gap is None:
-        return Text(_DASH, style="dim")
-    return Text("GAP", style=f"bold {_BAD}") if gap else Text("ok", style=_GOOD)
-
-
-def _count(value: Any) -> str:
-    count = number(value)
-    return _DASH if count is None else f"{count:,.0f}"
-
-
-def _max_of(rows: Iterable[Mapping[str, Any]], key: str) -> float | None:
-    values = [v for v in (number(row.get(key)) for row in rows) if v is not None]
-    return max(values) if values else None

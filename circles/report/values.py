@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from circles.report.text import THRESHOLD_KEYS
+from circles.report.text_en import EN
+
 #: The tier of requirements that count towards a circle's whole-circle coverage.
 BASIC_TIER = "basic"
 
@@ -59,27 +62,7 @@ def coverage_records(coverage: pd.DataFrame) -> list[dict[str, Any]]:
 # --- threshold text ----------------------------------------------------------------------------
 
 #: The words of a threshold text, in English; a writer with its own labels passes its own.
-THRESHOLD_WORDS: dict[str, str] = {
-    "minutes": "{value} min",
-    "metres": "{value} m",
-    "threshold_and": " and ",
-    "zone_minutes": "{value} min {zone}",
-    "zone_join": " / ",
-    "zones_then_elsewhere": ", ",
-    "elsewhere_minutes": "{value} min elsewhere",
-    "threshold_then_destinations": " · ",
-    "destinations": "{count} destinations, ",
-    "destinations_all": "all",
-    "destinations_share": "≥ {share}",
-    "destinations_any": "any",
-    "destinations_count": "≥ {count}",
-    # names of the parts, used where several sources are listed in one cell
-    "part_time": "time",
-    "part_zones": "by zone",
-    "part_elsewhere": "elsewhere",
-    "part_distance": "distance",
-    "part_min_share": "min share",
-}
+THRESHOLD_WORDS: dict[str, str] = {key: EN[key] for key in THRESHOLD_KEYS}
 
 
 @dataclass(frozen=True)
