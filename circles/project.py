@@ -26,6 +26,23 @@ MAPPING_KEYS = {key for key, (kind, _) in _KEY_KIND.items() if kind == "mapping"
 
 def _typed(path: Path, key: str, value: Any) -> Any:
     """Check a value's type: numbers where numbers go, text (or lists of text) elsewhere."""
+    if key in NUMBER_KEYS or key in BOOL_KEYS or key in INTEGER_KEYS:
+        return _typed_scalar(path, key, value)
+    if key in MAPPING_KEYS:
+        return value
+    if key in LIST_KEYS:
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+            raise ProjectFileError(f"{path}: {key} must be a name or a list of names")
+        return [str(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProjectFileError(
+            f"{path}: {key} {shown(value)} must be a single value, not a list or mapping"
+        )
+    return str(value)
+
+
+def _typed_scalar(path: Path, key: str, value: Any) -> Any:
+    """A number, a whole number, or true/false/auto (None), as the key takes."""
     if key in NUMBER_KEYS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ProjectFileError(
@@ -46,17 +63,7 @@ def _typed(path: Path, key: str, value: Any) -> Any:
                 f"{path}: {key} {shown(value)} is not a whole number; give {INTEGER_KEYS[key]}"
             )
         return value
-    if key in MAPPING_KEYS:
-        return value
-    if key in LIST_KEYS:
-        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-            raise ProjectFileError(f"{path}: {key} must be a name or a list of names")
-        return [str(v) for v in value]
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ProjectFileError(
-            f"{path}: {key} {shown(value)} must be a single value, not a list or mapping"
-        )
-    return str(value)
+    return value
 
 
 def load_project(path: Path) -> dict[str, Any]:
@@ -67,6 +74,32 @@ def load_project(path: Path) -> dict[str, Any]:
     ProjectFileError
         When the file is unreadable, not a mapping, or names an unknown key.
     """
+    data = _read(path)
+    base = path.parent
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), sorted(KEYS), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ProjectFileError(
+                f"{path}: unknown key {key!r}; {hint}keys are the circles audit options: "
+                f"{', '.join(sorted(KEYS))}"
+            )
+        if key in LIST_KEYS and not isinstance(value, list):
+            value = [value]
+        if value is None:
+            continue
+        value = _typed(path, key, value)
+        if key in PATH_KEYS:
+            value = base / str(value)
+        elif key == "rules":
+            value = [base / str(v) if (base / str(v)).exists() else str(v) for v in value]
+        out[key] = value
+    return out
+
+
+def _read(path: Path) -> dict:
+    """The project file's mapping, read under the YAML limits (empty file: no keys)."""
     if not path.exists():
         raise ProjectFileError(f"project file {path} does not exist; check the path")
     try:
@@ -89,24 +122,4 @@ def load_project(path: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ProjectFileError(f"{path}: a project file is a mapping of option names to values")
-    base = path.parent
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), sorted(KEYS), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ProjectFileError(
-                f"{path}: unknown key {key!r}; {hint}keys are the circles audit options: "
-                f"{', '.join(sorted(KEYS))}"
-            )
-        if key in LIST_KEYS and not isinstance(value, list):
-            value = [value]
-        if value is None:
-            continue
-        value = _typed(path, key, value)
-        if key in PATH_KEYS:
-            value = base / str(value)
-        elif key == "rules":
-            value = [base / str(v) if (base / str(v)).exists() else str(v) for v in value]
-        out[key] = value
-    return out
+    return data

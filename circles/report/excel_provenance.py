@@ -142,8 +142,7 @@ def inputs_sheet(book: Book) -> Sheet:
     ]
     sheet = Sheet(book.text("sheet_inputs"), columns)
     summary = book.summary
-    run = summary.get("run") or {}
-    parameters = run.get("parameters") or {}
+    parameters = (summary.get("run") or {}).get("parameters") or {}
 
     def add(section: str, item: str, value: Any, **extra: Any) -> None:
         text: SourceText | None = extra.pop("source_text", None)
@@ -155,6 +154,19 @@ def inputs_sheet(book: Book) -> Sheet:
                 styles = {"value": UNVERIFIED, "tag": UNVERIFIED_TAG}
         sheet.add(row, styles)
 
+    _run_rows(book, add, summary)
+    _speeds(book, add, parameters)
+    _parameter_rows(book, add, parameters)
+    _count_rows(book, add, summary.get("counts") or {})
+    _network_rows(book, add, summary)
+    _warning_rows(book, add, summary.get("warnings") or [])
+    return sheet
+
+
+def _run_rows(book: Book, add: Any, summary: Mapping[str, Any]) -> None:
+    """The run: version, time, engine, CRS, coordinates, circles, input and rule files."""
+    run = summary.get("run") or {}
+    parameters = run.get("parameters") or {}
     none = book.text("none")
     add("run", book.text("run_version"), summary.get("circles_version"))
     add("run", book.text("run_timestamp"), run.get("timestamp"))
@@ -170,8 +182,9 @@ def inputs_sheet(book: Book) -> Sheet:
     for rule in run.get("rules") or []:
         add("rules", str(rule.get("circle_id") or ""), rule.get("path"), sha256=rule.get("sha256"))
 
-    _speeds(book, add, parameters)
 
+def _parameter_rows(book: Book, add: Any, parameters: Mapping[str, Any]) -> None:
+    """Persons per household with its source, then every other run parameter."""
     persons = parameters.get("persons_per_household")
     if persons is not None or parameters.get("persons_per_household_source"):
         add(
@@ -184,7 +197,9 @@ def inputs_sheet(book: Book) -> Sheet:
         if name not in _SHOWN_ELSEWHERE:
             add("parameters", str(name), _flat(value))
 
-    counts = summary.get("counts") or {}
+
+def _count_rows(book: Book, add: Any, counts: Mapping[str, Any]) -> None:
+    """Residents, population and facilities by status; the reconciliation; facility types."""
     for what in ("residents", "population"):
         for status, value in (counts.get(what) or {}).items():
             item = book.text(
@@ -206,6 +221,9 @@ def inputs_sheet(book: Book) -> Sheet:
             )
             add("facilities", item, book.yes_no(value) if isinstance(value, bool) else value)
 
+
+def _network_rows(book: Book, add: Any, summary: Mapping[str, Any]) -> None:
+    """Each network's statistics."""
     networks = summary.get("networks") or {}
     if not networks and summary.get("network"):
         networks = {"walk": summary["network"]}
@@ -214,12 +232,13 @@ def inputs_sheet(book: Book) -> Sheet:
             item = book.text("network_item", network=key, name=book.word("network", name))
             add("networks", item, value)
 
-    warnings = summary.get("warnings") or []
+
+def _warning_rows(book: Book, add: Any, warnings: list[str]) -> None:
+    """Every warning of the run (or "none")."""
     if not warnings:
-        add("warnings", book.text("section_warnings"), none)
+        add("warnings", book.text("section_warnings"), book.text("none"))
     for index, warning in enumerate(warnings, start=1):
         add("warnings", book.text("warning_item", number=index), warning)
-    return sheet
 
 
 def _speeds(book: Book, add: Any, parameters: Mapping[str, Any]) -> None:

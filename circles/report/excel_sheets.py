@@ -79,7 +79,7 @@ def summary_sheet(book: Book) -> Sheet:
             "unverified": _unverified(book, numbers),
             "model": circle.get("model"),
         }
-        sheet.add(row, _styles(gap, numbers))
+        sheet.add(row, _styles(gap=gap, numbers=numbers))
 
         for requirement_row in requirements:
             requirement = requirement_row.item
@@ -110,7 +110,7 @@ def summary_sheet(book: Book) -> Sheet:
                 "gap": book.yes_no(gap),
                 "unverified": _unverified(book, numbers),
             }
-            sheet.add(row, _styles(gap, numbers))
+            sheet.add(row, _styles(gap=gap, numbers=numbers))
     return sheet
 
 
@@ -150,7 +150,7 @@ def _unverified(book: Book, numbers: Mapping[str, SourceText | None]) -> str | N
     )
 
 
-def _styles(gap: bool | None, numbers: Mapping[str, SourceText | None]) -> dict[str, str]:
+def _styles(*, gap: bool | None, numbers: Mapping[str, SourceText | None]) -> dict[str, str]:
     styles = {key: UNVERIFIED for key, text in numbers.items() if text and text.unverified}
     if gap:
         styles["gap"] = GAP

@@ -50,7 +50,7 @@ def summary_json(summary: dict) -> str:
 PARALLEL_ROWS = 50_000  # larger tables are formatted in two halves at once
 
 
-def _csv_bytes(table: pa.Table, header: bool) -> bytes:
+def _csv_bytes(table: pa.Table, *, header: bool) -> bytes:
     sink = io.BytesIO()
     options = pacsv.WriteOptions(include_header=header, quoting_style="needed")
     pacsv.write_csv(table, sink, write_options=options)
@@ -69,12 +69,12 @@ class PendingCsv:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         self._pool = ThreadPoolExecutor(max_workers=2)
         if table.num_rows < PARALLEL_ROWS:
-            self._parts = [self._pool.submit(_csv_bytes, table, True)]
+            self._parts = [self._pool.submit(_csv_bytes, table, header=True)]
         else:
             half = table.num_rows // 2
             self._parts = [
-                self._pool.submit(_csv_bytes, table.slice(0, half), True),
-                self._pool.submit(_csv_bytes, table.slice(half), False),
+                self._pool.submit(_csv_bytes, table.slice(0, half), header=True),
+                self._pool.submit(_csv_bytes, table.slice(half), header=False),
             ]
         self._pool.shutdown(wait=False)
 

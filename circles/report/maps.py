@@ -185,6 +185,49 @@ def _ratio(record: dict | None) -> float:
     return math.nan if ratio is None else ratio
 
 
+def _residents(ax: Any, circle_id: str, layers: MapLayers, labels: MapLabels) -> list:
+    """Residents not meeting the circle (dots) and residents off the network (crosses)."""
+    handles = []
+    met = layers.residents[circle_id].to_numpy() if circle_id in layers.residents else None
+    unmet = layers.evaluated & (met != 1) if met is not None else np.zeros(0, dtype=bool)
+    n_evaluated = int(layers.evaluated.sum())
+    size = 14.0 if n_evaluated < 2_000 else 5.0 if n_evaluated < 50_000 else 2.0
+    if unmet.any():
+        xy = layers.resident_xy[unmet]
+        ax.scatter(xy[:, 0], xy[:, 1], s=size, c=_UNMET, linewidths=0, zorder=6)
+    unmet_label = labels.say("unmet", n=f"{int(unmet.sum()):,}")
+    handles.append(_marker("o", unmet_label, ms=5, mfc=_UNMET, mec="none"))
+    if layers.off_network.any():
+        xy = layers.resident_xy[layers.off_network]
+        ax.scatter(xy[:, 0], xy[:, 1], s=size * 2.5, c=_OFF, marker="x", lw=0.8, zorder=6)
+        off_label = labels.say("off", n=f"{int(layers.off_network.sum()):,}")
+        handles.append(_marker("x", off_label, ms=6, mec=_OFF))
+    return handles
+
+
+def _titles(
+    fig: Any, circle: dict, model: ReportModel, labels: MapLabels, n_evaluated: int
+) -> None:
+    """The title (circle and coverage) and the subtitle (population met of the total)."""
+    circle_id, lang = circle["circle_id"], labels.lang
+    name, overall = circle.get("name") or {}, model.circle_rows[str(circle_id)][0].overall
+    title = labels.pick(name.get(lang), name.get("en"), circle_id)
+    pct = _percent(overall.get("coverage_ratio"), lang)
+    fig.text(
+        0.015,
+        0.975,
+        labels.say("title", name=title, pct=pct),
+        fontsize=17,
+        fontweight="bold",
+        va="top",
+    )
+    met_pop, total_pop = overall.get("population_met", 0), overall.get("population_total", 0)
+    subtitle = labels.say(
+        "subtitle", met=f"{met_pop:,.0f}", total=f"{total_pop:,.0f}", n=f"{n_evaluated:,}"
+    )
+    fig.text(0.015, 0.935, subtitle, fontsize=11, color="#333333", va="top")
+
+
 def _draw(
     circle: dict, result: AuditResult, model: ReportModel, layers: MapLayers, labels: MapLabels
 ):
@@ -197,7 +240,7 @@ def _draw(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
-    circle_id, lang = circle["circle_id"], labels.lang
+    circle_id = circle["circle_id"]
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     ax = fig.add_axes(MAP_BOX)
@@ -236,41 +279,12 @@ def _draw(
             Line2D([], [], color=_NETWORK, lw=1.2, label=labels.say(layers.network_mode))
         )
 
-    # residents not meeting the circle; residents off the network
-    met = layers.residents[circle_id].to_numpy() if circle_id in layers.residents else None
-    unmet = layers.evaluated & (met != 1) if met is not None else np.zeros(0, dtype=bool)
     n_evaluated = int(layers.evaluated.sum())
-    size = 14.0 if n_evaluated < 2_000 else 5.0 if n_evaluated < 50_000 else 2.0
-    if unmet.any():
-        xy = layers.resident_xy[unmet]
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, c=_UNMET, linewidths=0, zorder=6)
-    unmet_label = labels.say("unmet", n=f"{int(unmet.sum()):,}")
-    handles.append(_marker("o", unmet_label, ms=5, mfc=_UNMET, mec="none"))
-    if layers.off_network.any():
-        xy = layers.resident_xy[layers.off_network]
-        ax.scatter(xy[:, 0], xy[:, 1], s=size * 2.5, c=_OFF, marker="x", lw=0.8, zorder=6)
-        off_label = labels.say("off", n=f"{int(layers.off_network.sum()):,}")
-        handles.append(_marker("x", off_label, ms=6, mec=_OFF))
-
+    handles += _residents(ax, circle_id, layers, labels)
     handles += _facilities(ax, circle, result, layers, labels)
 
     # title, legend, colour bar, scale bar, north arrow, attribution
-    name, overall = circle.get("name") or {}, model.circle_rows[str(circle_id)][0].overall
-    title = labels.pick(name.get(lang), name.get("en"), circle_id)
-    pct = _percent(overall.get("coverage_ratio"), lang)
-    fig.text(
-        0.015,
-        0.975,
-        labels.say("title", name=title, pct=pct),
-        fontsize=17,
-        fontweight="bold",
-        va="top",
-    )
-    met_pop, total_pop = overall.get("population_met", 0), overall.get("population_total", 0)
-    subtitle = labels.say(
-        "subtitle", met=f"{met_pop:,.0f}", total=f"{total_pop:,.0f}", n=f"{n_evaluated:,}"
-    )
-    fig.text(0.015, 0.935, subtitle, fontsize=11, color="#333333", va="top")
+    _titles(fig, circle, model, labels, n_evaluated)
     lines = sum(h.get_label().count("\n") + 1 for h in handles)
     fig.legend(
         handles=handles,

@@ -212,7 +212,7 @@ def source_text(
     tag = source.get("tag")
     ref = source.get("ref")
     if value is None or is_nan(value):
-        return SourceText(ref, None if tag is None else tag_text(str(tag), words), False)
+        return SourceText(ref, None if tag is None else tag_text(str(tag), words), unverified=False)
     if tag == VERIFIED_TAG:
         return SourceText(ref, tag_text(VERIFIED_TAG, words), unverified=False)
     text = (
