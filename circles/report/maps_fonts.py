@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import unicodedata
 from pathlib import Path
@@ -56,6 +57,18 @@ def find_cjk_font() -> str | None:
 
 @functools.cache
 def _find_cjk_font() -> str | None:
+    # matplotlib logs every family it cannot match at a weight ("findfont: Failed to find font
+    # weight ..."): the search asks on purpose, and the library must not print
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return _search_cjk_font()
+    finally:
+        logger.setLevel(level)
+
+
+def _search_cjk_font() -> str | None:
     from matplotlib import font_manager
 
     manager = font_manager.fontManager
