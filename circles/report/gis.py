@@ -5,8 +5,9 @@ Each layer is the matching table of the audit with its geometry, in the CRS ``--
 audit used (a row without geometry keeps its place, with an empty geometry) and every
 ``residents.csv`` column; ``facilities`` one row per input facility with the ``facilities.csv``
 columns; ``communities`` one row per community polygon (one row per community without geometry
-when no polygons were given) with its population and, per circle and requirement, coverage and
-gap columns named short enough for any GIS (see :func:`community_columns`).
+when no polygons were given) with its sub-district (when the audit has them), residents and
+population and, per circle and requirement, coverage and gap columns named short enough for any
+GIS (see :func:`community_columns`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _gap_flag(value: object) -> float:
 
 
 def communities_frame(result: AuditResult) -> gpd.GeoDataFrame:
-    """One row per community polygon: id, residents, population, coverage and gap columns.
+    """One row per community polygon: id, sub-district, residents, population, coverage, gaps.
 
     Without community polygons, one row per community of ``coverage.csv`` with no geometry.
     The values are those of ``coverage.csv`` (scope ``community``).
@@ -86,6 +87,13 @@ def communities_frame(result: AuditResult) -> gpd.GeoDataFrame:
             crs=crs,
         )
     ids = frame["community_id"]
+    subdistricts = {
+        str(c.get("community_id")): c.get("subdistrict")
+        for c in result.summary.get("communities", [])
+        if isinstance(c, dict) and c.get("subdistrict")
+    }
+    if subdistricts:  # the 街道 of each community, when the audit rolled coverage up to them
+        frame["subdistrict"] = ids.map(subdistricts).to_numpy(dtype=object)
     first = result.circles[0].circle.id if result.circles else None
     whole = rows[(rows["circle_id"] == first) & (rows["requirement_id"] == "")]
     whole = whole.drop_duplicates("community_id").set_index("community_id")
@@ -151,7 +159,12 @@ def write_layers(
             out.to_parquet(folder / name, index=False)
         else:
             options = {"DESCRIPTION": _legend(result)} if layer == "communities" else {}
-            out.to_file(
-                folder / name, layer=layer, driver="GPKG", engine="pyogrio", layer_options=options
+            out.to_file(  # through Arrow: twice as fast for a city's residents
+                folder / name,
+                layer=layer,
+                driver="GPKG",
+                engine="pyogrio",
+                use_arrow=True,
+                layer_options=options,
             )
     return names

@@ -173,3 +173,13 @@ def test_communities_without_polygons(toy: dict[str, Path]) -> None:
     assert sorted(layer["community_id"]) == ["east", "west"]  # one row each, no geometry
     assert (layer.geometry.isna() | layer.geometry.is_empty).all()
     assert layer.set_index("community_id")["population"].to_dict() == {"east": 125.0, "west": 350.0}
+
+
+def test_communities_layer_names_the_subdistrict(toy: dict[str, Path]) -> None:
+    polygons = gpd.read_file(toy["communities"])
+    polygons["街道"] = ["北街道", "南街道", "南街道"]
+    polygons.to_file(toy["communities"])
+    out = toy["dir"] / "report"
+    _audit(toy, out)
+    layer = gpd.read_file(out / "communities.gpkg")
+    assert layer["subdistrict"].tolist() == ["北街道", "南街道", "南街道"]
