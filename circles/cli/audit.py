@@ -244,7 +244,7 @@ def _run(
             scenario = run_scenario(options, progress=show)
     result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
     mark("write")
-    from circles.report.files import write_report
+    from circles.report.files import LayerOptions, write_report
     from circles.report.terminal import render
 
     map_warnings: list[str] = []
@@ -256,6 +256,7 @@ def _run(
         comparison=comparison,
         warnings=map_warnings,
         residents_csv=scenario.residents_csv,
+        layers=LayerOptions(options.layer_format, options.crs_out, options.csv_bom),
         **report,
     )
     mark("end")

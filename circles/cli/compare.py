@@ -25,6 +25,13 @@ def compare_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace comparison files already in --out.")
     ] = False,
+    csv_bom: Annotated[
+        bool,
+        typer.Option(
+            "--csv-bom/--no-csv-bom",
+            help="Start comparison.csv with the UTF-8 byte order mark, for Excel.",
+        ),
+    ] = True,
 ) -> None:
     """Compare two audits: coverage before, after and the change, and who newly meets what."""
     from circles.evaluate.compare import compare
@@ -35,7 +42,7 @@ def compare_command(
         _, cov_after, res_after = read_report(after)
         comparison = compare(cov_before, cov_after, res_before, res_after)
         if out is not None:
-            write_comparison(out, comparison, lang=lang, overwrite=overwrite)
+            write_comparison(out, comparison, lang=lang, overwrite=overwrite, csv_bom=csv_bom)
     except CirclesError as exc:
         fail(str(exc))
         return

@@ -38,6 +38,7 @@ def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         coverage = pd.read_csv(
             folder / "coverage.csv",
+            encoding="utf-8-sig",  # with or without the byte order mark
             dtype={"requirement_id": str, "community_id": str},
             keep_default_na=False,
             na_values=[""],
@@ -45,7 +46,9 @@ def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
         residents = None
         if (folder / "residents.csv").is_file():
             residents = pd.read_csv(
-                folder / "residents.csv", dtype={"resident_id": str, "community_id": str}
+                folder / "residents.csv",
+                encoding="utf-8-sig",
+                dtype={"resident_id": str, "community_id": str},
             )
     except (ValueError, OSError) as exc:  # JSON, CSV parsing and decoding errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -71,13 +74,21 @@ def read_report(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
 
 
 def write_comparison(
-    folder: Path, comparison: pd.DataFrame, *, lang: str = "en", overwrite: bool = False
+    folder: Path,
+    comparison: pd.DataFrame,
+    *,
+    lang: str = "en",
+    overwrite: bool = False,
+    csv_bom: bool = True,
 ) -> None:
-    """Write ``comparison.csv`` and ``comparison.xlsx`` into ``folder`` (atomically)."""
+    """Write ``comparison.csv`` and ``comparison.xlsx`` into ``folder`` (atomically).
+
+    ``comparison.csv`` starts with the UTF-8 byte order mark unless ``csv_bom`` is false.
+    """
     from circles.report.files import write_csv
 
     with staged_output(folder, COMPARISON_FILES, overwrite=overwrite) as stage:
-        write_csv(comparison, stage / "comparison.csv")
+        write_csv(comparison, stage / "comparison.csv", bom=csv_bom)
         write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
 
 

@@ -1,4 +1,4 @@
-"""Machine-readable outputs and the report folder: CSV tables, summary.json, report.xlsx."""
+"""The report folder's files: CSV tables, GIS layers, summary.json, report.xlsx."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
 from circles.report.excel import write_workbook
+from circles.report.gis import LAYER_FORMATS, layer_names, write_layers
 from circles.report.model import build_report_model
 from circles.report.staging import staged_output
 from circles.runtime import collector_paused
 
-REPORT_FILES = [
+#: The tables of every report folder, whatever the format of its GIS layers
+TABLE_FILES = [
     "residents.csv",
     "facilities.csv",
     "coverage.csv",
@@ -27,6 +30,8 @@ REPORT_FILES = [
     "summary.json",
     "report.xlsx",
 ]
+#: The files of a report folder with the default options (GIS layers as GeoPackage)
+REPORT_FILES = TABLE_FILES + layer_names("gpkg")
 
 
 def _clean(value: Any) -> Any:
@@ -47,6 +52,8 @@ def summary_json(summary: dict) -> str:
     return json.dumps(_clean(summary), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
+#: The UTF-8 byte order mark: Excel reads a CSV that starts with it as UTF-8, not the code page
+UTF8_BOM = b"\xef\xbb\xbf"
 PARALLEL_ROWS = 50_000  # larger tables are formatted in two halves at once
 
 
@@ -78,17 +85,27 @@ class PendingCsv:
             ]
         self._pool.shutdown(wait=False)
 
-    def write(self, path: Path) -> None:
-        """Write the CSV to ``path`` once formatted (re-raises a formatting error)."""
+    def write(self, path: Path, *, bom: bool = True) -> None:
+        """Write the CSV to ``path`` once formatted (re-raises a formatting error).
+
+        With ``bom`` the file starts with the UTF-8 byte order mark, so that Excel (a Chinese
+        Excel above all) opens it as UTF-8.
+        """
         parts = [part.result() for part in self._parts]
         with open(path, "wb") as handle:
+            if bom:
+                handle.write(UTF8_BOM)
             for part in parts:
                 handle.write(part)
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as UTF-8 CSV through Arrow (see :class:`PendingCsv`); NaN becomes empty."""
-    PendingCsv(frame).write(path)
+def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = True) -> None:
+    """A table as UTF-8 CSV through Arrow (see :class:`PendingCsv`); NaN becomes empty.
+
+    With ``bom`` (the default) the file starts with the UTF-8 byte order mark for Excel;
+    read it back with ``encoding="utf-8-sig"`` (pandas skips the mark either way).
+    """
+    PendingCsv(frame).write(path, bom=bom)
 
 
 def _write_files(
@@ -99,6 +116,7 @@ def _write_files(
     maps: bool,
     excel_residents: bool,
     warnings: list[str],
+    layers: LayerOptions,
     residents_csv: PendingCsv | None = None,
 ) -> list[str]:
     """Write one audit's report files into ``stage``; return their names.
@@ -107,9 +125,10 @@ def _write_files(
     already was: ``residents_csv``).
     """
     pending = residents_csv if residents_csv is not None else PendingCsv(result.residents)
-    write_csv(result.facilities, stage / "facilities.csv")
-    write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv")
-    write_csv(result.network_issues, stage / "network_issues.csv")
+    bom = layers.csv_bom
+    write_csv(result.facilities, stage / "facilities.csv", bom=bom)
+    write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv", bom=bom)
+    write_csv(result.network_issues, stage / "network_issues.csv", bom=bom)
     (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
     model = build_report_model(result.summary, result.coverage)  # one model for every writer
     write_workbook(
@@ -120,20 +139,37 @@ def _write_files(
         residents=result.residents if excel_residents else None,
         model=model,
     )
-    names = list(REPORT_FILES)
+    names = list(TABLE_FILES)
+    names += write_layers(stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out)
     if maps:
         from circles.report.maps import write_maps
 
         (stage / "maps").mkdir()
         write_maps(stage / "maps", result, lang=lang, warnings=warnings, model=model)
         names.append("maps")
-    pending.write(stage / "residents.csv")
+    pending.write(stage / "residents.csv", bom=bom)
     return names
 
 
-def report_names(*, maps: bool = False, planned: bool = False) -> list[str]:
-    """The files and folders a report folder holds."""
-    names = list(REPORT_FILES) + (["maps"] if maps else [])
+@dataclass(frozen=True)
+class LayerOptions:
+    """How the report's tables are written: GIS layer kind and CRS, CSV byte order mark."""
+
+    layer_format: str = "gpkg"
+    crs_out: str = "EPSG:4326"
+    csv_bom: bool = True
+
+
+def report_names(
+    *, maps: bool = False, planned: bool = False, layer_format: str | None = "gpkg"
+) -> list[str]:
+    """The files and folders a report folder holds.
+
+    ``layer_format`` None lists the GIS layers of every format (the files of any report).
+    """
+    formats = list(LAYER_FORMATS) if layer_format is None else [layer_format]
+    layers = [name for kind in formats for name in layer_names(kind)]
+    names = list(TABLE_FILES) + layers + (["maps"] if maps else [])
     if planned:
         names += ["planned", "comparison.csv", "comparison.xlsx"]
     return names
@@ -151,13 +187,15 @@ def write_report(
     comparison: pd.DataFrame | None = None,
     warnings: list[str] | None = None,
     residents_csv: PendingCsv | None = None,
+    layers: LayerOptions | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
     the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
     table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
-    ``on_residents``).
+    ``on_residents``). ``layers`` says how the GIS layers (residents, communities, facilities)
+    and the CSV files are written (default: GeoPackage in WGS 84, CSV with a byte order mark).
 
     Raises
     ------
@@ -165,14 +203,16 @@ def write_report(
         When ``out`` already holds report files and ``overwrite`` is false, or cannot be written.
     """
     warnings = warnings if warnings is not None else []
-    names = report_names(maps=maps, planned=planned is not None)
+    layers = layers if layers is not None else LayerOptions()
+    names = report_names(maps=maps, planned=planned is not None, layer_format=layers.layer_format)
     options: dict[str, Any] = {
         "lang": lang,
         "maps": maps,
         "excel_residents": excel_residents,
         "warnings": warnings,
+        "layers": layers,
     }
-    known = set(report_names(maps=True, planned=True))
+    known = set(report_names(maps=True, planned=True, layer_format=None))
     with (
         collector_paused(),
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
@@ -183,6 +223,6 @@ def write_report(
 
             (stage / "planned").mkdir()
             _write_files(stage / "planned", planned, **options)
-            write_csv(comparison, stage / "comparison.csv")
+            write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
             write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
     return [out / name for name in names]

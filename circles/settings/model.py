@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from circles.settings.edge import SECONDS_PER_MINUTE, Edge, coords_map, edge_of
 
@@ -267,11 +267,49 @@ class Settings(BaseModel):
             "comparison.csv/.xlsx show the change per circle, requirement and community."
         ),
     ] = None
+    layer_format: Annotated[
+        Literal["gpkg", "parquet"],
+        Edge("layer_format", flag=("--format",)),
+        Field(
+            description="File kind of the GIS layers of the report (residents, communities, "
+            "facilities): gpkg (GeoPackage) or parquet (GeoParquet)."
+        ),
+    ] = "gpkg"
+    crs_out: Annotated[
+        str,
+        Edge("crs_out", default_text="EPSG:4326, WGS 84 longitude/latitude"),
+        Field(
+            description="CRS of the GIS layers of the report (e.g. EPSG:4490 for CGCS2000, or "
+            "the audit's metric CRS such as EPSG:32650)."
+        ),
+    ] = "EPSG:4326"
+    csv_bom: Annotated[
+        bool,
+        Edge("csv_bom", flag=("--csv-bom/--no-csv-bom",), give="e.g. csv_bom: false"),
+        Field(
+            description="Start the report's CSV files with the UTF-8 byte order mark, so that "
+            "Excel (a Chinese Excel above all) opens them as UTF-8."
+        ),
+    ] = True
     out: Annotated[
         Path,
         Edge("out", flag=("-o", "--out"), default_text="./circles-report"),
         Field(description="Report folder."),
     ] = Path("circles-report")
+
+    @field_validator("crs_out")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(value)
+        except CRSError as exc:
+            raise ValueError(
+                "not a coordinate reference system pyproj knows; give e.g. EPSG:4326 or EPSG:4490"
+            ) from exc
+        return value
 
     @property
     def walk_speed_m_per_min(self) -> float | None:
