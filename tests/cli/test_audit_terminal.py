@@ -60,3 +60,13 @@ def test_verbose_prints_the_full_tables(example_runs) -> None:
     assert "Communities, worst first" in result.stdout
     assert "national_3h: destinations" in result.stdout
     assert "Communities with the most people not met" not in result.stdout
+
+
+def test_example_warns_only_of_what_it_teaches(example_runs) -> None:
+    """Two warnings: the Wuhan hubs the district lacks, the compounds off the network."""
+    warnings = [
+        line for line in example_runs["verbose"].stderr.splitlines() if line.startswith("warning:")
+    ]
+    assert len(warnings) == 2, example_runs["verbose"].stderr
+    assert warnings[0].startswith("warning: hubs of the line-haul tables not found")
+    assert warnings[1].startswith("warning: residents farther than 250 m")
