@@ -104,6 +104,17 @@ def _command_parameters() -> list[inspect.Parameter]:
             typer.Option("--fail-on-gaps", help="Exit with code 1 when any requirement has a gap."),
         ),
         ("quiet", bool, False, typer.Option("-q", "--quiet", help="Print nothing but errors.")),
+        (
+            "verbose",
+            bool,
+            False,
+            typer.Option(
+                "-v",
+                "--verbose",
+                help="Print the full tables (every requirement, hub destination and community) "
+                "instead of the one-screen summary, and every warning.",
+            ),
+        ),
         ("debug", bool, False, typer.Option("--debug", help="Show the traceback of an error.")),
         (
             "timings",
@@ -142,7 +153,7 @@ def _command_parameters() -> list[inspect.Parameter]:
 def audit(**given: Any) -> None:
     """Audit the circles on a street network and write the report folder."""
     project: Path | None = given.pop("project")
-    overwrite, lang, maps, excel_residents, fail_on_gaps, quiet, debug, timings = (
+    overwrite, lang, maps, excel_residents, fail_on_gaps, quiet, verbose, debug, timings = (
         given.pop(name)
         for name in (
             "overwrite",
@@ -151,6 +162,7 @@ def audit(**given: Any) -> None:
             "excel_residents",
             "fail_on_gaps",
             "quiet",
+            "verbose",
             "debug",
             "timings",
         )
@@ -176,6 +188,7 @@ def audit(**given: Any) -> None:
             settings.out,
             overwrite=overwrite,
             quiet=quiet,
+            verbose=verbose,
             timings=timings,
             report={"lang": lang, "maps": maps, "excel_residents": excel_residents},
         )
@@ -213,10 +226,15 @@ def _run(
     *,
     overwrite: bool,
     quiet: bool,
+    verbose: bool,
     timings: bool,
     report: dict[str, Any],
 ) -> bool:
-    """Run the audit with progress on stderr, write the report, print the summary table.
+    """Run the audit with progress on stderr, write the report, print the summary.
+
+    The summary (stdout) is one screen, or the full tables with ``verbose``; warnings go to
+    stderr (the first few, or all with ``verbose``). Progress shows on stderr only when it is
+    a terminal.
 
     Returns True when any requirement has a gap overall or in a community.
     """
@@ -224,6 +242,7 @@ def _run(
     import time
 
     from circles.audit import STAGES
+    from circles.report.terminal_brief import WARNINGS_SHOWN
     from circles.scenario import run_scenario
 
     marks: list[tuple[str, float]] = [("start", time.perf_counter())]
@@ -231,17 +250,10 @@ def _run(
     def mark(stage: str) -> None:
         marks.append((stage, time.perf_counter()))
 
-    if quiet:
+    if quiet or not err.is_terminal:
         scenario = run_scenario(options, progress=mark)
     else:
-        with err.status("starting", spinner="dots") as status:
-
-            def show(stage: str) -> None:
-                mark(stage)
-                label = "auditing with the planned facilities" if stage == "planned" else None
-                status.update((label or STAGES.get(stage, stage)) + "…")
-
-            scenario = run_scenario(options, progress=show)
+        scenario = _run_with_progress(options, mark, STAGES)
     result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
     mark("write")
     from circles.report.files import LayerOptions, write_report
@@ -267,14 +279,48 @@ def _run(
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
     if not quiet:
+        from circles.report.terminal_brief import render_brief, render_warnings
+
         console = Console(highlight=False)
-        render(console, result.summary, result.coverage)
+        if verbose:
+            render(console, result.summary, result.coverage)
+        else:
+            render_brief(console, result.summary, result.coverage, report_dir=str(out_dir))
         if comparison is not None:
             from circles.report.compare_report import render_comparison
 
             render_comparison(console, comparison)
+        render_warnings(err, result.summary, limit=None if verbose else WARNINGS_SHOWN)
         for warning in map_warnings:
             err.print(f"[yellow]warning: {warning}[/]", markup=True)
         err.print(f"report written to {out_dir}/", highlight=False)
     gaps = result.coverage["is_gap"]
     return bool(gaps.apply(lambda g: g is True).any())
+
+
+def _run_with_progress(options: Settings, mark: Any, stages: dict[str, str]) -> Any:
+    """Run the scenario with a rich progress display of its stages on stderr (a terminal)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from circles.scenario import run_scenario
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting…", total=len(stages))
+
+        def show(stage: str) -> None:
+            mark(stage)
+            if stage == "planned":  # a second audit, with the planned facilities
+                progress.update(task, description="auditing with the planned facilities…")
+                return
+            done = list(stages).index(stage) if stage in stages else None
+            progress.update(task, description=stages.get(stage, stage) + "…", completed=done)
+
+        return run_scenario(options, progress=show)

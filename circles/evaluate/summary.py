@@ -200,14 +200,19 @@ def build_summary(given: SummaryInputs) -> dict:
     _warn_facilities(
         loaded, tally["facilities"]["by_type"], provenance.catalogue, options.facilities, warnings
     )
+    not_found = []  # one warning for every hub circle
     for cid, hub in hub_results.items():
         missing = sorted(set(hub["hubs_in_table"]) - set(hub["hubs_found"]))
         if missing:
-            warnings.append(
-                f"{cid}: hubs of the line-haul table not found among the facilities (by id or "
-                f"name, on the network): {', '.join(missing[:10])}"
+            not_found.append(
+                f"{cid}: {', '.join(missing[:10])}"
                 + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             )
+    if not_found:
+        warnings.append(
+            "hubs of the line-haul tables not found among the facilities (by id or name, on the "
+            "network); no route runs through them: " + "; ".join(not_found)
+        )
     off = {
         ("walking" if key == "walk" else "driving"): net.stats.get("residents_off_network", 0)
         for key, net in networks.items()

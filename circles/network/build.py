@@ -313,7 +313,7 @@ def build_network(
     if source == "lines":
         found = repair_stats.pop("unrepaired_issues", None)
         issues = found if found is not None else find_crossings(geoms, raw["line"].to_numpy())
-        issues = merge_issues(repairs, issues)
+        issues = merge_issues(repairs, _levels_apart(issues, raw))
     keys, u, v, xy = _end_nodes(raw, geoms)
     n_edges_in = len(geoms)
 
@@ -366,6 +366,9 @@ def build_network(
         "crossings": int(issues["kind"].isin(UNJOINED).sum()),
         **repair_stats,
     }
+    apart = int((issues["kind"] == "not_split_levels").sum())
+    if apart or "crossings_not_split_levels" in stats:
+        stats["crossings_not_split_levels"] = apart
     if oneway_unknown:
         stats["oneway_unknown"] = oneway_unknown
     return Network(
@@ -387,3 +390,23 @@ def build_network(
 
 
 # --------------------------------------------------------------------------- cache
+
+
+def _levels_apart(issues: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """Crossings left as drawn between lines on different levels, as ``not_split_levels``.
+
+    An overpass tagged as a bridge (or a different ``layer``) that crosses a street without a
+    shared vertex is drawn right: it is listed as a level crossing, not as a missing junction.
+    """
+    if len(issues) == 0 or "level" not in raw.columns:
+        return issues
+    level = dict(zip(raw["line"].astype(str), raw["level"], strict=True))
+    crossing = issues["kind"] == "crossing"
+    apart = crossing & (
+        issues["line_a"].astype(str).map(level) != issues["line_b"].astype(str).map(level)
+    )
+    if not apart.any():
+        return issues
+    out = issues.copy()
+    out.loc[apart, "kind"] = "not_split_levels"
+    return out

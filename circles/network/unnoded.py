@@ -52,8 +52,8 @@ def topology_warnings(stats: dict, name: str) -> list[str]:
             f"network {name}: joined {stats['ends_joined']} dangling line ends to lines within "
             f"{stats['join_ends_m']:g} m (--join-ends): see network_issues.csv"
         )
-    if stats.get("crossings"):
-        levels = stats.get("crossings_not_split_levels", 0)
+    levels = stats.get("crossings_not_split_levels", 0)
+    if stats.get("crossings", 0) > levels:  # crossings on different levels are drawn right
         why = (
             f" ({levels} of them on different levels by bridge, tunnel or layer)" if levels else ""
         )

@@ -125,20 +125,32 @@ class RequirementRow:
 
 @dataclass(frozen=True)
 class CommunityRow:
-    """A community's residents, population and its lowest whole-circle coverage.
+    """A community's residents, population, lowest whole-circle coverage and people not met.
 
     ``residents`` and ``population`` are the summary's, else the largest of its coverage rows.
-    ``worst_coverage`` is ``inf`` when no circle has a coverage there.
+    ``worst_coverage`` is ``inf`` when no circle has a coverage there. ``population_not_met``
+    is the population not meeting a whole circle, summed over the circles (a resident missing
+    two circles counts twice).
     """
 
     community_id: str
     residents: float | int | None
     population: float | int | None
     worst_coverage: float
+    population_not_met: float = 0.0
 
-    def sort_key(self) -> tuple[bool, float, str]:
-        """Communities with population first, the lowest coverage first, then by id."""
-        return (not self.population, self.worst_coverage, self.community_id)
+    def sort_key(self) -> tuple[bool, float, float, str]:
+        """Communities with population first, the lowest coverage, the most not met, the id."""
+        return (
+            not self.population,
+            self.worst_coverage,
+            -self.population_not_met,
+            self.community_id,
+        )
+
+    def not_met_key(self) -> tuple[float, float, str]:
+        """The most population not met first, then the lowest coverage, then by id."""
+        return (-self.population_not_met, self.worst_coverage, self.community_id)
 
 
 @dataclass
@@ -200,6 +212,10 @@ class ReportModel:
     def community(self, community_id: str) -> CommunityRow | None:
         """The row of a community (None when unknown)."""
         return self._community_rows.get(community_id)
+
+    def communities_by_not_met(self) -> list[CommunityRow]:
+        """Communities with the most population not meeting the circles first."""
+        return sorted(self.communities, key=CommunityRow.not_met_key)
 
     def largest_gap(self) -> dict[str, Gap]:
         """The first gap of each community in gap order (its largest basic one)."""
@@ -352,7 +368,8 @@ def _communities(
             population = max_of(found, "population_total")
         ratios = [r for r in (number(row["coverage_ratio"]) for row in found) if r is not None]
         worst = min(ratios) if ratios else math.inf
-        rows.append(CommunityRow(community_id, residents, population, worst))
+        not_met = sum(n for n in map(population_not_met, found) if n is not None)
+        rows.append(CommunityRow(community_id, residents, population, worst, float(not_met)))
     rows.sort(key=CommunityRow.sort_key)
     return rows
 

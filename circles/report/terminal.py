@@ -50,11 +50,16 @@ def render(console: Console, summary: dict, coverage: pd.DataFrame, *, max_rows:
 
     Notes
     -----
+    This is the long report of ``circles audit -v``; the default is the one-screen summary of
+    :func:`circles.report.terminal_brief.render_brief`. Warnings are not printed here: the CLI
+    prints them on stderr (:func:`circles.report.terminal_brief.render_warnings`).
+
     The circles table is followed by one line per circle saying what it measures (its model)
     and, for each hub circle, a table of its destinations.
 
     Communities are listed worst first: by their lowest whole-circle coverage across circles,
-    ascending, communities without population last. A coverage cell is red when a basic
+    ascending, then by the most population not meeting a whole circle, communities without
+    population last. A coverage cell is red when a basic
     requirement of that circle is below its target in the community, yellow when every basic
     requirement meets its target but the share meeting all of them is below target, green at
     or above target (quality-tier requirements do not count towards whole-circle coverage).
@@ -132,8 +137,6 @@ def _render_header(console: Console, summary: Mapping[str, Any]) -> None:
     elif summary.get("network"):
         grid.add_row(word("network"), _network_text(summary["network"]))
     console.print(grid)
-    for warning in summary.get("warnings") or []:
-        console.print(Text(word("warning", text=warning), style="yellow"))
 
 
 def _counted(value: Any, status: str) -> str:

@@ -258,6 +258,28 @@ EN: dict[str, str] = {
     "term_network_text": "{nodes} nodes · {edges} edges · {length}",
     "term_km": "{value} km",
     "term_warning": "warning: {text}",
+    "term_brief_residents": (
+        "Residents {residents} read ({population} people) · {ok} evaluated · "
+        "{unassigned} in no community"
+    ),
+    "term_brief_facilities": "Facilities {read} read · {used} used",
+    "term_brief_networks": "Networks {items}",
+    "term_brief_below": "below target",
+    "term_brief_below_count": "{below} of {total}",
+    "term_brief_worst": "worst requirement",
+    "term_brief_of_target": " (target {target})",
+    "term_brief_communities_title": "Communities with the most people not met (top {count})",
+    "term_brief_not_met": "not met",
+    "term_brief_lowest": "lowest",
+    "term_brief_communities_caption": (
+        "not met: population not meeting a whole circle, summed over the circles · "
+        "lowest: lowest whole-circle coverage"
+    ),
+    "term_brief_more_warning": "… and 1 more warning in summary.json",
+    "term_brief_more_warnings": "… and {count} more warnings in summary.json",
+    "term_brief_report": (
+        "Report in {folder}/ (report.xlsx, summary.json); -v prints the full tables"
+    ),
     "term_circles": "Circles",
     "term_circle": "circle",
     "term_requirement": "requirement",

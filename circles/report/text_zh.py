@@ -243,6 +243,24 @@ ZH: dict[str, str] = {
     "term_network_text": "节点 {nodes} · 边 {edges} · {length}",
     "term_km": "{value} 公里",
     "term_warning": "警告：{text}",
+    "term_brief_residents": (
+        "居住点 读入 {residents}（{population} 人）· 评价 {ok} · 未归属社区 {unassigned}"
+    ),
+    "term_brief_facilities": "设施 读入 {read} · 使用 {used}",
+    "term_brief_networks": "路网 {items}",
+    "term_brief_below": "未达标",
+    "term_brief_below_count": "{below}/{total}",
+    "term_brief_worst": "最差要求",
+    "term_brief_of_target": "（目标 {target}）",
+    "term_brief_communities_title": "未达标人口最多的社区（前 {count} 个）",
+    "term_brief_not_met": "未达标人口",
+    "term_brief_lowest": "最低覆盖",
+    "term_brief_communities_caption": (
+        "未达标人口：未满足整个圈层的人口，各圈层相加 · 最低覆盖：最低的整圈覆盖率"
+    ),
+    "term_brief_more_warning": "… 另有 1 条警告，见 summary.json",
+    "term_brief_more_warnings": "… 另有 {count} 条警告，见 summary.json",
+    "term_brief_report": "报告在 {folder}/（report.xlsx、summary.json）；-v 显示完整表格",
     "term_circles": "圈层",
     "term_circle": "圈层",
     "term_requirement": "要求",

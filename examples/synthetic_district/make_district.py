@@ -11,7 +11,7 @@ Run from the repository root::
 
 The script is deterministic (fixed seed) and writes, next to itself:
 
-- ``roads.geojson``        road centre-lines (WGS 84), split at every junction
+- ``roads.geojson``        road centre-lines (WGS 84), split at every junction; ``bridge`` yes/no
 - ``communities.geojson``  12 community (社区) polygons; an eastern strip is left uncovered
 - ``residents.geojson``    residential compounds (小区), mostly polygons, some points
 - ``facilities.csv``       facilities with ``id``, ``name``, ``type``, ``lon``, ``lat``
@@ -20,10 +20,14 @@ The script is deterministic (fixed seed) and writes, next to itself:
 Deliberate quirks (so that the audit's warnings and edge cases show up):
 
 - a river crosses the district and only two arterial roads bridge it;
-- one elevated road crosses two streets without sharing a vertex with them (an overpass);
+- one elevated road crosses two streets without sharing a vertex with them (an overpass, tagged
+  ``bridge=yes``: the audit keeps it apart from the streets below and lists the two places in
+  ``network_issues.csv`` without a warning);
 - one small footpath fragment in a park is connected to nothing;
-- three compounds lie more than 400 m outside the street network (off-network);
-- two compounds have no population (the audit weights them 1 and warns);
+- three compounds lie more than 400 m outside the street network (off-network: the audit flags
+  them, counts them as not covered and warns);
+- two compounds have no population but a number of households (the audit takes their population
+  from the households, as it does for real data with gaps);
 - an eastern strip of the district belongs to no community ("unassigned" residents);
 - the northern bank has no middle school and no elderly day-care centre, the south-east has no
   small public space, and culture and sports venues are clustered, so coverage differs a lot
@@ -682,7 +686,7 @@ def residents_table(
                 "id": f"R{k + 1:04d}",
                 "name": str(names[k]),
                 "population": None if k in missing else population,
-                "households": None if k in missing else households,
+                "households": households,  # the audit takes the population from these
                 "geometry": geom,
             }
         )
@@ -982,7 +986,15 @@ def main() -> None:
 
     write_geojson(
         HERE / "roads.geojson",
-        [{"name": r.name, "highway": r.highway, "geometry": r.geometry} for r in network],
+        [
+            {
+                "name": r.name,
+                "highway": r.highway,
+                "bridge": "yes" if r.geometry is overpass else "no",
+                "geometry": r.geometry,
+            }
+            for r in network
+        ],
         "roads",
     )
     write_geojson(HERE / "communities.geojson", communities, "communities")

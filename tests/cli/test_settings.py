@@ -27,6 +27,7 @@ COMMAND_ONLY = {
     "excel_residents",
     "fail_on_gaps",
     "quiet",
+    "verbose",
     "debug",
     "timings",
 }

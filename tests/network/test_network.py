@@ -154,3 +154,29 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, monkeypatch, damage: str
     assert again.stats["cache"] == "rebuilt" and "cache_damaged" in again.stats
     assert np.array_equal(first.length_m, again.length_m)
     assert network_module.load_network(pbf).stats["cache"] == "hit"
+
+
+def test_a_tagged_bridge_crossing_is_a_level_crossing_without_warning(tmp_path: Path) -> None:
+    """The crossing above with line 1 tagged bridge=yes: listed apart by level, no warning."""
+    from circles.network.unnoded import topology_warnings
+
+    path = tmp_path / "lines.gpkg"
+    gpd.GeoDataFrame(
+        {"bridge": ["yes", "no"]},
+        geometry=[LineString([p(0, -100), p(0, 100)]), LineString([p(-100, 0), p(100, 0)])],
+        crs=CRS,
+    ).to_file(path)
+    net = build_network(path, min_component_nodes=0, split_crossings=False)
+    assert net.issues["kind"].tolist() == ["not_split_levels"]
+    assert net.stats["crossings"] == 1 and net.stats["crossings_not_split_levels"] == 1
+    assert topology_warnings(net.stats, path.name) == []
+    # the same crossing untagged is a missing junction as far as anyone can tell: warned
+    untagged = build_network(
+        _lines(
+            tmp_path, [LineString([p(0, -100), p(0, 100)]), LineString([p(-100, 0), p(100, 0)])]
+        ),
+        min_component_nodes=0,
+        split_crossings=False,
+    )
+    warnings = topology_warnings(untagged.stats, "lines.gpkg")
+    assert len(warnings) == 1 and "1 places where network lines cross" in warnings[0]

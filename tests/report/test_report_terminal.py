@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from circles.report.terminal import render
+from circles.report.terminal_brief import render_brief, render_warnings
 from circles.report.terminal_communities import wrap_id
 from tests.report_fixture import DESTINATIONS, JIANGHAN, RIVERSIDE, UNASSIGNED
 
@@ -71,14 +72,16 @@ def test_header_counts_and_warnings(audit):
     )
     assert "6 read · 5 used" in text
     assert "1,234 nodes · 2,345 edges · 123.4 km" in text
-    assert "warning: 1 resident farther than 250 m from the network (max_snap_m)" in text
+    # warnings go to stderr, printed by render_warnings
+    assert "warning:" not in text
 
 
 def test_warnings_are_yellow(audit):
-    summary, coverage = audit
+    summary, _ = audit
     console = Console(record=True, width=160, color_system="standard")
-    render(console, summary, coverage)
-    assert "\x1b[33mwarning: 1 resident farther" in console.export_text(styles=True)
+    render_warnings(console, summary)
+    text = console.export_text(styles=True)
+    assert "\x1b[33mwarning: 1 resident farther than 250 m from the network (max_snap_m)" in text
 
 
 def test_circles_table_marks_unverified_values(audit):
@@ -356,3 +359,97 @@ def test_every_terminal_word_comes_from_the_text_table(audit, width, monkeypatch
     for english in ("Circles", "Communities, worst first", "Residents", "all requirements"):
         assert english not in text
     assert "社区，最差在前" in text and "全部要求" in text
+
+
+# --- the one-screen summary (the default of circles audit) ---------------------------------------
+
+
+def _brief(audit, *, width: int = 100, styles: bool = False, **kwargs) -> str:
+    summary, coverage = audit
+    console = Console(record=True, width=width, color_system="standard" if styles else None)
+    render_brief(console, summary, coverage, **kwargs)
+    return console.export_text(styles=styles)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_brief_fits_one_screen_with_seven_circles(audit, width):
+    text = _brief(_with_seven_circles(audit), width=width, report_dir="circles-report")
+    lines = text.rstrip("\n").splitlines()
+    assert len(lines) <= 50, text
+    for line in lines:
+        assert cell_len(line.rstrip()) <= width, line
+    # one line per circle, each id whole
+    circles = _part(text, "Circles", "Communities with the most people not met")
+    for circle_id in ("life_15min", "activity_10min", "ems", "metro_area_2h", *EXTRA_CIRCLES):
+        assert sum(line.startswith(f"{circle_id} ") for line in circles.splitlines()) == 1
+    assert lines[-1].startswith("Report in circles-report/")
+    # the long tables are for -v
+    assert "Communities, worst first" not in text and "destinations" not in text
+
+
+def test_brief_counts(audit):
+    text = _brief(audit)
+    assert _line(text, "Residents").split() == [
+        *("Residents", "10", "read", "(1,620", "people)", "·", "8", "evaluated", "·"),
+        *("1", "in", "no", "community"),
+    ]
+    assert "Facilities 6 read · 5 used" in text
+    assert "walk: 123.4 km · drive1: 110.2 km" in text
+    assert "warning" not in text
+
+
+def test_brief_circle_lines_name_the_worst_requirement(audit):
+    text = _brief(audit)
+    life = _line(text, "life_15min ")
+    assert "kindergarten 73.3% (target 90.0%)" in life
+    assert life.split()[1:5] == ["56.7%", "90.0%", "2", "of"]  # whole circle, target, below
+    # a quality requirement is the worst only when no basic one is known
+    metro = _line(text, "metro_area_2h ")
+    assert "wuhan_1plus8 93.3%" in metro and "middle_yangtze" not in metro
+    styled = _brief(audit, styles=True)
+    assert re.search(r"\x1b\[31m *56\.7%", _line(styled, "life_15min"))  # below target
+
+
+def test_brief_communities_sorted_by_population_not_met(audit):
+    _, coverage = audit
+    text = _brief(audit)
+    part = text[text.index("Communities with the most people not met") :]
+    rows = [line for line in part.splitlines() if line.startswith((RIVERSIDE, JIANGHAN))]
+    # recompute the order from the coverage table: whole-circle rows, total - met, summed
+    whole = coverage[(coverage["scope"] == "community") & (coverage["requirement_id"] == "")]
+    not_met = (
+        (whole["population_total"] - whole["population_met"])
+        .groupby(whole["community_id"])
+        .sum()
+        .sort_values(ascending=False)
+    )
+    expected = [c for c in not_met.index if c in (RIVERSIDE, JIANGHAN) and not_met[c] > 0]
+    assert rows and [row.split()[0] for row in rows] == expected
+    for row in rows:
+        assert f"{not_met[row.split()[0]]:,.0f}" in row.split()
+
+
+def test_brief_warnings_are_counted_beyond_the_first_three(audit):
+    summary, _ = audit
+    summary = {**summary, "warnings": [f"problem {i}" for i in range(7)]}
+    console = Console(record=True, width=100)
+    render_warnings(console, summary)
+    assert console.export_text().splitlines() == [
+        "warning: problem 0",
+        "warning: problem 1",
+        "warning: problem 2",
+        "… and 4 more warnings in summary.json",
+    ]
+    console = Console(record=True, width=100)
+    render_warnings(console, summary, limit=None)
+    assert len(console.export_text().splitlines()) == 7
+
+
+def test_brief_words_come_from_the_text_table(audit, monkeypatch):
+    from circles.report import terminal_cells
+
+    monkeypatch.setattr(terminal_cells, "LANG", "zh")
+    text = _brief(audit, report_dir="out")
+    for english in ("Circles", "Residents", "not met", "worst requirement", "Report in"):
+        assert english not in text
+    assert "未达标人口最多的社区" in text
