@@ -24,7 +24,7 @@ from circles.report.excel_book import (
     Column,
     Sheet,
 )
-from circles.report.values import SourceText, number, requirement_tier, threshold_source_text
+from circles.report.values import SourceText, number, requirement_tier
 
 # parameters shown in their own rows rather than under "parameters"
 _SHOWN_ELSEWHERE = {
@@ -77,7 +77,7 @@ def rules_sheet(book: Book) -> Sheet:
         for requirement in circle.get("requirements") or []:
             requirement_id = str(requirement.get("requirement_id"))
             sources = requirement.get("sources") or {}
-            threshold, threshold_text = threshold_source_text(requirement, book.labels)
+            threshold, threshold_text = book.threshold(circle, requirement)
             uses_speed = requirement.get("max_time_min") is not None and speed is not None
             texts = {
                 "threshold": threshold_text,

@@ -42,6 +42,28 @@ EN: dict[str, str] = {
     "target": "target",
     "gap": "gap",
     "model": "model",
+    "model_walk": "walk on the street network at {speed} m/min; access legs walked",
+    "model_drive_from_facility": (
+        "drive from {types} on the directed road network (one-way streets respected): "
+        "road-class speeds{maxspeed} × congestion {factor}; access legs at the service-road speed"
+        "{zones}"
+    ),
+    "model_drive_to_facility": (
+        "drive to {types} on the directed road network (one-way streets respected): "
+        "road-class speeds{maxspeed} × congestion {factor}; access legs at the service-road speed"
+        "{zones}"
+    ),
+    "model_maxspeed": " or tagged maxspeed",
+    "model_types_join": ", ",
+    "model_zone_minutes": "{minutes} min {zone}",
+    "model_zones": "; {zones}, {elsewhere} min elsewhere",
+    "model_hub": (
+        "{access} (≤ {access_max} min) to a {hubs}, + {transfer} min transfer, + line-haul "
+        "minutes from {table} ({rows} rows, tags: {tags})"
+    ),
+    "model_hub_or": " or ",
+    "model_access_walk": "walk at {speed} m/min",
+    "model_access_drive": "drive on the road network",
     "unverified_numbers": "unverified numbers",
     "median_min_not_met": "median minutes of those not met",
     "community": "community",

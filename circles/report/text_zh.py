@@ -38,6 +38,26 @@ ZH: dict[str, str] = {
     "target": "目标",
     "gap": "缺口",
     "model": "计算模型",
+    "model_walk": "沿街道网络步行，速度 {speed} 米/分钟；接入段步行",
+    "model_drive_from_facility": (
+        "从 {types} 出发，在有向道路网络上驾车（遵守单行道）：道路等级车速{maxspeed} × 拥堵系数 "
+        "{factor}；接入段按服务道路车速{zones}"
+    ),
+    "model_drive_to_facility": (
+        "驾车前往 {types}，在有向道路网络上（遵守单行道）：道路等级车速{maxspeed} × 拥堵系数 "
+        "{factor}；接入段按服务道路车速{zones}"
+    ),
+    "model_maxspeed": "或道路限速标注",
+    "model_types_join": "、",
+    "model_zone_minutes": "{zone} {minutes} 分钟",
+    "model_zones": "；{zones}，其他地区 {elsewhere} 分钟",
+    "model_hub": (
+        "{access}（≤ {access_max} 分钟）至 {hubs}，+ 换乘 {transfer} 分钟，+ 干线时间"
+        "（{table}，{rows} 行，标记：{tags}）"
+    ),
+    "model_hub_or": " 或 ",
+    "model_access_walk": "以 {speed} 米/分钟步行",
+    "model_access_drive": "在道路网络上驾车",
     "unverified_numbers": "未核实的数值",
     "median_min_not_met": "未达标者时间中位数（分钟）",
     "community": "社区",

@@ -363,7 +363,8 @@ def test_summary_sheet_in_chinese(workbook_zh):
     assert _cell(ws, row, "缺口").value == "是"
     assert _cell(ws, row, "未核实的数值").value == "步行速度、目标"
     row = _row_index(ws, 要求编号="ems_station")
-    assert _cell(ws, row, "阈值").value == "central 10 分钟 / new_urban 12 分钟，其他 12 分钟"
+    # zones by their Chinese names (the rule file's zones.*.name.zh), not their ids
+    assert _cell(ws, row, "阈值").value == "中心城区 10 分钟 / 新城区 12 分钟，其他 12 分钟"
     assert _cell(ws, row, "出行方式").value == "驾车"
     row = _row_index(ws, 要求编号="middle_yangtze")
     assert _cell(ws, row, "阈值").value == "120 分钟 · 2 个目的地，全部"
