@@ -41,6 +41,8 @@ EN: dict[str, str] = {
     "coverage": "coverage",
     "target": "target",
     "gap": "gap",
+    "text_language": "en",
+    "ref_untranslated": "{ref}",
     "model": "model",
     "model_walk": "walk on the street network at {speed} m/min; access legs walked",
     "model_drive_from_facility": (

@@ -37,6 +37,8 @@ ZH: dict[str, str] = {
     "coverage": "覆盖率",
     "target": "目标",
     "gap": "缺口",
+    "text_language": "zh",
+    "ref_untranslated": "（英文原文）{ref}",
     "model": "计算模型",
     "model_walk": "沿街道网络步行，速度 {speed} 米/分钟；接入段步行",
     "model_drive_from_facility": (
