@@ -25,6 +25,7 @@ from circles.report.excel_book import (
     Sheet,
 )
 from circles.report.values import SourceText, number, requirement_tier
+from circles.report.warning_words import warning_text
 
 # parameters shown in their own rows rather than under "parameters"
 _SHOWN_ELSEWHERE = {
@@ -238,7 +239,7 @@ def _warning_rows(book: Book, add: Any, warnings: list[str]) -> None:
     if not warnings:
         add("warnings", book.text("section_warnings"), book.text("none"))
     for index, warning in enumerate(warnings, start=1):
-        add("warnings", book.text("warning_item", number=index), warning)
+        add("warnings", book.text("warning_item", number=index), warning_text(warning, book.lang))
 
 
 def _speeds(book: Book, add: Any, parameters: Mapping[str, Any]) -> None:
