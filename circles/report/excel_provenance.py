@@ -229,8 +229,11 @@ def _network_rows(book: Book, add: Any, summary: Mapping[str, Any]) -> None:
     if not networks and summary.get("network"):
         networks = {"walk": summary["network"]}
     for key, network in networks.items():
+        shown_key = key if book.lang == "en" else book.word("mode", key)
         for name, value in (network or {}).items():
-            item = book.text("network_item", network=key, name=book.word("network", name))
+            item = book.text("network_item", network=shown_key, name=book.word("network", name))
+            if name in ("source", "mode") and book.lang != "en":
+                value = book.word("network_value", value)
             add("networks", item, value)
 
 

@@ -81,6 +81,12 @@ EN: dict[str, str] = {
     ),
     "warn_or": " or ",
     "warn_untranslated": "{text}",
+    "network_residents_off_network": "residents off the network",
+    "network_value_lines": "lines",
+    "network_value_osm": "osm",
+    "network_value_walk": "walk",
+    "network_value_drive": "drive",
+    "zone_default_id": "(default)",
     "model": "model",
     "model_walk": "walk on the street network at {speed} m/min; access legs walked",
     "model_drive_from_facility": (

@@ -72,6 +72,12 @@ ZH: dict[str, str] = {
     ),
     "warn_or": " 或 ",
     "warn_untranslated": "（英文原文）{text}",
+    "network_residents_off_network": "路网外居民点",
+    "network_value_lines": "线图层（道路中心线）",
+    "network_value_osm": "OSM 数据（.osm.pbf）",
+    "network_value_walk": "步行",
+    "network_value_drive": "驾车",
+    "zone_default_id": "（默认）",
     "model": "计算模型",
     "model_walk": "沿街道网络步行，速度 {speed} 米/分钟；接入段步行",
     "model_drive_from_facility": (

@@ -14,8 +14,9 @@ from circles.report.refs_zh import REFS_ZH
 from circles.report.text import THRESHOLD_KEYS
 from circles.report.text_en import EN
 
-#: Two English words in a row: a reference written in English.
-_ENGLISH_PHRASE = re.compile(r"[A-Za-z]{3,}[ ,;:]+[A-Za-z]{2,}")
+#: An English word outside a URL: a reference (partly) written in English.
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+_URL = re.compile(r"https?://\S+")
 
 #: The tier of requirements that count towards a circle's whole-circle coverage.
 BASIC_TIER = "basic"
@@ -210,13 +211,13 @@ def ref_text(ref: Any, words: Mapping[str, str]) -> Any:
 
     In Chinese, a bundled rule's reference is shown as rendered in
     :data:`circles.report.refs_zh.REFS_ZH`; any other with English words is shown as written,
-    marked (``ref_untranslated``). English words, or a missing reference, are shown as they are.
+    marked (``ref_untranslated``). Other references, or a missing one, are shown as they are.
     """
     if not isinstance(ref, str) or words.get("text_language", "en") == "en":
         return ref
     if ref in REFS_ZH:
         return REFS_ZH[ref]
-    if _ENGLISH_PHRASE.search(ref):
+    if _ENGLISH_WORD.search(_URL.sub("", ref)):
         return words["ref_untranslated"].format(ref=ref)
     return ref
 
