@@ -234,6 +234,8 @@ def _network_rows(book: Book, add: Any, summary: Mapping[str, Any]) -> None:
             item = book.text("network_item", network=shown_key, name=book.word("network", name))
             if name in ("source", "mode") and book.lang != "en":
                 value = book.word("network_value", value)
+            elif isinstance(value, bool) and book.lang != "en":
+                value = book.yes_no(value)
             add("networks", item, value)
 
 

@@ -90,6 +90,8 @@ def english_words(workbook: Path, summary: dict) -> dict[str, str]:
             cells = [sheet.title]
             for row in sheet.iter_rows(values_only=True):
                 cells += [value for value in row if isinstance(value, str)]
+                # a boolean cell reads TRUE / FALSE in Excel: Chinese shows 是 / 否
+                cells += [str(value) for value in row if isinstance(value, bool)]
             for cell in cells:
                 if cell.startswith(MARKER):
                     continue
