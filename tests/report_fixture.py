@@ -130,11 +130,11 @@ DRIVE = {
     "use_maxspeed": True,
     "sources": {
         "road_class_km_per_h": {
-            "ref": "within the CJJ 37 design-speed ranges (STANDARDS.md §5); values chosen by us",
+            "ref": "CJJ 37 城市道路工程设计规范 design-speed ranges; values chosen by circles",
             "tag": "recalled",
         },
         "congestion_factor": {
-            "ref": "peak congestion cut speeds by 22.8 % in Dalian (STANDARDS.md §5, S23)",
+            "ref": "peak congestion cut speeds by 22.8 % in Dalian (经济地理 EMS study)",
             "tag": "verified",
         },
     },

@@ -73,6 +73,51 @@ def model_text(lc: LoadedCircle, speed_m_min: float | None) -> str:
     )
 
 
+def model_parts(lc: LoadedCircle, speed_m_min: float | None) -> dict[str, Any]:
+    """What :func:`model_text` says, as plain values, for a report to word in its language.
+
+    ``kind`` is the mode of the model (walk, drive, hub); the other keys are the numbers,
+    ids and names the line is made of (zone names in both languages; ``zones`` has one item
+    per requirement with thresholds by zone).
+    """
+    c = lc.circle
+    if c.mode == "walk":
+        return {"kind": "walk", "speed_m_per_min": speed_m_min}
+    if c.mode == "drive":
+        assert c.drive is not None
+        zones = [
+            {
+                "zones": [
+                    {"zone": zone, "name": c.zones[zone].name.model_dump(), "minutes": minutes}
+                    for zone, minutes in r.max_time_min_by_zone.items()
+                ],
+                "elsewhere_min": r.max_time_min,
+            }
+            for r in c.requirements
+            if r.max_time_min_by_zone
+        ]
+        return {
+            "kind": "drive",
+            "direction": c.direction,
+            "facility_types": sorted({t for r in c.requirements for t in r.facility_types}),
+            "use_maxspeed": c.drive.use_maxspeed,
+            "congestion_factor": c.drive.congestion_factor,
+            "zones": zones,
+        }
+    assert c.hub is not None
+    return {
+        "kind": "hub",
+        "access": c.hub.access,
+        "speed_m_per_min": speed_m_min,
+        "access_max_min": c.hub.access_max_min,
+        "hub_types": list(c.hub.hub_types),
+        "transfer_min": c.hub.transfer_min,
+        "table": c.hub.table,
+        "table_rows": len(lc.hub_table),
+        "tags": sorted({row.source.tag.value for row in lc.hub_table}),
+    }
+
+
 def _zone_text(c: Circle) -> str:
     parts = []
     for r in c.requirements:
@@ -280,6 +325,7 @@ def build_summary(given: SummaryInputs) -> dict:
             "mode": c.mode,
             "tier": c.tier,
             "model": model_text(lc, speed),
+            "model_parts": model_parts(lc, speed),
             "speed_m_per_min": speed,
             "speed_source": speed_source,
             "rule_file": str(lc.path),

@@ -16,6 +16,7 @@ from circles.report.model import ReportModel
 from circles.report.values import (
     SourceText,
     source_text,
+    threshold_source_text,
 )
 
 GENERAL = "General"
@@ -132,6 +133,30 @@ class Book:
     def source(self, source: Mapping[str, Any] | None, value: Any) -> SourceText:
         """The reference and tag text of a number shown in the workbook."""
         return source_text(source, value, self.labels)
+
+    def threshold(
+        self, circle: Mapping[str, Any], requirement: Mapping[str, Any]
+    ) -> tuple[str | None, SourceText]:
+        """A requirement's threshold text and its source; zones by name outside English."""
+        by_zone = requirement.get("max_time_min_by_zone")
+        if by_zone and self.lang != "en":
+            names = self.zone_names(circle)
+            named = {names.get(str(zone), str(zone)): value for zone, value in by_zone.items()}
+            requirement = {**requirement, "max_time_min_by_zone": named}
+        return threshold_source_text(requirement, self.labels)
+
+    def zone_names(self, circle: Mapping[str, Any]) -> dict[str, str]:
+        """Zone id -> zone name in the workbook language, from the circle's zones and model."""
+        items = [zone for zone in circle.get("zones") or [] if isinstance(zone, Mapping)]
+        parts = circle.get("model_parts") or {}
+        for group in parts.get("zones") or [] if isinstance(parts, Mapping) else []:
+            items += [zone for zone in group.get("zones") or [] if isinstance(zone, Mapping)]
+        names: dict[str, str] = {}
+        for zone in items:
+            zone_id = zone.get("zone")
+            if zone_id is not None and zone.get("name"):
+                names.setdefault(str(zone_id), str(self.name(zone, zone_id)))
+        return names
 
     # coverage lookups
     def community_ids(self) -> list[str]:

@@ -79,7 +79,7 @@ def zones_sheet(book: Book) -> Sheet:
             sheet.add(
                 {
                     "circle": book.circle_name(str(circle.get("circle_id"))),
-                    "zone": zone_id,
+                    "zone": book.text("zone_default_id") if default else zone_id,
                     "zone_name": book.name(zone, default),
                     "residents": zone.get("residents"),
                     "population": zone.get("population"),

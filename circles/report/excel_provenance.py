@@ -24,7 +24,8 @@ from circles.report.excel_book import (
     Column,
     Sheet,
 )
-from circles.report.values import SourceText, number, requirement_tier, threshold_source_text
+from circles.report.values import SourceText, number, requirement_tier
+from circles.report.warning_words import warning_text
 
 # parameters shown in their own rows rather than under "parameters"
 _SHOWN_ELSEWHERE = {
@@ -77,7 +78,7 @@ def rules_sheet(book: Book) -> Sheet:
         for requirement in circle.get("requirements") or []:
             requirement_id = str(requirement.get("requirement_id"))
             sources = requirement.get("sources") or {}
-            threshold, threshold_text = threshold_source_text(requirement, book.labels)
+            threshold, threshold_text = book.threshold(circle, requirement)
             uses_speed = requirement.get("max_time_min") is not None and speed is not None
             texts = {
                 "threshold": threshold_text,
@@ -228,8 +229,13 @@ def _network_rows(book: Book, add: Any, summary: Mapping[str, Any]) -> None:
     if not networks and summary.get("network"):
         networks = {"walk": summary["network"]}
     for key, network in networks.items():
+        shown_key = key if book.lang == "en" else book.word("mode", key)
         for name, value in (network or {}).items():
-            item = book.text("network_item", network=key, name=book.word("network", name))
+            item = book.text("network_item", network=shown_key, name=book.word("network", name))
+            if name in ("source", "mode") and book.lang != "en":
+                value = book.word("network_value", value)
+            elif isinstance(value, bool) and book.lang != "en":
+                value = book.yes_no(value)
             add("networks", item, value)
 
 
@@ -238,7 +244,7 @@ def _warning_rows(book: Book, add: Any, warnings: list[str]) -> None:
     if not warnings:
         add("warnings", book.text("section_warnings"), book.text("none"))
     for index, warning in enumerate(warnings, start=1):
-        add("warnings", book.text("warning_item", number=index), warning)
+        add("warnings", book.text("warning_item", number=index), warning_text(warning, book.lang))
 
 
 def _speeds(book: Book, add: Any, parameters: Mapping[str, Any]) -> None:

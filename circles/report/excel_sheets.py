@@ -22,10 +22,10 @@ from circles.report.excel_book import (
     Sheet,
 )
 from circles.report.model import max_of, population_not_met
+from circles.report.model_words import model_line
 from circles.report.values import (
     VERIFIED_TAG,
     SourceText,
-    threshold_source_text,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -77,14 +77,14 @@ def summary_sheet(book: Book) -> Sheet:
             "target": target,
             "gap": book.yes_no(gap),
             "unverified": _unverified(book, numbers),
-            "model": circle.get("model"),
+            "model": model_line(circle, book.lang),
         }
         sheet.add(row, _styles(gap=gap, numbers=numbers))
 
         for requirement_row in requirements:
             requirement = requirement_row.item
             sources = requirement.get("sources") or {}
-            threshold, threshold_text = threshold_source_text(requirement, book.labels)
+            threshold, threshold_text = book.threshold(circle, requirement)
             uses_speed = requirement.get("max_time_min") is not None and speed is not None
             target, gap = requirement_row.target, requirement_row.gap
             target_text = book.source(sources.get("target_coverage"), target)

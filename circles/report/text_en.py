@@ -41,7 +41,75 @@ EN: dict[str, str] = {
     "coverage": "coverage",
     "target": "target",
     "gap": "gap",
+    "text_language": "en",
+    "ref_untranslated": "{ref}",
+    "warn_population_missing": (
+        "residents file {file}: {count} rows have no '{column}' value (first: resident {first}); "
+        "each weighs 1"
+    ),
+    "warn_hubs_missing": (
+        "{circle}: hubs of the line-haul table not found among the facilities (by id or name, on "
+        "the network): {hubs}{more}"
+    ),
+    "warn_more": " and {n} more",
+    "warn_off_network": (
+        "residents farther than {metres} m (or nearest to a fragment not connected to the rest): "
+        "{listed}; they count as not covered by the circles on that network (status off_network; "
+        "drive_status for the driving network)"
+    ),
+    "warn_off_network_item": "{count} from the {network} network",
+    "warn_off_network_join": " and ",
+    "warn_walking": "walking",
+    "warn_driving": "driving",
+    "warn_crossings": (
+        "{count} places where network lines cross or touch without a shared end point were NOT "
+        "joined{levels} (bridges and tunnels are such places; otherwise split the lines there, or "
+        "pass --split-crossings): see {file}"
+    ),
+    "warn_crossings_levels": " ({n} of them on different levels by bridge, tunnel or layer)",
+    "warn_split": (
+        "network {name}: split {crossings} crossings, {t} T-junctions and {selfx} self-crossings "
+        "(--split-crossings): see {file}"
+    ),
+    "warn_joined_ends": (
+        "network {name}: joined {count} dangling line ends to lines within {metres} m "
+        "(--join-ends): see {file}"
+    ),
+    "warn_no_facility": (
+        "{requirement}: no usable facility of type {types} in {file}, so nobody meets it; check "
+        "--facility-type-field and the type values"
+    ),
+    "warn_or": " or ",
+    "warn_untranslated": "{text}",
+    "network_residents_off_network": "residents off the network",
+    "network_value_lines": "lines",
+    "network_value_osm": "osm",
+    "network_value_walk": "walk",
+    "network_value_drive": "drive",
+    "zone_default_id": "(default)",
     "model": "model",
+    "model_walk": "walk on the street network at {speed} m/min; access legs walked",
+    "model_drive_from_facility": (
+        "drive from {types} on the directed road network (one-way streets respected): "
+        "road-class speeds{maxspeed} × congestion {factor}; access legs at the service-road speed"
+        "{zones}"
+    ),
+    "model_drive_to_facility": (
+        "drive to {types} on the directed road network (one-way streets respected): "
+        "road-class speeds{maxspeed} × congestion {factor}; access legs at the service-road speed"
+        "{zones}"
+    ),
+    "model_maxspeed": " or tagged maxspeed",
+    "model_types_join": ", ",
+    "model_zone_minutes": "{minutes} min {zone}",
+    "model_zones": "; {zones}, {elsewhere} min elsewhere",
+    "model_hub": (
+        "{access} (≤ {access_max} min) to a {hubs}, + {transfer} min transfer, + line-haul "
+        "minutes from {table} ({rows} rows, tags: {tags})"
+    ),
+    "model_hub_or": " or ",
+    "model_access_walk": "walk at {speed} m/min",
+    "model_access_drive": "drive on the road network",
     "unverified_numbers": "unverified numbers",
     "median_min_not_met": "median minutes of those not met",
     "community": "community",

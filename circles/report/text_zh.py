@@ -37,7 +37,68 @@ ZH: dict[str, str] = {
     "coverage": "覆盖率",
     "target": "目标",
     "gap": "缺口",
+    "text_language": "zh",
+    "ref_untranslated": "（英文原文）{ref}",
+    "warn_population_missing": (
+        "居民点文件 {file}：{count} 行没有“{column}”值（第一个：居民点 {first}）；每个按权重 1 计"
+    ),
+    "warn_hubs_missing": (
+        "{circle}：干线时间表中的枢纽未在设施中找到（按编号或名称，且须在路网上）：{hubs}{more}"
+    ),
+    "warn_more": " 等，另有 {n} 个",
+    "warn_off_network": (
+        "距路网超过 {metres} 米（或最近处是与其余路网不连通的碎片）的居民点：{listed}；"
+        "这些居民点在该路网上计为未被覆盖（状态 off_network；驾车路网见 drive_status）"
+    ),
+    "warn_off_network_item": "{network}路网 {count} 个",
+    "warn_off_network_join": "，",
+    "warn_walking": "步行",
+    "warn_driving": "驾车",
+    "warn_crossings": (
+        "{count} 处路网线相交或相接却没有共享端点，未连接{levels}（桥梁和隧道即属此类；否则请在该处"
+        "打断线，或使用 --split-crossings）：见 {file}"
+    ),
+    "warn_crossings_levels": "（其中 {n} 处因桥梁、隧道或图层而分层）",
+    "warn_split": (
+        "路网 {name}：已打断 {crossings} 处交叉、{t} 处丁字路口和 {selfx} 处自相交"
+        "（--split-crossings）：见 {file}"
+    ),
+    "warn_joined_ends": (
+        "路网 {name}：已将 {count} 个悬挂端点连接到 {metres} 米内的线（--join-ends）：见 {file}"
+    ),
+    "warn_no_facility": (
+        "{requirement}：{file} 中没有可用的 {types} 类设施，因此无人达标；请检查 "
+        "--facility-type-field 和类型值"
+    ),
+    "warn_or": " 或 ",
+    "warn_untranslated": "（英文原文）{text}",
+    "network_residents_off_network": "路网外居民点",
+    "network_value_lines": "线图层（道路中心线）",
+    "network_value_osm": "OSM 数据（.osm.pbf）",
+    "network_value_walk": "步行",
+    "network_value_drive": "驾车",
+    "zone_default_id": "（默认）",
     "model": "计算模型",
+    "model_walk": "沿街道网络步行，速度 {speed} 米/分钟；接入段步行",
+    "model_drive_from_facility": (
+        "从 {types} 出发，在有向道路网络上驾车（遵守单行道）：道路等级车速{maxspeed} × 拥堵系数 "
+        "{factor}；接入段按服务道路车速{zones}"
+    ),
+    "model_drive_to_facility": (
+        "驾车前往 {types}，在有向道路网络上（遵守单行道）：道路等级车速{maxspeed} × 拥堵系数 "
+        "{factor}；接入段按服务道路车速{zones}"
+    ),
+    "model_maxspeed": "或道路限速标注",
+    "model_types_join": "、",
+    "model_zone_minutes": "{zone} {minutes} 分钟",
+    "model_zones": "；{zones}，其他地区 {elsewhere} 分钟",
+    "model_hub": (
+        "{access}（≤ {access_max} 分钟）至 {hubs}，+ 换乘 {transfer} 分钟，+ 干线时间"
+        "（{table}，{rows} 行，标记：{tags}）"
+    ),
+    "model_hub_or": " 或 ",
+    "model_access_walk": "以 {speed} 米/分钟步行",
+    "model_access_drive": "在道路网络上驾车",
     "unverified_numbers": "未核实的数值",
     "median_min_not_met": "未达标者时间中位数（分钟）",
     "community": "社区",

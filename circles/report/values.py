@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from circles.report.refs_zh import REFS_ZH
 from circles.report.text import THRESHOLD_KEYS
 from circles.report.text_en import EN
+
+#: An English word outside a URL: a reference (partly) written in English.
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+_URL = re.compile(r"https?://\S+")
 
 #: The tier of requirements that count towards a circle's whole-circle coverage.
 BASIC_TIER = "basic"
@@ -200,6 +206,22 @@ def tag_text(tag: str, words: Mapping[str, str]) -> str:
     return words.get(f"tag_{tag}", tag)
 
 
+def ref_text(ref: Any, words: Mapping[str, str]) -> Any:
+    """A source reference in the words' language.
+
+    In Chinese, a bundled rule's reference is shown as rendered in
+    :data:`circles.report.refs_zh.REFS_ZH`; any other with English words is shown as written,
+    marked (``ref_untranslated``). Other references, or a missing one, are shown as they are.
+    """
+    if not isinstance(ref, str) or words.get("text_language", "en") == "en":
+        return ref
+    if ref in REFS_ZH:
+        return REFS_ZH[ref]
+    if _ENGLISH_WORD.search(_URL.sub("", ref)):
+        return words["ref_untranslated"].format(ref=ref)
+    return ref
+
+
 def source_text(
     source: Mapping[str, Any] | None, value: Any, words: Mapping[str, str]
 ) -> SourceText:
@@ -210,7 +232,7 @@ def source_text(
     """
     source = source or {}
     tag = source.get("tag")
-    ref = source.get("ref")
+    ref = ref_text(source.get("ref"), words)
     if value is None or is_nan(value):
         return SourceText(ref, None if tag is None else tag_text(str(tag), words), unverified=False)
     if tag == VERIFIED_TAG:

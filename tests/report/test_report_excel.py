@@ -363,7 +363,8 @@ def test_summary_sheet_in_chinese(workbook_zh):
     assert _cell(ws, row, "缺口").value == "是"
     assert _cell(ws, row, "未核实的数值").value == "步行速度、目标"
     row = _row_index(ws, 要求编号="ems_station")
-    assert _cell(ws, row, "阈值").value == "central 10 分钟 / new_urban 12 分钟，其他 12 分钟"
+    # zones by their Chinese names (the rule file's zones.*.name.zh), not their ids
+    assert _cell(ws, row, "阈值").value == "中心城区 10 分钟 / 新城区 12 分钟，其他 12 分钟"
     assert _cell(ws, row, "出行方式").value == "驾车"
     row = _row_index(ws, 要求编号="middle_yangtze")
     assert _cell(ws, row, "阈值").value == "120 分钟 · 2 个目的地，全部"
@@ -823,7 +824,8 @@ def test_inputs_sheet_in_chinese(workbook_zh, audit):
     assert rows[("速度", "life_15min：步行速度")]["值"] == "60 米/分钟"
     assert rows[("核对", "读入 = 参与评估 + 路网外 + 无几何")]["值"] == "相符"
     assert rows[("计数", "居民点：路网外")]["值"] == 1
-    assert rows[("警告", "警告 1")]["值"] == summary["warnings"][0]
+    # a warning the text table does not know: shown as written, marked as English
+    assert rows[("警告", "警告 1")]["值"] == "（英文原文）" + summary["warnings"][0]
 
 
 def test_inputs_sheet_flags_counts_that_do_not_add_up_and_speed_overrides(tmp_path: Path, audit):
