@@ -20,6 +20,7 @@ from circles.report.terminal_cells import (
     count_text,
     percent_or_none,
     percent_text,
+    print_table_and_rest,
     word,
 )
 from circles.report.values import BASIC_TIER, number
@@ -268,8 +269,4 @@ def _render_worst_communities(console: Console, model: ReportModel, max_rows: in
         )
     table.caption = word("brief_communities_caption")
     table.caption_justify = "left"
-    console.print(table)
-    hidden = len(rows) - len(shown)
-    if hidden > 0:
-        more = word("more_community" if hidden == 1 else "more_communities", count=f"{hidden:,}")
-        console.print(Text(more, style="dim"))
+    print_table_and_rest(console, table, len(rows) - len(shown))

@@ -59,3 +59,11 @@ def count_text(value: Any) -> str:
     """A count as '1,234' (a dash when missing)."""
     count = number(value)
     return DASH if count is None else f"{count:,.0f}"
+
+
+def print_table_and_rest(console: Any, table: Any, hidden: int) -> None:
+    """Print a table of communities and, dimmed, how many more were left out."""
+    console.print(table)
+    if hidden > 0:
+        more = word("more_community" if hidden == 1 else "more_communities", count=f"{hidden:,}")
+        console.print(Text(more, style="dim"))

@@ -12,7 +12,16 @@ from rich.table import Table
 from rich.text import Text
 
 from circles.report.model import Gap, ReportModel
-from circles.report.terminal_cells import BAD, DASH, GOOD, WARN, count_text, percent_text, word
+from circles.report.terminal_cells import (
+    BAD,
+    DASH,
+    GOOD,
+    WARN,
+    count_text,
+    percent_text,
+    print_table_and_rest,
+    word,
+)
 from circles.report.values import number
 
 __all__ = ["render_communities", "wrap_id"]
@@ -109,11 +118,7 @@ def render_communities(console: Console, model: ReportModel, max_rows: int) -> N
         caption += word("short_headers_caption")
     table.caption = caption
     table.caption_justify = "left"
-    console.print(table)
-    hidden = len(rows) - len(shown)
-    if hidden > 0:
-        more = word("more_community" if hidden == 1 else "more_communities", count=f"{hidden:,}")
-        console.print(Text(more, style="dim"))
+    print_table_and_rest(console, table, len(rows) - len(shown))
     if not wide and gaps:
         console.print(Text(word("largest_gaps"), style="bold"))
         for gap in gaps[:_LARGEST_GAPS]:
