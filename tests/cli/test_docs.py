@@ -95,3 +95,17 @@ def test_public_api_names_resolve() -> None:
     from circles.errors import CirclesError
 
     assert circles.run_audit is run_audit and circles.CirclesError is CirclesError
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists every package under circles/ (an installed circles lacks the rest)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "circles").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
