@@ -67,7 +67,7 @@ def facilities_classify(
                 rule=result["rule"],
             )
             try:
-                table.to_csv(out, index=False, encoding="utf-8")
+                table.to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Chinese Excel
             except OSError as exc:
                 from circles.errors import OutputError
 

@@ -347,6 +347,7 @@ def test_classify_command_shows_the_rule_kinds(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for words in ("newer label", "typecode", "name keyword", "社区卫生服务中心", "餐饮美食"):
         assert words in result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Chinese Excel
     table = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert {"facility_type", "matched_by", "rule"} <= set(table.columns)
 
