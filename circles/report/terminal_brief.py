@@ -175,7 +175,7 @@ def _render_circle_lines(console: Console, model: ReportModel) -> None:
     table.add_column(
         word("brief_below"), justify="right", no_wrap=True, min_width=cell_len(word("brief_below"))
     )
-    table.add_column(word("brief_worst"), no_wrap=True, overflow="ellipsis")
+    table.add_column(word("brief_worst"), overflow="ellipsis")  # its texts end in "…"
     for circle_id, (whole, *requirements) in model.circle_rows.items():
         target = model.effective_targets.get(circle_id)
         ratio = number(whole.overall.get("coverage_ratio"))
@@ -201,9 +201,15 @@ def _render_circle_lines(console: Console, model: ReportModel) -> None:
             percent_text(ratio, style=style),
             percent_text(target),
             Text(word("brief_below_count", below=below, total=len(basic))),
-            worst_text,
+            _one_line(worst_text),
         )
     console.print(table)
+
+
+def _one_line(text: Text) -> Text:
+    """A cell kept on one line, ending in "…" when the terminal is too narrow for it."""
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 def _render_worst_communities(console: Console, model: ReportModel, max_rows: int) -> None:
@@ -220,32 +226,30 @@ def _render_worst_communities(console: Console, model: ReportModel, max_rows: in
         show_edge=False,
         pad_edge=False,
     )
+    # names and numbers keep their width; only the gap text gives way on a narrow terminal
+    names = [cell_len(row.community_id) for row in shown]
     table.add_column(
         word("community"),
         no_wrap=True,
         overflow="ellipsis",
-        min_width=min(_COMMUNITY_WIDTH, max(cell_len(row.community_id) for row in shown)),
+        min_width=min(_COMMUNITY_WIDTH, max([cell_len(word("community")), *names])),
         max_width=_COMMUNITY_WIDTH,
     )
-    table.add_column(
-        word("population_short"),
-        justify="right",
-        no_wrap=True,
-        min_width=cell_len(word("population_short")),
-    )
-    table.add_column(
-        word("brief_not_met"),
-        justify="right",
-        no_wrap=True,
-        min_width=cell_len(word("brief_not_met")),
-    )
+    for header, values in (
+        (word("population_short"), [row.population for row in shown]),
+        (word("brief_not_met"), [row.population_not_met for row in shown]),
+    ):
+        widths = [cell_len(count_text(value)) for value in values]
+        table.add_column(
+            header, justify="right", no_wrap=True, min_width=max([cell_len(header), *widths])
+        )
     table.add_column(
         word("brief_lowest"),
         justify="right",
         no_wrap=True,
         min_width=cell_len(word("brief_lowest")),
     )
-    table.add_column(word("largest_gap"), no_wrap=True, overflow="ellipsis")
+    table.add_column(word("largest_gap"), overflow="ellipsis")  # its texts end in "…"
     for row in shown:
         gap = largest_gap.get(row.community_id)
         gap_text = Text(DASH, style="dim")
@@ -265,7 +269,7 @@ def _render_worst_communities(console: Console, model: ReportModel, max_rows: in
             count_text(row.population),
             count_text(row.population_not_met),
             percent_text(lowest),
-            gap_text,
+            _one_line(gap_text),
         )
     table.caption = word("brief_communities_caption")
     table.caption_justify = "left"
