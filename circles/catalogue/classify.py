@@ -32,6 +32,7 @@ import pandas as pd
 
 from circles.catalogue.load import Catalogue
 from circles.inputs.osm_pois import has_osm_tags, row_tags, tag_conditions
+from circles.inputs.tables import find_column
 from circles.rules.schema import FacilityEntry
 
 NAME_COLUMNS = ("name", "名称", "poi名称", "poi_name", "title", "名字")
@@ -61,11 +62,6 @@ class PoiColumns:
     categories: tuple[str, ...] = ()
 
 
-def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
-    lowered = {c.strip().lower(): c for c in columns}
-    return next((lowered[n] for n in names if n in lowered), None)
-
-
 def poi_columns(frame: pd.DataFrame) -> PoiColumns:
     """Detect the name, category and typecode columns of an Amap-, Baidu- or OSM-style table.
 
@@ -75,16 +71,16 @@ def poi_columns(frame: pd.DataFrame) -> PoiColumns:
     columns = [str(c) for c in frame.columns]
     levels: tuple[str, ...] = ()
     for names in LEVEL_COLUMNS:
-        found = [_find(columns, (n,)) for n in names]
+        found = [find_column(columns, (n,)) for n in names]
         if found[0] and found[1]:
             levels = tuple(c for c in found if c)
             break
-    categories = tuple(c for c in (_find(columns, (n,)) for n in TYPE_COLUMNS) if c)
+    categories = tuple(c for c in (find_column(columns, (n,)) for n in TYPE_COLUMNS) if c)
     categories = tuple(dict.fromkeys(categories))
     return PoiColumns(
-        name=_find(columns, NAME_COLUMNS),
+        name=find_column(columns, NAME_COLUMNS),
         category=categories[0] if categories else None,
-        typecode=_find(columns, TYPECODE_COLUMNS),
+        typecode=find_column(columns, TYPECODE_COLUMNS),
         levels=levels,
         categories=categories,
     )
@@ -106,7 +102,8 @@ def looks_like_poi_table(frame: pd.DataFrame, catalogue: Catalogue) -> bool:
     if cols.typecode or cols.levels or cols.category or has_osm_tags(frame, catalogue):
         return True
     return (
-        cols.name is not None and _find([str(c) for c in frame.columns], EXPORT_COLUMNS) is not None
+        cols.name is not None
+        and find_column([str(c) for c in frame.columns], EXPORT_COLUMNS) is not None
     )
 
 

@@ -34,12 +34,10 @@ X_NAMES = ("x",)
 Y_NAMES = ("y",)
 
 
-def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+def find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` among ``columns``, in any case and spacing (its own spelling)."""
     lowered = {str(c).strip().lower(): c for c in columns}
-    for name in names:
-        if name in lowered:
-            return lowered[name]
-    return None
+    return next((lowered[n] for n in names if n in lowered), None)
 
 
 def detect_encoding(raw: bytes) -> str:
@@ -193,9 +191,9 @@ def points_from_table(
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
-    lon, lat = _find_column(columns, LON_NAMES), _find_column(columns, LAT_NAMES)
-    x, y = _find_column(columns, X_NAMES), _find_column(columns, Y_NAMES)
-    location = _find_column(columns, LOCATION_NAMES)
+    lon, lat = find_column(columns, LON_NAMES), find_column(columns, LAT_NAMES)
+    x, y = find_column(columns, X_NAMES), find_column(columns, Y_NAMES)
+    location = find_column(columns, LOCATION_NAMES)
     used = (lon, lat)
     if (lon is None or lat is None) and location is not None:
         used = (location, location)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from circles.inputs.tables import find_column
+
 BRIDGE_COLUMNS = ("bridge", "is_bridge", "桥梁", "高架")
 TUNNEL_COLUMNS = ("tunnel", "is_tunnel", "隧道")
 
@@ -14,12 +16,6 @@ NO = {"", "no", "false", "f", "n", "0", "0.0", "nan", "none", "null", "<na>", "�
 
 
 GROUND = {"building_passage"}  # OSM tunnel values at street level
-
-
-def find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
-    """The first of ``names`` among ``columns``, in any case (its spelling in ``columns``)."""
-    lower = {c.lower(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
 
 
 def line_levels(layer: pd.DataFrame) -> np.ndarray:
