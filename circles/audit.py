@@ -19,7 +19,7 @@ from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
 from circles.evaluate.summary import SummaryInputs, build_summary
-from circles.inputs.layers import check_options, read_layers
+from circles.inputs.layers import Layers, check_options, read_layers
 from circles.inputs.place import Placed, place_layers
 from circles.inputs.provenance import gather_provenance
 from circles.network import snap
@@ -27,13 +27,13 @@ from circles.network.attach import Attachment, Names, attach, network_warnings
 from circles.network.build import Network
 from circles.network.networks import AuditNetwork, build_networks, network_key
 from circles.network.roads import release_osm
-from circles.projection import xy_points
+from circles.projection import to_metric, xy_points
 from circles.rules.load import LoadedCircle, load_rules
 from circles.runtime import collector_paused
 from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
-from circles.traveltime.costs import travel_costs, walking_speeds
+from circles.traveltime.costs import TravelCosts, travel_costs, walking_speeds
 
 Progress = Callable[[str], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
@@ -44,6 +44,7 @@ STAGES = {
     "snap": "snapping to the networks",
     "travel": "computing travel times",
     "evaluate": "evaluating the circles",
+    "areas": "tracing the service areas",
 }
 
 
@@ -76,6 +77,8 @@ class AuditGeometry:
     communities: gpd.GeoDataFrame | None
     network: Network
     crs: object
+    service_areas: gpd.GeoDataFrame | None = None
+    facility_areas: gpd.GeoDataFrame | None = None
 
     @functools.cached_property
     def residents(self) -> gpd.GeoDataFrame:
@@ -201,6 +204,10 @@ def _run(
         times_min=checks.times_min,
     )
     fac_table = _facilities_table(placed, attached)
+    areas, facility_areas = None, None
+    if options.service_areas != "none":
+        progress("areas")
+        areas, facility_areas = _service_areas(options, loaded, nets, placed, layers, costs)
     main_net = nets.get("walk", next(iter(nets.values()))).network
     summary = build_summary(
         SummaryInputs(
@@ -239,6 +246,39 @@ def _run(
             communities=placed.communities,
             network=main_net,
             crs=main_net.crs,
+            service_areas=areas,
+            facility_areas=facility_areas,
+        ),
+    )
+
+
+def _service_areas(
+    options: AuditOptions,
+    loaded: list[LoadedCircle],
+    nets: dict[str, AuditNetwork],
+    placed: Placed,
+    layers: Layers,
+    costs: TravelCosts,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The service areas of the walking and driving requirements (see circles.areas)."""
+    from circles.areas import ServiceAreaOptions, service_areas
+
+    zones, zone_values = None, None
+    if layers.zones is not None:
+        zones = to_metric(layers.zones, next(iter(nets.values())).network.crs)
+        zone_values = zones[options.zone_field].astype("string").fillna("").str.strip()
+        zone_values = zone_values.to_numpy(dtype=object)
+    return service_areas(
+        loaded,
+        nets,
+        placed.facilities,
+        costs.speeds_m_s,
+        ServiceAreaOptions(
+            engine=options.engine,
+            max_snap_m=options.max_snap_m,
+            per_facility=options.service_areas == "per-facility",
+            zones=zones,
+            zone_values=zone_values,
         ),
     )
 

@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
 from circles.report.excel import write_workbook
-from circles.report.gis import LAYER_FORMATS, layer_names, write_layers
+from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import build_report_model
 from circles.report.staging import staged_output
 from circles.runtime import collector_paused
@@ -161,14 +161,20 @@ class LayerOptions:
 
 
 def report_names(
-    *, maps: bool = False, planned: bool = False, layer_format: str | None = "gpkg"
+    *,
+    maps: bool = False,
+    planned: bool = False,
+    layer_format: str | None = "gpkg",
+    areas: str | None = "requirement",
 ) -> list[str]:
     """The files and folders a report folder holds.
 
-    ``layer_format`` None lists the GIS layers of every format (the files of any report).
+    ``layer_format`` None lists the GIS layers of every format, ``areas`` None every
+    service-area layer (the files of any report).
     """
     formats = list(LAYER_FORMATS) if layer_format is None else [layer_format]
-    layers = [name for kind in formats for name in layer_names(kind)]
+    kinds = ["per-facility"] if areas is None else [areas]  # per-facility: every area layer
+    layers = list(dict.fromkeys(name for f in formats for a in kinds for name in layer_names(f, a)))
     names = list(TABLE_FILES) + layers + (["maps"] if maps else [])
     if planned:
         names += ["planned", "comparison.csv", "comparison.xlsx"]
@@ -204,7 +210,12 @@ def write_report(
     """
     warnings = warnings if warnings is not None else []
     layers = layers if layers is not None else LayerOptions()
-    names = report_names(maps=maps, planned=planned is not None, layer_format=layers.layer_format)
+    names = report_names(
+        maps=maps,
+        planned=planned is not None,
+        layer_format=layers.layer_format,
+        areas=areas_written(result),
+    )
     options: dict[str, Any] = {
         "lang": lang,
         "maps": maps,
@@ -212,7 +223,7 @@ def write_report(
         "warnings": warnings,
         "layers": layers,
     }
-    known = set(report_names(maps=True, planned=True, layer_format=None))
+    known = set(report_names(maps=True, planned=True, layer_format=None, areas=None))
     with (
         collector_paused(),
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,

@@ -28,12 +28,29 @@ from circles.errors import OutputError
 #: The layer file kinds: ``--format`` value → file suffix
 LAYER_FORMATS = {"gpkg": ".gpkg", "parquet": ".parquet"}
 LAYERS = ("residents", "communities", "facilities")
+#: the service-area layers each ``--service-areas`` value writes
+AREA_LAYERS = {
+    "requirement": ("service_areas",),
+    "per-facility": ("service_areas", "facility_areas"),
+    "none": (),
+}
 
 
-def layer_names(layer_format: str = "gpkg") -> list[str]:
-    """The file names of the GIS layers for ``layer_format`` (gpkg or parquet)."""
+def layer_names(layer_format: str = "gpkg", areas: str = "requirement") -> list[str]:
+    """The file names of the GIS layers for ``layer_format`` (gpkg or parquet).
+
+    ``areas`` is the ``--service-areas`` value: which service-area layers there are.
+    """
     suffix = LAYER_FORMATS[layer_format]
-    return [f"{layer}{suffix}" for layer in LAYERS]
+    return [f"{layer}{suffix}" for layer in (*LAYERS, *AREA_LAYERS[areas])]
+
+
+def areas_written(result: AuditResult) -> str:
+    """The ``--service-areas`` value whose layers ``result`` carries."""
+    geo = result.geo
+    if geo is None or geo.service_areas is None:
+        return "none"
+    return "per-facility" if geo.facility_areas is not None else "requirement"
 
 
 def community_columns(result: AuditResult) -> dict[str, tuple[str, str, str]]:
@@ -132,7 +149,10 @@ def _legend(result: AuditResult) -> str:
 def write_layers(
     folder: Path, result: AuditResult, *, layer_format: str = "gpkg", crs_out: str = "EPSG:4326"
 ) -> list[str]:
-    """Write the residents, communities and facilities layers into ``folder``; return the names.
+    """Write the GIS layers into ``folder``; return their names.
+
+    The residents, communities and facilities, and the service areas the audit traced
+    (``service_areas``, and ``facility_areas`` when it traced them per facility).
 
     Raises
     ------
@@ -153,7 +173,11 @@ def write_layers(
         "communities": communities_frame(result),
         "facilities": geo.facilities,
     }
-    names = layer_names(layer_format)
+    if geo.service_areas is not None:
+        frames["service_areas"] = geo.service_areas
+    if geo.facility_areas is not None:
+        frames["facility_areas"] = geo.facility_areas
+    names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
         out = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
         out = out.reset_index(drop=True)

@@ -267,6 +267,15 @@ class Settings(BaseModel):
             "comparison.csv/.xlsx show the change per circle, requirement and community."
         ),
     ] = None
+    service_areas: Annotated[
+        Literal["requirement", "per-facility", "none"],
+        Edge("service_areas", give="requirement, per-facility or none", summary=True),
+        Field(
+            description="Service-area polygons of the walking and driving requirements "
+            "(service_areas layer): requirement (one per requirement and zone), per-facility "
+            "(also facility_areas: one per facility and requirement) or none."
+        ),
+    ] = "requirement"
     layer_format: Annotated[
         Literal["gpkg", "parquet"],
         Edge("layer_format", flag=("--format",)),

@@ -33,6 +33,7 @@ COMMAND_ONLY = {
 }
 # the keys of run.parameters users see in summary.json (and report.xlsx); keep them stable
 RUN_PARAMETER_KEYS = {
+    "service_areas",
     "walk_speed_m_per_min",
     "max_snap_m",
     "min_component_nodes",

@@ -102,7 +102,11 @@ def test_parquet_layers_in_another_crs(toy: dict[str, Path]) -> None:
     out = toy["dir"] / "report"
     _audit(toy, out, "--format", "parquet", "--crs-out", "EPSG:3857")
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*TABLE_FILES, "residents.parquet", "communities.parquet", "facilities.parquet"]
+        [
+            *TABLE_FILES,
+            *("residents.parquet", "communities.parquet", "facilities.parquet"),
+            "service_areas.parquet",
+        ]
     )
     layer = gpd.read_parquet(out / "residents.parquet")
     assert layer.crs.to_epsg() == 3857
