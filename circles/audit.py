@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
@@ -27,7 +28,7 @@ from circles.network.attach import Attachment, Names, attach, network_warnings
 from circles.network.build import Network
 from circles.network.networks import AuditNetwork, build_networks, network_key
 from circles.network.roads import release_osm
-from circles.projection import xy_points
+from circles.projection import to_metric, xy_points
 from circles.rules.load import LoadedCircle, load_rules
 from circles.runtime import collector_paused
 from circles.settings import Settings as AuditOptions
@@ -66,7 +67,9 @@ class AuditGeometry:
 
     ``residents`` carries the residents table's columns (one 0/1 column per circle), built on
     first use from the table and the points (only maps need it); ``network`` is the walking
-    network (the driving one when no circle walks).
+    network (the driving one when no circle walks); ``drive_network`` the driving network when
+    a circle drives (else None); ``zones`` the ``--zones`` polygons with their ``zone`` value
+    (else None).
     """
 
     resident_table: pd.DataFrame
@@ -76,6 +79,8 @@ class AuditGeometry:
     communities: gpd.GeoDataFrame | None
     network: Network
     crs: object
+    drive_network: Network | None = None
+    zones: gpd.GeoDataFrame | None = None
 
     @functools.cached_property
     def residents(self) -> gpd.GeoDataFrame:
@@ -239,8 +244,22 @@ def _run(
             communities=placed.communities,
             network=main_net,
             crs=main_net.crs,
+            drive_network=next((n.network for k, n in nets.items() if k != "walk"), None),
+            zones=_zones(layers.zones, main_net.crs, options.zone_field),
         ),
     )
+
+
+def _zones(zones: gpd.GeoDataFrame | None, crs: CRS, field: str) -> gpd.GeoDataFrame | None:
+    """The zone polygons in the metric CRS with their ``zone`` value, for maps."""
+    if zones is None:
+        return None
+    frame = gpd.GeoDataFrame(
+        {"zone": zones[field].astype(str).to_numpy()},
+        geometry=zones.geometry.to_numpy(),
+        crs=zones.crs,
+    )
+    return to_metric(frame, crs)
 
 
 def _residents_table(

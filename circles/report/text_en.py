@@ -283,9 +283,22 @@ EN: dict[str, str] = {
     "map_unmet": "residents not meeting the circle ({n})",
     "map_off": "residents off the network ({n})",
     "map_walk": "walking network",
-    "map_drive": "road network",
+    "map_drive": "driving network",
     "map_empty": "community without residents",
     "map_facility_off": "hollow: facility off the network",
+    "map_title_requirement": "{name} · {requirement} — coverage {pct}",
+    "map_subtitle_requirement": (
+        "population meeting the requirement ({rule}): {met} of {total} ({n} residents evaluated)"
+    ),
+    "map_unmet_requirement": "residents not meeting the requirement ({n})",
+    "map_within_min": "within {x} min",
+    "map_within_zone_min": "within {x} min by zone",
+    "map_within_m": "within {x} m",
+    "map_at_least": "at least {k} {within}",
+    "map_no_facilities": "No facilities in the data: {types}",
+    "map_boundary": "district boundary",
+    "map_zones": "zones of the thresholds",
+    "map_service_area": "service area ({x} min)",
     # comparison workbook (circles.report.compare_report): sheet and column headers
     "comparison_sheet": "Comparison",
     "comparison_circle_id": "circle",

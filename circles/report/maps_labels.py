@@ -1,0 +1,150 @@
+"""Community names on a coverage map: where each fits, in what size, and which are left out.
+
+Each community's name is tried at the polygon's pole of inaccessibility, on one line and on
+two, from :data:`SIZES_PT` down; it is a candidate in the largest size whose text box lies
+inside the polygon. The candidates are then placed in priority order (the largest communities,
+or the communities with the most population not met when there are many), skipping any whose
+box would overlap one already placed. The fit is worked out once per audit; the placement,
+which follows each map's priorities, is a short loop over the candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from circles.report.maps_fonts import MapLabels, display_width
+from circles.report.maps_frame import DPI
+from circles.report.maps_layers import label_points
+
+SIZES_PT = (11.0, 10.0, 9.0, 8.0, 7.0, 6.0)
+MANY = 150  # above this many communities, only the MANY most wanting are labelled
+_EM_PER_WIDTH = 0.55  # text width per display-width unit (a Chinese character counts two), in em
+_LINE_EM = 1.25
+
+
+@dataclass(frozen=True)
+class LabelCandidates:
+    """The community names that fit inside their polygons.
+
+    Attributes
+    ----------
+    index : numpy.ndarray
+        Position of each candidate among the map layers' communities.
+    text : list of str
+        The name as drawn (one line, or two split in the middle).
+    xy : numpy.ndarray
+        Where each name is centred (metric CRS), ``n × 2``.
+    size_pt : numpy.ndarray
+        Font size of each name.
+    half : numpy.ndarray
+        Half width and half height of each name's box, metres, ``n × 2``.
+    area : numpy.ndarray
+        The community's area, square metres.
+    """
+
+    index: np.ndarray
+    text: list[str]
+    xy: np.ndarray
+    size_pt: np.ndarray
+    half: np.ndarray
+    area: np.ndarray
+
+
+def _layouts(name: str) -> list[str]:
+    """The name on one line, and split in the middle when it is long enough for two."""
+    if display_width(name) < 8:
+        return [name]
+    if " " in name.strip():
+        words = name.split()
+        cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(name) / 2))
+        return [name, " ".join(words[:cut]) + "\n" + " ".join(words[cut:])]
+    middle = (len(name) + 1) // 2
+    return [name, name[:middle] + "\n" + name[middle:]]
+
+
+def _box_m(text: str, size_pt: float, m_per_px: float) -> tuple[float, float]:
+    """Half the width and height of a text's box, in metres at the map's scale."""
+    lines = text.split("\n")
+    width_pt = max(display_width(line) for line in lines) * _EM_PER_WIDTH * size_pt
+    height_pt = len(lines) * _LINE_EM * size_pt
+    to_m = DPI / 72.0 * m_per_px
+    return width_pt * to_m / 2 + 2 * m_per_px, height_pt * to_m / 2 + m_per_px
+
+
+def label_candidates(
+    ids: list[str], geoms: np.ndarray, m_per_px: float, labels: MapLabels
+) -> LabelCandidates:
+    """The communities whose name fits inside the polygon, each in the largest size that fits.
+
+    Names the fonts cannot draw are left out (a missing glyph would draw an empty box).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    where = label_points(geoms) if len(geoms) else np.zeros((0, 2))
+    tries: list[tuple[int, str, float, float, float]] = []  # (community, text, size, hw, hh)
+    for i, name in enumerate(ids):
+        if not name.strip() or not labels.ok(name) or not np.isfinite(where[i]).all():
+            continue
+        for size in SIZES_PT:
+            for text in _layouts(name):
+                tries.append((i, text, size, *_box_m(text, size, m_per_px)))
+    if not tries:
+        empty = np.zeros((0, 2))
+        return LabelCandidates(np.zeros(0, int), [], empty, np.zeros(0), empty, np.zeros(0))
+    which = np.array([t[0] for t in tries])
+    half = np.array([(t[3], t[4]) for t in tries])
+    centre = where[which]
+    boxes = shapely.box(*(centre - half).T, *(centre + half).T)
+    fits = shapely.contains(geoms[which], boxes)
+    first: dict[int, int] = {}  # the first try that fits: largest size, one line before two
+    for k in np.flatnonzero(fits):
+        first.setdefault(int(which[k]), int(k))
+    chosen = np.array(sorted(first.values()), dtype=int)
+    if not len(chosen):
+        empty = np.zeros((0, 2))
+        return LabelCandidates(np.zeros(0, int), [], empty, np.zeros(0), empty, np.zeros(0))
+    return LabelCandidates(
+        index=which[chosen],
+        text=[tries[k][1] for k in chosen],
+        xy=centre[chosen],
+        size_pt=np.array([tries[k][2] for k in chosen]),
+        half=half[chosen],
+        area=shapely.area(geoms[which[chosen]]),
+    )
+
+
+def place_labels(
+    candidates: LabelCandidates, n_communities: int, not_met: np.ndarray | None = None
+) -> np.ndarray:
+    """Which candidates to draw (positions into ``candidates``), none overlapping another.
+
+    Up to :data:`MANY` communities every name that fits is drawn, the largest community first
+    where two would overlap; above it, at most :data:`MANY` names, the communities with the
+    most population not meeting the map's circle or requirement (``not_met``, by community
+    position) first, then the largest.
+    """
+    n = len(candidates.index)
+    if not n:
+        return np.zeros(0, dtype=int)
+    area = candidates.area
+    if n_communities > MANY and not_met is not None:
+        wanting = np.nan_to_num(np.asarray(not_met, dtype=float)[candidates.index], nan=-1.0)
+        order = np.lexsort((-area, -wanting))
+    else:
+        order = np.argsort(-area, kind="stable")
+    limit = MANY if n_communities > MANY else n
+    lo = candidates.xy - candidates.half
+    hi = candidates.xy + candidates.half
+    placed: list[int] = []
+    for k in order:
+        if placed:
+            p = np.array(placed)
+            apart = (lo[k] >= hi[p]).any(axis=1) | (hi[k] <= lo[p]).any(axis=1)
+            if not apart.all():
+                continue
+        placed.append(int(k))
+        if len(placed) >= limit:
+            break
+    return np.array(placed, dtype=int)
