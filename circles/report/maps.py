@@ -83,6 +83,8 @@ class MapSpec:
         The requirement's service-area geometries (metric CRS), or None.
     minutes : list of float
         The service areas' thresholds.
+    zone_minutes : dict
+        The threshold of each zone-layer value, minutes (when one requirement says it).
     """
 
     circle_id: str
@@ -100,6 +102,7 @@ class MapSpec:
     zoned: bool = False
     service_area: Any = None
     minutes: list[float] = field(default_factory=list)
+    zone_minutes: dict[str, float] = field(default_factory=dict)
 
     @property
     def file_name(self) -> str:
@@ -246,6 +249,9 @@ def map_specs(
                 missing_types=[t for t in types if not layers.facility_counts.get(t)],
                 zoned=zoned,
             )
+            zoned_items = [item] if rid else requirements
+            if zoned and rule is not None and len(zoned_items) == 1:
+                spec.zone_minutes = _zone_minutes(dict(zoned_items[0]), rule, layers)
             if rid and areas is not None and len(areas):
                 here = areas[
                     (areas["circle_id"].astype(str) == str(circle_id))
@@ -257,6 +263,22 @@ def map_specs(
                     spec.minutes = sorted({m for m in minutes if m is not None})
             specs.append(spec)
     return specs
+
+
+def _zone_minutes(item: dict, rule: Any, layers: MapLayers) -> dict[str, float]:
+    """The requirement's minutes in each zone of the zone layer (by its value)."""
+    from circles.evaluate.zones import circle_zone_ids
+
+    names = [name for _, _, name in layers.zones[1]]
+    by_zone = item.get("max_time_min_by_zone") or {}
+    default = number(item.get("max_time_min"))
+    ids, _ = circle_zone_ids(np.array(names, dtype=object), rule)
+    out = {}
+    for name, zone_id in zip(names, ids, strict=True):
+        minutes = number(by_zone.get(zone_id)) if zone_id in by_zone else default
+        if minutes is not None:
+            out[name] = minutes
+    return out
 
 
 def _shading(records: dict[str, dict], layers: MapLayers) -> tuple[np.ndarray, np.ndarray]:

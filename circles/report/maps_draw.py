@@ -226,7 +226,7 @@ def _outlines(ax, spec: MapSpec, layers: MapLayers, labels: MapLabels) -> list:
         ax.add_collection(zones, autolim=False).set_zorder(4)
         handles.append(_line(_ZONE, labels.say("zones"), lw=1.6, ls=(0, (5, 3))))
         if len(zone_names) <= 30:
-            _zone_names(ax, zone_names, labels)
+            _zone_names(ax, zone_names, spec.zone_minutes, labels)
     if spec.service_area is not None:
         _, paths = polygon_paths(np.arange(len(spec.service_area)), spec.service_area)
         if paths:
@@ -249,14 +249,20 @@ def _halo():
     return [patheffects.withStroke(linewidth=_HALO, foreground="white")]
 
 
-def _zone_names(ax, names: list[tuple[float, float, str]], labels: MapLabels) -> None:
-    """Each zone's value at a point inside it (where the fonts draw it)."""
-    for x, y, text in names:
-        if text.strip() and labels.ok(text):
-            ax.text(
-                x, y, text, ha="center", va="center", fontsize=12, color=_ZONE, alpha=0.85,
-                fontweight="bold", zorder=8, path_effects=_halo(), clip_on=True,
-            )  # fmt: skip
+def _zone_names(
+    ax, names: list[tuple[float, float, str]], minutes: dict[str, float], labels: MapLabels
+) -> None:
+    """Each zone's value (and threshold) at a point inside it, where the fonts draw it."""
+    for x, y, zone in names:
+        if not zone.strip() or not labels.ok(zone):
+            continue
+        text = zone
+        if zone in minutes:
+            text = labels.say("zone_minutes", zone=zone, x=f"{minutes[zone]:g}")
+        ax.text(
+            x, y, text, ha="center", va="center", fontsize=12, color=_ZONE, alpha=0.85,
+            fontweight="bold", zorder=8, path_effects=_halo(), clip_on=True,
+        )  # fmt: skip
 
 
 def _names(ax, candidates: LabelCandidates, chosen: np.ndarray) -> None:

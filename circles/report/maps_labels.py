@@ -17,7 +17,7 @@ import shapely
 
 from circles.report.maps_fonts import MapLabels, display_width
 from circles.report.maps_frame import DPI
-from circles.report.maps_layers import label_points
+from circles.report.maps_layers import label_points, largest_polygons
 
 SIZES_PT = (11.0, 10.0, 9.0, 8.0, 7.0, 6.0)
 MANY = 150  # above this many communities, only the MANY most wanting are labelled
@@ -81,8 +81,8 @@ def label_candidates(
 
     Names the fonts cannot draw are left out (a missing glyph would draw an empty box).
     """
-    geoms = np.asarray(geoms, dtype=object)
-    where = label_points(geoms) if len(geoms) else np.zeros((0, 2))
+    geoms = largest_polygons(geoms)
+    where = label_points(geoms)
     tries: list[tuple[int, str, float, float, float]] = []  # (community, text, size, hw, hh)
     for i, name in enumerate(ids):
         if not name.strip() or not labels.ok(name) or not np.isfinite(where[i]).all():

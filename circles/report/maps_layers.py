@@ -128,7 +128,7 @@ class MapLayers:
         merged = merged.dissolve(by="zone", as_index=False)
         parts = shapely.get_parts(merged.geometry.to_numpy())
         rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
-        where = label_points(merged.geometry.to_numpy())
+        where = label_points(largest_polygons(merged.geometry.to_numpy()))
         names = [
             (float(x), float(y), str(z)) for (x, y), z in zip(where, merged["zone"], strict=True)
         ]
@@ -166,15 +166,50 @@ def study_extent(core: list, extra: list, fallback: list) -> tuple[float, float,
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
-def label_points(geoms: np.ndarray) -> np.ndarray:
-    """A point well inside each polygon (the pole of inaccessibility), ``n × 2``."""
+def largest_polygons(geoms: np.ndarray) -> np.ndarray:
+    """The largest polygon of each geometry, made valid (None where there is none).
+
+    Multipolygons and geometry collections (a clip or a repair can make them) give their
+    largest polygon part: the one a label goes in.
+    """
     geoms = np.asarray(geoms, dtype=object)
-    if not len(geoms):
-        return np.zeros((0, 2))
+    out = np.full(len(geoms), None, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if not len(present):
+        return out
+    parts, index = shapely.get_parts(shapely.make_valid(geoms[present]), return_index=True)
+    index = present[index]
+    for _ in range(2):  # collections may hold multipolygons
+        nested = shapely.get_type_id(parts) >= 4
+        if not nested.any():
+            break
+        inner, at = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        index = np.concatenate([index[~nested], index[nested][at]])
+    polygon = shapely.get_type_id(parts) == 3
+    parts, index = parts[polygon], index[polygon]
+    order = np.lexsort((shapely.area(parts), index))  # by geometry, the largest part last
+    last = np.r_[index[order][1:] != index[order][:-1], True]
+    out[index[order][last]] = parts[order][last]
+    return out
+
+
+def label_points(geoms: np.ndarray) -> np.ndarray:
+    """A point well inside each polygon (its pole of inaccessibility), ``n × 2`` (NaN: none).
+
+    Pass polygons (:func:`largest_polygons`).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    xy = np.full((len(geoms), 2), np.nan)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if not len(present):
+        return xy
     if hasattr(shapely, "maximum_inscribed_circle"):  # shapely >= 2.1
-        circles = shapely.maximum_inscribed_circle(shapely.make_valid(geoms))
-        return shapely.get_coordinates(shapely.get_point(circles, 0))
-    return shapely.get_coordinates(shapely.point_on_surface(geoms))
+        circles = shapely.maximum_inscribed_circle(geoms[present])
+        xy[present] = shapely.get_coordinates(shapely.get_point(circles, 0))
+    else:
+        xy[present] = shapely.get_coordinates(shapely.point_on_surface(geoms[present]))
+    return xy
 
 
 def line_paths(coords: np.ndarray, index: np.ndarray) -> list:

@@ -298,6 +298,7 @@ EN: dict[str, str] = {
     "map_no_facilities": "No facilities in the data: {types}",
     "map_boundary": "district boundary",
     "map_zones": "zones of the thresholds",
+    "map_zone_minutes": "{zone} · {x} min",
     "map_service_area": "service area ({x} min)",
     # comparison workbook (circles.report.compare_report): sheet and column headers
     "comparison_sheet": "Comparison",

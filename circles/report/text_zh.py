@@ -276,6 +276,7 @@ ZH: dict[str, str] = {
     "map_no_facilities": "数据中没有的设施：{types}",
     "map_boundary": "辖区边界",
     "map_zones": "时限分区",
+    "map_zone_minutes": "{zone} · {x} 分钟",
     "map_service_area": "服务范围（{x} 分钟）",
     "comparison_sheet": "对比",
     "comparison_circle_id": "服务圈",
