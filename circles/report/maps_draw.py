@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from circles.inputs.validate import STATUS_OFF_NETWORK
-from circles.report.maps_fonts import MapLabels, wrap_label
+from circles.report.maps_fonts import MapLabels, display_width, wrap_label
 from circles.report.maps_frame import (
     DPI,
     FILL_ALPHA,
@@ -118,8 +118,11 @@ def draw_map(spec: MapSpec, layers: MapLayers, labels: MapLabels, *, n_communiti
         chosen = _candidates(layers, labels, round(m_per_px, 9))
         _names(ax, chosen, place_labels(chosen, n_communities, spec.not_met))
 
-    fig.text(0.015, 0.975, spec.title, fontsize=17, fontweight="bold", va="top")
-    fig.text(0.015, 0.935, spec.subtitle, fontsize=11, color="#333333", va="top")
+    # a long circle and requirement name still fits the width: 17 pt holds ~95 Latin widths
+    title_pt = min(17.0, 17.0 * 95 / max(display_width(spec.title), 1))
+    fig.text(0.015, 0.975, spec.title, fontsize=title_pt, fontweight="bold", va="top")
+    subtitle_pt = min(11.0, 11.0 * 160 / max(display_width(spec.subtitle), 1))
+    fig.text(0.015, 0.935, spec.subtitle, fontsize=subtitle_pt, color="#333333", va="top")
     _legend(fig, handles, spec, labels, left=box[0] + box[2] + PANEL_GAP / 2)
     panel = box[0] + box[2] + PANEL_GAP
     if layers.community_paths:
@@ -293,7 +296,9 @@ def _residents(ax, spec: MapSpec, layers: MapLayers, labels: MapLabels) -> list:
     ]
     if off_network.any():
         xy = layers.resident_xy[off_network]
-        ax.scatter(xy[:, 0], xy[:, 1], s=size * 2.5, c=_OFF, marker="x", lw=0.8, zorder=6)
+        many = len(xy) > 2_000  # thousands of crosses would hide the shading: finer ones
+        cross = {"s": size * (1.5 if many else 2.5), "lw": 0.5 if many else 0.8}
+        ax.scatter(xy[:, 0], xy[:, 1], c=_OFF, marker="x", zorder=6, **cross)
         off_label = labels.say("off", n=f"{int(off_network.sum()):,}")
         handles.append(_marker("x", off_label, ms=6, mec=_OFF))
     return handles

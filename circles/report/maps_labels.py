@@ -4,8 +4,11 @@ Each community's name is tried at the polygon's pole of inaccessibility, on one 
 two, from :data:`SIZES_PT` down; it is a candidate in the largest size whose text box lies
 inside the polygon. The candidates are then placed in priority order (the largest communities,
 or the communities with the most population not met when there are many), skipping any whose
-box would overlap one already placed. The fit is worked out once per audit; the placement,
-which follows each map's priorities, is a short loop over the candidates.
+box would overlap one already placed. When there are many communities, the names of the
+:data:`WORST` most wanting are placed first even where they do not fit inside (small
+communities in a city map), at :data:`SIZES_PT`'s smallest size but one. The fit is worked
+out once per audit; the placement, which follows each map's priorities, is a short loop over
+the candidates.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from circles.report.maps_layers import label_points, largest_polygons
 
 SIZES_PT = (11.0, 10.0, 9.0, 8.0, 7.0, 6.0)
 MANY = 150  # above this many communities, only the MANY most wanting are labelled
+WORST = 40  # above MANY communities, these most wanting are named even where the name overflows
 _EM_PER_WIDTH = 0.55  # text width per display-width unit (a Chinese character counts two), in em
 _LINE_EM = 1.25
 
@@ -43,6 +47,9 @@ class LabelCandidates:
         Half width and half height of each name's box, metres, ``n × 2``.
     area : numpy.ndarray
         The community's area, square metres.
+    fits : numpy.ndarray
+        Whether the name lies inside the polygon (else it overflows it, and is drawn only
+        for the most wanting of many communities).
     """
 
     index: np.ndarray
@@ -51,6 +58,14 @@ class LabelCandidates:
     size_pt: np.ndarray
     half: np.ndarray
     area: np.ndarray
+    fits: np.ndarray
+
+
+def _none() -> LabelCandidates:
+    empty = np.zeros((0, 2))
+    return LabelCandidates(
+        np.zeros(0, int), [], empty, np.zeros(0), empty, np.zeros(0), np.zeros(0, bool)
+    )
 
 
 def _layouts(name: str) -> list[str]:
@@ -91,8 +106,7 @@ def label_candidates(
             for text in _layouts(name):
                 tries.append((i, text, size, *_box_m(text, size, m_per_px)))
     if not tries:
-        empty = np.zeros((0, 2))
-        return LabelCandidates(np.zeros(0, int), [], empty, np.zeros(0), empty, np.zeros(0))
+        return _none()
     which = np.array([t[0] for t in tries])
     half = np.array([(t[3], t[4]) for t in tries])
     centre = where[which]
@@ -101,10 +115,13 @@ def label_candidates(
     first: dict[int, int] = {}  # the first try that fits: largest size, one line before two
     for k in np.flatnonzero(fits):
         first.setdefault(int(which[k]), int(k))
+    # a name that fits nowhere: the most compact layout at the smallest size but one
+    overflow = np.flatnonzero(np.array([t[2] for t in tries]) == SIZES_PT[-2])
+    for k in overflow[np.argsort(half[overflow].prod(axis=1), kind="stable")]:
+        first.setdefault(int(which[k]), int(k))
     chosen = np.array(sorted(first.values()), dtype=int)
     if not len(chosen):
-        empty = np.zeros((0, 2))
-        return LabelCandidates(np.zeros(0, int), [], empty, np.zeros(0), empty, np.zeros(0))
+        return _none()
     return LabelCandidates(
         index=which[chosen],
         text=[tries[k][1] for k in chosen],
@@ -112,6 +129,7 @@ def label_candidates(
         size_pt=np.array([tries[k][2] for k in chosen]),
         half=half[chosen],
         area=shapely.area(geoms[which[chosen]]),
+        fits=fits[chosen],
     )
 
 
@@ -123,17 +141,24 @@ def place_labels(
     Up to :data:`MANY` communities every name that fits is drawn, the largest community first
     where two would overlap; above it, at most :data:`MANY` names, the communities with the
     most population not meeting the map's circle or requirement (``not_met``, by community
-    position) first, then the largest.
+    position) first, then the largest: the :data:`WORST` first even where the name overflows
+    the polygon, then those that fit.
     """
     n = len(candidates.index)
     if not n:
         return np.zeros(0, dtype=int)
     area = candidates.area
+    fits = candidates.fits
     if n_communities > MANY and not_met is not None:
         wanting = np.nan_to_num(np.asarray(not_met, dtype=float)[candidates.index], nan=-1.0)
         order = np.lexsort((-area, -wanting))
+        worst = np.zeros(n, dtype=bool)
+        worst[order[wanting[order] > 0][:WORST]] = True
+        order = order[(worst | fits)[order]]
+        order = np.r_[order[worst[order]], order[~worst[order]]]
     else:
         order = np.argsort(-area, kind="stable")
+        order = order[fits[order]]
     limit = MANY if n_communities > MANY else n
     lo = candidates.xy - candidates.half
     hi = candidates.xy + candidates.half

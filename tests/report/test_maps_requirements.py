@@ -232,11 +232,12 @@ def test_many_communities_label_the_most_wanting_without_overlap():
         others = np.arange(len(chosen)) != k
         overlap = (lo[k] < hi[others]).all(axis=1) & (hi[k] > lo[others]).all(axis=1)
         assert not overlap.any()
-    # a name too long for its polygon is left out
+    # a name too long for its polygon is left out (among few communities)
     tiny = maps_labels.label_candidates(
         ["A very long community name"], np.array(geoms[:1]), 2.0, labels
     )
-    assert len(tiny.index) == 0
+    assert tiny.fits.tolist() == [False]
+    assert len(maps_labels.place_labels(tiny, 1)) == 0
 
 
 def test_largest_polygons_of_collections():
@@ -249,3 +250,23 @@ def test_largest_polygons_of_collections():
     assert out[0].equals(square) and out[1] is None and out[2].equals(small)
     xy = maps_layers.label_points(out)
     assert xy[0].tolist() == pytest.approx([5, 5], abs=0.1) and np.isnan(xy[1]).all()
+
+
+def test_many_small_communities_name_the_worst_even_when_they_overflow():
+    # 400 squares of 20 pixels: no name fits; the most wanting are named all the same
+    ids = [f"Community {k}" for k in range(400)]
+    geoms = np.array(
+        [
+            shapely.box(k % 20 * 40, k // 20 * 40, k % 20 * 40 + 40, k // 20 * 40 + 40)
+            for k in range(400)
+        ]
+    )
+    labels = MapLabels("en", [LATIN])
+    candidates = maps_labels.label_candidates(ids, geoms, 2.0, labels)
+    assert not candidates.fits.any()
+    not_met = np.zeros(400)
+    not_met[[0, 210, 399]] = [5, 50, 500]
+    chosen = maps_labels.place_labels(candidates, 400, not_met)
+    assert candidates.index[chosen].tolist() == [399, 210, 0]  # only the wanting, worst first
+    assert set(candidates.size_pt[chosen]) == {maps_labels.SIZES_PT[-2]}
+    assert len(maps_labels.place_labels(candidates, 100)) == 0  # few communities: fit or none
