@@ -22,7 +22,12 @@ from circles.report.maps_frame import (
     scale_bar,
     view_limits,
 )
-from circles.report.maps_labels import LabelCandidates, label_candidates, place_labels
+from circles.report.maps_labels import (
+    LabelCandidates,
+    label_candidates,
+    place_labels,
+    text_half_m,
+)
 from circles.report.maps_layers import MapLayers, polygon_paths
 
 if TYPE_CHECKING:
@@ -47,6 +52,7 @@ _FACILITY_COLOURS = (
 )
 _FACILITY_MARKERS = ("^", "s", "D", "P", "X", "v", "p", "h", "<", ">", "d", "H", "8", "*")
 _HALO = 2.2  # white outline of labels, points
+_ZONE_PT = 11.0
 
 
 @functools.cache
@@ -114,9 +120,10 @@ def draw_map(spec: MapSpec, layers: MapLayers, labels: MapLabels, *, n_communiti
     handles += _outlines(ax, spec, layers, labels)
     handles += _residents(ax, spec, layers, labels)
     handles += _facilities(ax, spec, layers, labels)
+    taken = _zone_names(ax, spec, layers, labels, m_per_px) if spec.zoned else None
     if layers.community_paths:
         chosen = _candidates(layers, labels, round(m_per_px, 9))
-        _names(ax, chosen, place_labels(chosen, n_communities, spec.not_met))
+        _names(ax, chosen, place_labels(chosen, n_communities, spec.not_met, taken))
 
     # a long circle and requirement name still fits the width: 17 pt holds ~95 Latin widths
     title_pt = min(17.0, 17.0 * 95 / max(display_width(spec.title), 1))
@@ -221,15 +228,13 @@ def _outlines(ax, spec: MapSpec, layers: MapLayers, labels: MapLabels) -> list:
         edge = PathCollection(layers.boundary, facecolors="none", edgecolors=_BOUNDARY, lw=1.8)
         ax.add_collection(edge, autolim=False).set_zorder(3)
         handles.append(_line(_BOUNDARY, labels.say("boundary"), lw=1.8))
-    zone_paths, zone_names = layers.zones if spec.zoned else ([], [])
+    zone_paths = layers.zones[0] if spec.zoned else []
     if zone_paths:
         zones = PathCollection(
             zone_paths, facecolors="none", edgecolors=_ZONE, lw=1.6, linestyles=(0, (5, 3))
         )
         ax.add_collection(zones, autolim=False).set_zorder(4)
         handles.append(_line(_ZONE, labels.say("zones"), lw=1.6, ls=(0, (5, 3))))
-        if len(zone_names) <= 30:
-            _zone_names(ax, zone_names, spec.zone_minutes, labels)
     if spec.service_area is not None:
         _, paths = polygon_paths(np.arange(len(spec.service_area)), spec.service_area)
         if paths:
@@ -238,6 +243,14 @@ def _outlines(ax, spec: MapSpec, layers: MapLayers, labels: MapLabels) -> list:
             minutes = "/".join(f"{m:g}" for m in spec.minutes) or "–"
             handles.append(_line(_AREA, labels.say("service_area", x=minutes), lw=1.3))
     return handles
+
+
+def _in_view(ax, x: float, y: float, margin: float = 0.08) -> bool:
+    """Whether (x, y) lies in the map's view, away from its edges (a label there is whole)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    dx, dy = margin * (x1 - x0), margin * (y1 - y0)
+    return x0 + dx <= x <= x1 - dx and y0 + dy <= y <= y1 - dy
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
@@ -253,19 +266,31 @@ def _halo():
 
 
 def _zone_names(
-    ax, names: list[tuple[float, float, str]], minutes: dict[str, float], labels: MapLabels
-) -> None:
-    """Each zone's value (and threshold) at a point inside it, where the fonts draw it."""
-    for x, y, zone in names:
-        if not zone.strip() or not labels.ok(zone):
+    ax, spec: MapSpec, layers: MapLayers, labels: MapLabels, m_per_px: float
+) -> np.ndarray:
+    """Each zone's value (and threshold) inside it, where the fonts draw it, none overlapping.
+
+    Returns the boxes taken (``x0, y0, x1, y1`` rows, metres), for the community names to
+    keep clear of.
+    """
+    boxes: list[tuple[float, float, float, float]] = []
+    names = layers.zones[1]
+    for x, y, zone in names if len(names) <= 30 else []:
+        if not zone.strip() or not labels.ok(zone) or not _in_view(ax, x, y):
             continue
         text = zone
-        if zone in minutes:
-            text = labels.say("zone_minutes", zone=zone, x=f"{minutes[zone]:g}")
+        if zone in spec.zone_minutes:
+            text = labels.say("zone_minutes", zone=zone, x=f"{spec.zone_minutes[zone]:g}")
+        half_w, half_h = text_half_m(text, _ZONE_PT, m_per_px)
+        box = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
         ax.text(
-            x, y, text, ha="center", va="center", fontsize=12, color=_ZONE, alpha=0.85,
+            x, y, text, ha="center", va="center", fontsize=_ZONE_PT, color=_ZONE, alpha=0.85,
             fontweight="bold", zorder=8, path_effects=_halo(), clip_on=True,
         )  # fmt: skip
+    return np.array(boxes, dtype=float).reshape(-1, 4)
 
 
 def _names(ax, candidates: LabelCandidates, chosen: np.ndarray) -> None:

@@ -80,7 +80,7 @@ def _layouts(name: str) -> list[str]:
     return [name, name[:middle] + "\n" + name[middle:]]
 
 
-def _box_m(text: str, size_pt: float, m_per_px: float) -> tuple[float, float]:
+def text_half_m(text: str, size_pt: float, m_per_px: float) -> tuple[float, float]:
     """Half the width and height of a text's box, in metres at the map's scale."""
     lines = text.split("\n")
     width_pt = max(display_width(line) for line in lines) * _EM_PER_WIDTH * size_pt
@@ -104,7 +104,7 @@ def label_candidates(
             continue
         for size in SIZES_PT:
             for text in _layouts(name):
-                tries.append((i, text, size, *_box_m(text, size, m_per_px)))
+                tries.append((i, text, size, *text_half_m(text, size, m_per_px)))
     if not tries:
         return _none()
     which = np.array([t[0] for t in tries])
@@ -134,7 +134,10 @@ def label_candidates(
 
 
 def place_labels(
-    candidates: LabelCandidates, n_communities: int, not_met: np.ndarray | None = None
+    candidates: LabelCandidates,
+    n_communities: int,
+    not_met: np.ndarray | None = None,
+    taken: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which candidates to draw (positions into ``candidates``), none overlapping another.
 
@@ -142,7 +145,8 @@ def place_labels(
     where two would overlap; above it, at most :data:`MANY` names, the communities with the
     most population not meeting the map's circle or requirement (``not_met``, by community
     position) first, then the largest: the :data:`WORST` first even where the name overflows
-    the polygon, then those that fit.
+    the polygon, then those that fit. None overlaps a box of ``taken`` (``x0, y0, x1, y1``
+    rows, metres: the zones' names).
     """
     n = len(candidates.index)
     if not n:
@@ -162,8 +166,13 @@ def place_labels(
     limit = MANY if n_communities > MANY else n
     lo = candidates.xy - candidates.half
     hi = candidates.xy + candidates.half
+    taken = np.zeros((0, 4)) if taken is None else np.asarray(taken, dtype=float).reshape(-1, 4)
     placed: list[int] = []
     for k in order:
+        if len(taken):
+            clear = (lo[k] >= taken[:, 2:]).any(axis=1) | (hi[k] <= taken[:, :2]).any(axis=1)
+            if not clear.all():
+                continue
         if placed:
             p = np.array(placed)
             apart = (lo[k] >= hi[p]).any(axis=1) | (hi[k] <= lo[p]).any(axis=1)

@@ -270,3 +270,14 @@ def test_many_small_communities_name_the_worst_even_when_they_overflow():
     assert candidates.index[chosen].tolist() == [399, 210, 0]  # only the wanting, worst first
     assert set(candidates.size_pt[chosen]) == {maps_labels.SIZES_PT[-2]}
     assert len(maps_labels.place_labels(candidates, 100)) == 0  # few communities: fit or none
+
+
+def test_community_names_keep_clear_of_the_zone_names():
+    ids = ["North", "South"]
+    geoms = np.array([shapely.box(0, 100, 400, 200), shapely.box(0, 0, 400, 100)])
+    labels = MapLabels("en", [LATIN])
+    candidates = maps_labels.label_candidates(ids, geoms, 1.0, labels)
+    assert len(maps_labels.place_labels(candidates, 2)) == 2
+    zone_box = np.array([[150.0, 140.0, 250.0, 160.0]])  # over the northern name
+    chosen = maps_labels.place_labels(candidates, 2, taken=zone_box)
+    assert candidates.index[chosen].tolist() == [1]
