@@ -274,10 +274,14 @@ def test_many_small_communities_name_the_worst_even_when_they_overflow():
 
 def test_community_names_keep_clear_of_the_zone_names():
     ids = ["North", "South"]
-    geoms = np.array([shapely.box(0, 100, 400, 200), shapely.box(0, 0, 400, 100)])
+    geoms = np.array([shapely.box(0, 100, 100, 200), shapely.box(0, 0, 100, 100)])
     labels = MapLabels("en", [LATIN])
     candidates = maps_labels.label_candidates(ids, geoms, 1.0, labels)
     assert len(maps_labels.place_labels(candidates, 2)) == 2
-    zone_box = np.array([[150.0, 140.0, 250.0, 160.0]])  # over the northern name
+    assert candidates.xy.tolist() == [
+        pytest.approx([50, 150], abs=1),
+        pytest.approx([50, 50], abs=1),
+    ]
+    zone_box = np.array([[40.0, 140.0, 60.0, 160.0]])  # over the northern name
     chosen = maps_labels.place_labels(candidates, 2, taken=zone_box)
     assert candidates.index[chosen].tolist() == [1]
