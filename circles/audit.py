@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
 from circles.evaluate.summary import SummaryInputs, build_summary
-from circles.inputs.layers import Layers, check_options, read_layers
+from circles.inputs.layers import check_options, read_layers
 from circles.inputs.place import Placed, place_layers
 from circles.inputs.provenance import gather_provenance
 from circles.network import snap
@@ -67,7 +68,9 @@ class AuditGeometry:
 
     ``residents`` carries the residents table's columns (one 0/1 column per circle), built on
     first use from the table and the points (only maps need it); ``network`` is the walking
-    network (the driving one when no circle walks).
+    network (the driving one when no circle walks); ``drive_network`` the driving network when
+    a circle drives (else None); ``zones`` the ``--zones`` polygons with their ``zone`` value
+    (else None).
     """
 
     resident_table: pd.DataFrame
@@ -77,6 +80,8 @@ class AuditGeometry:
     communities: gpd.GeoDataFrame | None
     network: Network
     crs: object
+    drive_network: Network | None = None
+    zones: gpd.GeoDataFrame | None = None
     service_areas: gpd.GeoDataFrame | None = None
     facility_areas: gpd.GeoDataFrame | None = None
 
@@ -204,11 +209,12 @@ def _run(
         times_min=checks.times_min,
     )
     fac_table = _facilities_table(placed, attached)
+    main_net = nets.get("walk", next(iter(nets.values()))).network
+    zones = _zones(layers.zones, main_net.crs, options.zone_field)
     areas, facility_areas = None, None
     if options.service_areas != "none":
         progress("areas")
-        areas, facility_areas = _service_areas(options, loaded, nets, placed, layers, costs)
-    main_net = nets.get("walk", next(iter(nets.values()))).network
+        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs)
     summary = build_summary(
         SummaryInputs(
             options=options,
@@ -246,6 +252,8 @@ def _run(
             communities=placed.communities,
             network=main_net,
             crs=main_net.crs,
+            drive_network=next((n.network for k, n in nets.items() if k != "walk"), None),
+            zones=zones,
             service_areas=areas,
             facility_areas=facility_areas,
         ),
@@ -257,17 +265,12 @@ def _service_areas(
     loaded: list[LoadedCircle],
     nets: dict[str, AuditNetwork],
     placed: Placed,
-    layers: Layers,
+    zones: gpd.GeoDataFrame | None,
     costs: TravelCosts,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The service areas of the walking and driving requirements (see circles.areas)."""
     from circles.areas import ServiceAreaOptions, service_areas
 
-    zones, zone_values = None, None
-    if layers.zones is not None:
-        zones = to_metric(layers.zones, next(iter(nets.values())).network.crs)
-        zone_values = zones[options.zone_field].astype("string").fillna("").str.strip()
-        zone_values = zone_values.to_numpy(dtype=object)
     return service_areas(
         loaded,
         nets,
@@ -278,9 +281,21 @@ def _service_areas(
             max_snap_m=options.max_snap_m,
             per_facility=options.service_areas == "per-facility",
             zones=zones,
-            zone_values=zone_values,
+            zone_values=None if zones is None else zones["zone"].to_numpy(dtype=object),
         ),
     )
+
+
+def _zones(zones: gpd.GeoDataFrame | None, crs: CRS, field: str) -> gpd.GeoDataFrame | None:
+    """The zone polygons in the metric CRS with their ``zone`` value, for maps."""
+    if zones is None:
+        return None
+    frame = gpd.GeoDataFrame(
+        {"zone": zones[field].astype("string").fillna("").str.strip().to_numpy(dtype=object)},
+        geometry=zones.geometry.to_numpy(),
+        crs=zones.crs,
+    )
+    return to_metric(frame, crs)
 
 
 def _residents_table(

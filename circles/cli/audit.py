@@ -89,7 +89,10 @@ def _command_parameters() -> list[inspect.Parameter]:
             "maps",
             bool,
             False,
-            typer.Option("--maps", help="Also write one PNG map per circle to OUT/maps/."),
+            typer.Option(
+                "--maps",
+                help="Also write PNG maps to OUT/maps/: one per circle and one per requirement.",
+            ),
         ),
         (
             "excel_residents",

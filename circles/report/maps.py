@@ -1,22 +1,30 @@
-"""Coverage maps: one PNG per circle, communities shaded by coverage, unmet residents in red.
+"""Coverage maps: one PNG per circle and one per requirement, communities shaded by coverage.
 
-Each map shows, in the audit's metric CRS, the communities shaded by the circle's whole-circle
-coverage (red → green, 0–100 %), the street network as thin grey lines, the evaluated residents
-that do not meet the circle as small dark-red points (residents off the network as grey
-crosses), the circle's facilities (the hubs of a hub circle, the EMS stations of the EMS
-circle), a legend, a colour bar, a scale bar, a north arrow and, for OSM networks, the
-attribution. Labels are Chinese or English; Chinese needs a CJK font, found at run time.
+Each map shows, in the audit's metric CRS and fitted to the study area, the communities shaded
+by coverage (red → green, 0–100 %) with their names where they fit, the district boundary (the
+communities dissolved) and, on a zoned circle's maps, the zones of its thresholds; the network
+the circle travels on as thin grey lines (walking, or driving for a driving circle), the
+evaluated residents that do not meet the circle or the requirement as small dark-red points
+(residents off that network as grey crosses), the facilities of the circle or the requirement
+(types without any facility are left out of the legend and named in a note), the
+requirement's service area where the audit has one, a legend, a colour bar, a scale bar, a
+north arrow and, for OSM networks, the attribution. Labels are Chinese or English; Chinese
+needs a CJK font, found at run time.
+
+A circle's map is ``map_<circle>.png``, shaded by whole-circle coverage; a requirement's map
+is ``map_<circle>_<requirement>.png``, shaded by that requirement's coverage.
 
 Drawing is vectorised: the network becomes compound paths of 4,096 edges each, once per call,
-drawn as one collection per map; the residents are one ``scatter``. A city of 300,000 edges and
-300,000 residents takes about 0.5 s to prepare and 0.7 s a map. Figures render on the Agg
-canvas directly: no screen and no ``pyplot`` state.
+drawn as one collection per map; the residents are one ``scatter``. What every map shares
+(paths, points, the boundary, where names fit) is prepared once per call. A city of 300,000
+edges and 300,000 residents takes about 0.5 s to prepare and 0.7 s a map. Figures render on
+the Agg canvas directly: no screen and no ``pyplot`` state.
 """
 
 from __future__ import annotations
 
-import functools
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,50 +32,83 @@ import numpy as np
 
 from circles.audit import AuditResult
 from circles.errors import OutputError
-from circles.inputs.validate import STATUS_OFF_NETWORK
 from circles.report.maps_fonts import (
     LATIN,
     NO_CJK_WARNING,
     MapLabels,
     find_cjk_font,
-    wrap_label,
+    quiet_font_log,
 )
-from circles.report.maps_frame import (
-    DPI,
-    FILL_ALPHA,
-    HEIGHT_PX,
-    MAP_BOX,
-    WIDTH_PX,
-    colour_bar,
-    north_angle,
-    north_arrow,
-    scale_bar,
-    view_limits,
-)
+from circles.report.maps_frame import DPI, HEIGHT_PX, MAP_BOX, WIDTH_PX
 from circles.report.maps_layers import MapLayers
 from circles.report.model import ReportModel, build_report_model
 from circles.report.values import number
 
-__all__ = ["HEIGHT_PX", "MAP_BOX", "NO_CJK_WARNING", "WIDTH_PX", "find_cjk_font", "write_maps"]
+__all__ = [
+    "HEIGHT_PX",
+    "MAP_BOX",
+    "NO_CJK_WARNING",
+    "WIDTH_PX",
+    "MapSpec",
+    "find_cjk_font",
+    "write_maps",
+]
 
 
-_UNMET, _OFF, _NETWORK, _EDGE = "#6b0016", "#4d4d4d", "#8c8c8c", "#4a4a4a"
-_NO_RESIDENTS = (0.85, 0.85, 0.85, 0.6)
-# facility colours that stand out from the red-yellow-green shading and the red residents
-_FACILITY_COLOURS = (
-    "#1f4e9c",
-    "#6a3d9a",
-    "#000000",
-    "#0aa1c4",
-    "#d4379b",
-    "#7b4a1e",
-    "#3b8bd9",
-    "#9e77d1",
-    "#505050",
-    "#08306b",
-    "#b15928",
-)
-_FACILITY_MARKERS = ("^", "s", "D", "P", "X", "v", "p", "h", "<", ">", "d", "H", "8", "*")
+@dataclass
+class MapSpec:
+    """What one map shows: its title, shading, residents, network, facilities and areas.
+
+    Attributes
+    ----------
+    circle_id, requirement_id : str
+        The circle, and the requirement (``""`` for the whole circle's map).
+    title, subtitle : str
+        The two heading lines.
+    ratio : numpy.ndarray
+        Coverage of each community of the map layers (NaN without residents).
+    not_met : numpy.ndarray
+        Population not meeting it, by community (NaN where unknown).
+    met_column, status_column : str
+        The residents' 0/1 column and the status column of the network the circle uses.
+    mode : str
+        ``"walk"`` or ``"drive"``: the network the circle travels on.
+    facility_types : list of str
+        The facility types shown; ``hubs`` whether they are a hub circle's hubs.
+    missing_types : list of str
+        Those of them without any facility in the data.
+    zoned : bool
+        Whether the circle's thresholds differ by zone (its zones are drawn).
+    service_area : Any
+        The requirement's service-area geometries (metric CRS), or None.
+    minutes : list of float
+        The service areas' thresholds.
+    zone_minutes : dict
+        The threshold of each zone-layer value, minutes (when one requirement says it).
+    """
+
+    circle_id: str
+    requirement_id: str
+    title: str
+    subtitle: str
+    ratio: np.ndarray
+    not_met: np.ndarray
+    met_column: str
+    status_column: str
+    mode: str
+    facility_types: list[str]
+    hubs: bool = False
+    missing_types: list[str] = field(default_factory=list)
+    zoned: bool = False
+    service_area: Any = None
+    minutes: list[float] = field(default_factory=list)
+    zone_minutes: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def file_name(self) -> str:
+        """``map_<circle>.png`` or ``map_<circle>_<requirement>.png``."""
+        tail = f"_{self.requirement_id}" if self.requirement_id else ""
+        return f"map_{self.circle_id}{tail}.png"
 
 
 def write_maps(
@@ -78,7 +119,7 @@ def write_maps(
     warnings: list[str] | None = None,
     model: ReportModel | None = None,
 ) -> list[Path]:
-    """Write one coverage map per circle, ``map_<circle_id>.png``, into ``folder``.
+    """Write a coverage map per circle and per requirement into ``folder``.
 
     Parameters
     ----------
@@ -98,7 +139,9 @@ def write_maps(
     Returns
     -------
     list of Path
-        The PNG files written (2000 × 1500 pixels, 150 dpi), in the order of the circles.
+        The PNG files written (2000 × 1500 pixels, 150 dpi): for each circle in order,
+        ``map_<circle>.png`` and then ``map_<circle>_<requirement>.png`` for each of its
+        requirements.
 
     Raises
     ------
@@ -106,6 +149,8 @@ def write_maps(
         When the result carries no geometry or the folder cannot be written.
     """
     from matplotlib import rc_context
+
+    from circles.report.maps_draw import draw_map
 
     if result.geo is None:
         raise OutputError(
@@ -131,12 +176,15 @@ def write_maps(
     if model is None:
         model = build_report_model(result.summary, result.coverage)
     paths = []
-    with rc_context(
-        {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
+    with (
+        rc_context(
+            {"font.family": families, "text.parse_math": False, "axes.unicode_minus": False}
+        ),
+        quiet_font_log(),
     ):
-        for circle in model.circles.values():
-            path = folder / f"map_{circle['circle_id']}.png"
-            figure = _draw(dict(circle), result, model, layers, labels)
+        for spec in map_specs(result, model, layers, labels):
+            path = folder / spec.file_name
+            figure = draw_map(spec, layers, labels, n_communities=len(layers.community_ids))
             try:
                 figure.savefig(path, dpi=DPI)
             except OSError as exc:
@@ -145,25 +193,108 @@ def write_maps(
     return paths
 
 
-def _facility_types(circle_id: str, circle: dict, result: AuditResult) -> tuple[list[str], bool]:
-    """The facility types a circle's map shows (its hubs, or its requirements' types)."""
-    for loaded in result.circles:
-        if loaded.circle.id == circle_id and loaded.circle.hub is not None:
-            return list(dict.fromkeys(loaded.circle.hub.hub_types)), True
-    types = [t for r in circle.get("requirements", []) for t in r.get("facility_types") or []]
-    return list(dict.fromkeys(types)), False
+def map_specs(
+    result: AuditResult, model: ReportModel, layers: MapLayers, labels: MapLabels
+) -> list[MapSpec]:
+    """What each map shows: every circle's, then each of its requirements', in report order."""
+    from circles.network.networks import network_key
+
+    rules = {lc.circle.id: lc.circle for lc in result.circles}
+    by_key: dict[tuple[str, str], dict[str, dict]] = {}
+    for record in model.records:
+        if record["scope"] == "community":
+            key = (record["circle_id"], record["requirement_id"])
+            by_key.setdefault(key, {})[record["community_id"]] = record
+    areas = getattr(result.geo, "service_areas", None)
+    columns = set(layers.residents.columns)
+    specs = []
+    for circle_id, circle in model.circles.items():
+        rule = rules.get(circle_id)
+        mode = "drive" if rule is not None and network_key(rule) != "walk" else "walk"
+        status = "drive_status" if mode == "drive" and "drive_status" in columns else "status"
+        hub_types = list(dict.fromkeys(rule.hub.hub_types)) if rule and rule.hub else None
+        requirements = list(circle.get("requirements") or [])
+        zoned = f"{circle_id}_zone" in columns or any(
+            r.get("max_time_min_by_zone") for r in requirements
+        )
+        name = circle.get("name") or {}
+        circle_name = labels.pick(name.get(labels.lang), name.get("en"), circle_id)
+        n_evaluated = int(layers.status(status)[0].sum())
+        for row in model.circle_rows[str(circle_id)]:
+            rid = row.requirement_id
+            if rid and f"{circle_id}/{rid}" not in columns:
+                continue  # a requirement without its residents' column cannot be drawn
+            item = row.item
+            if hub_types is not None:
+                types = hub_types
+            elif rid:
+                types = list(dict.fromkeys(item.get("facility_types") or []))
+            else:
+                types = [t for r in requirements for t in r.get("facility_types") or []]
+                types = list(dict.fromkeys(types))
+            title, subtitle = _headings(circle_name, item, row.overall, rid, labels, n_evaluated)
+            ratio, not_met = _shading(by_key.get((str(circle_id), rid), {}), layers)
+            spec = MapSpec(
+                circle_id=str(circle_id),
+                requirement_id=rid,
+                title=title,
+                subtitle=subtitle,
+                ratio=ratio,
+                not_met=not_met,
+                met_column=f"{circle_id}/{rid}" if rid else str(circle_id),
+                status_column=status,
+                mode=mode,
+                facility_types=types,
+                hubs=hub_types is not None,
+                missing_types=[t for t in types if not layers.facility_counts.get(t)],
+                zoned=zoned,
+            )
+            zoned_items = [item] if rid else requirements
+            if zoned and rule is not None and len(zoned_items) == 1:
+                spec.zone_minutes = _zone_minutes(dict(zoned_items[0]), rule, layers)
+            if rid and areas is not None and len(areas):
+                here = areas[
+                    (areas["circle_id"].astype(str) == str(circle_id))
+                    & (areas["requirement_id"].astype(str) == rid)
+                ]
+                if len(here):
+                    spec.service_area = here.geometry.to_numpy()
+                    minutes = [number(m) for m in here["minutes"]] if "minutes" in here else []
+                    spec.minutes = sorted({m for m in minutes if m is not None})
+            specs.append(spec)
+    return specs
 
 
-@functools.cache
-def _type_names(type_id: str) -> dict[str, str]:
-    """Display names of a facility type from the bundled catalogue (the id when unknown)."""
-    try:
-        from circles.catalogue.load import load_catalogue
+def _zone_minutes(item: dict, rule: Any, layers: MapLayers) -> dict[str, float]:
+    """The requirement's minutes in each zone of the zone layer (by its value)."""
+    from circles.evaluate.zones import circle_zone_ids
 
-        catalogue = load_catalogue()
-        return {lang: catalogue.label(type_id, lang) for lang in ("zh", "en")}
-    except Exception:  # an unreadable catalogue must not cost the map its legend
-        return {"zh": type_id, "en": type_id}
+    names = [name for _, _, name in layers.zones[1]]
+    by_zone = item.get("max_time_min_by_zone") or {}
+    default = number(item.get("max_time_min"))
+    ids, _ = circle_zone_ids(np.array(names, dtype=object), rule)
+    out = {}
+    for name, zone_id in zip(names, ids, strict=True):
+        minutes = number(by_zone.get(zone_id)) if zone_id in by_zone else default
+        if minutes is not None:
+            out[name] = minutes
+    return out
+
+
+def _shading(records: dict[str, dict], layers: MapLayers) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage and population not met of each community of the layers (NaN where unknown)."""
+    ratio = np.full(len(layers.community_ids), np.nan)
+    not_met = np.full(len(layers.community_ids), np.nan)
+    for i, community_id in enumerate(layers.community_ids):
+        record = records.get(community_id)
+        if record is None:
+            continue
+        value = number(record.get("coverage_ratio"))
+        ratio[i] = math.nan if value is None else value
+        total, met = number(record.get("population_total")), number(record.get("population_met"))
+        if total is not None and met is not None:
+            not_met[i] = total - met
+    return ratio, not_met
 
 
 def _percent(ratio: float | None, lang: str) -> str:
@@ -172,201 +303,40 @@ def _percent(ratio: float | None, lang: str) -> str:
     return f"{100 * ratio:.1f}%" if lang == "zh" else f"{100 * ratio:.1f} %"
 
 
-def _marker(marker: str, label: str, **style: Any):
-    """A legend entry for points."""
-    from matplotlib.lines import Line2D
-
-    return Line2D([], [], ls="none", marker=marker, label=wrap_label(label), **style)
-
-
-def _ratio(record: dict | None) -> float:
-    """A coverage row's ratio (NaN without one)."""
-    ratio = None if record is None else number(record.get("coverage_ratio"))
-    return math.nan if ratio is None else ratio
-
-
-def _residents(ax: Any, circle_id: str, layers: MapLayers, labels: MapLabels) -> list:
-    """Residents not meeting the circle (dots) and residents off the network (crosses)."""
-    handles = []
-    met = layers.residents[circle_id].to_numpy() if circle_id in layers.residents else None
-    unmet = layers.evaluated & (met != 1) if met is not None else np.zeros(0, dtype=bool)
-    n_evaluated = int(layers.evaluated.sum())
-    size = 14.0 if n_evaluated < 2_000 else 5.0 if n_evaluated < 50_000 else 2.0
-    if unmet.any():
-        xy = layers.resident_xy[unmet]
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, c=_UNMET, linewidths=0, zorder=6)
-    unmet_label = labels.say("unmet", n=f"{int(unmet.sum()):,}")
-    handles.append(_marker("o", unmet_label, ms=5, mfc=_UNMET, mec="none"))
-    if layers.off_network.any():
-        xy = layers.resident_xy[layers.off_network]
-        ax.scatter(xy[:, 0], xy[:, 1], s=size * 2.5, c=_OFF, marker="x", lw=0.8, zorder=6)
-        off_label = labels.say("off", n=f"{int(layers.off_network.sum()):,}")
-        handles.append(_marker("x", off_label, ms=6, mec=_OFF))
-    return handles
+def _rule_text(item: dict, labels: MapLabels) -> str:
+    """The requirement in a few words: "within 15 min", "at least 2 within 500 m"."""
+    by_zone = item.get("max_time_min_by_zone") or {}
+    zone_minutes = sorted({m for m in map(number, by_zone.values()) if m is not None})
+    minutes, metres = number(item.get("max_time_min")), number(item.get("max_distance_m"))
+    if len(zone_minutes) > 1:
+        within = labels.say("within_zone_min", x="–".join(f"{m:g}" for m in zone_minutes))
+    elif minutes is not None:
+        within = labels.say("within_min", x=f"{minutes:g}")
+    elif metres is not None:
+        within = labels.say("within_m", x=f"{metres:g}")
+    else:
+        return ""
+    count = number(item.get("min_count"))
+    if count is not None and count > 1:
+        return labels.say("at_least", k=f"{count:g}", within=within)
+    return within
 
 
-def _titles(
-    fig: Any, circle: dict, model: ReportModel, labels: MapLabels, n_evaluated: int
-) -> None:
-    """The title (circle and coverage) and the subtitle (population met of the total)."""
-    circle_id, lang = circle["circle_id"], labels.lang
-    name, overall = circle.get("name") or {}, model.circle_rows[str(circle_id)][0].overall
-    title = labels.pick(name.get(lang), name.get("en"), circle_id)
-    pct = _percent(overall.get("coverage_ratio"), lang)
-    fig.text(
-        0.015,
-        0.975,
-        labels.say("title", name=title, pct=pct),
-        fontsize=17,
-        fontweight="bold",
-        va="top",
-    )
-    met_pop, total_pop = overall.get("population_met", 0), overall.get("population_total", 0)
-    subtitle = labels.say(
-        "subtitle", met=f"{met_pop:,.0f}", total=f"{total_pop:,.0f}", n=f"{n_evaluated:,}"
-    )
-    fig.text(0.015, 0.935, subtitle, fontsize=11, color="#333333", va="top")
-
-
-def _draw(
-    circle: dict, result: AuditResult, model: ReportModel, layers: MapLayers, labels: MapLabels
-):
-    """One circle's map as a matplotlib Figure on an Agg canvas."""
-    from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import PathCollection
-    from matplotlib.colors import Normalize
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
-
-    circle_id = circle["circle_id"]
-    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes(MAP_BOX)
-    ax.set_axis_off()
-    x0, y0, x1, y1 = view_limits(layers.extent, MAP_BOX[2] * WIDTH_PX, MAP_BOX[3] * HEIGHT_PX)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal", adjustable="box")
-    frame = Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, lw=0.8, ec="#333333")
-    ax.add_patch(frame).set_zorder(20)
-    handles: list = []
-
-    # communities shaded by the whole circle's coverage
-    cmap, norm = colormaps["RdYlGn"], Normalize(0.0, 1.0)
-    if layers.community_paths:
-        whole = [model.whole.get((c, circle_id)) for c in layers.community_ids]
-        ratio = np.array([_ratio(row) for row in whole], dtype=float)
-        known = np.isfinite(ratio)
-        faces = cmap(norm(np.where(known, ratio, 0.0)), alpha=FILL_ALPHA)
-        faces[~known] = _NO_RESIDENTS
-        shading = PathCollection(
-            layers.community_paths, facecolors=faces, edgecolors=_EDGE, linewidths=0.6, zorder=1
-        )
-        ax.add_collection(shading, autolim=False)
-        if not known.all():
-            handles.append(Patch(fc=_NO_RESIDENTS, ec=_EDGE, label=wrap_label(labels.say("empty"))))
-
-    # the street network
-    if layers.network_paths:
-        width = 0.6 if layers.n_edges < 5_000 else 0.35 if layers.n_edges < 50_000 else 0.2
-        lines = PathCollection(
-            layers.network_paths, facecolors="none", edgecolors=_NETWORK, linewidths=width
-        )
-        ax.add_collection(lines, autolim=False).set_zorder(2)
-        handles.append(
-            Line2D([], [], color=_NETWORK, lw=1.2, label=labels.say(layers.network_mode))
-        )
-
-    n_evaluated = int(layers.evaluated.sum())
-    handles += _residents(ax, circle_id, layers, labels)
-    handles += _facilities(ax, circle, result, layers, labels)
-
-    # title, legend, colour bar, scale bar, north arrow, attribution
-    _titles(fig, circle, model, labels, n_evaluated)
-    lines = sum(h.get_label().count("\n") + 1 for h in handles)
-    fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.75, 0.9),
-        frameon=False,
-        fontsize=10 if lines <= 18 else 8,
-        handlelength=1.6,
-        borderaxespad=0.0,
-        labelspacing=0.8 if lines <= 18 else 0.4,
-    )
-    if layers.community_paths:
-        colour_bar(fig, cmap, norm, labels.say("coverage"))
-    scale_bar(fig, ax, x1 - x0)
-    north_arrow(fig, north_angle(layers.crs, (x0 + x1) / 2, (y0 + y1) / 2))
-    if layers.osm:
-        ax.text(
-            0.995,
-            0.006,
-            "© OpenStreetMap contributors",
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=8,
-            color="#222222",
-            zorder=21,
-            bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 2},
-        )
-    return fig
-
-
-def _facilities(
-    ax, circle: dict, result: AuditResult, layers: MapLayers, labels: MapLabels
-) -> list:
-    """Draw the circle's facilities, one marker per type (hollow when off the network).
-
-    Returns the legend entries.
-    """
-    handles: list = []
-    lang = labels.lang
-    types, hubs = _facility_types(circle["circle_id"], circle, result)
-    fac = layers.facilities
-    fac_type = fac["facility_type"].astype(str).to_numpy()
-    fac_off = fac["status"].astype(str).to_numpy() == STATUS_OFF_NETWORK
-    fac_size = 70.0 if len(fac) < 2_000 else 30.0
-    for i, type_id in enumerate(types):
-        colour = _FACILITY_COLOURS[i % len(_FACILITY_COLOURS)]
-        marker = _FACILITY_MARKERS[i % len(_FACILITY_MARKERS)]
-        here = fac_type == type_id
-        for off, style in (
-            (False, {"c": colour, "edgecolors": "white", "lw": 0.7}),
-            (True, {"facecolors": "none", "edgecolors": colour, "lw": 1.2}),
-        ):
-            xy = layers.facility_xy[here & (fac_off == off)]
-            if len(xy):
-                ax.scatter(xy[:, 0], xy[:, 1], s=fac_size, marker=marker, zorder=5, **style)
-        names = _type_names(type_id)
-        what = labels.pick(names[lang], names["en"], type_id)
-        label = labels.say("count", what=what, n=f"{int(here.sum()):,}")
-        handles.append(_marker(marker, label, ms=8, mfc=colour, mec="white"))
-        if hubs and 0 < here.sum() <= 40 and "facility_name" in fac:
-            _label_points(
-                ax, layers.facility_xy[here], fac["facility_name"].to_numpy()[here], labels
-            )
-    if any(fac_off & np.isin(fac_type, types)):
-        handles.append(_marker("o", labels.say("facility_off"), ms=7, mfc="none", mec="#333333"))
-    return handles
-
-
-def _label_points(ax, xy: np.ndarray, names: np.ndarray, labels: MapLabels) -> None:
-    """Name labels beside a few points (hubs), where the fonts draw the name."""
-    box = {"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.8}
-    for (x, y), raw in zip(xy, names, strict=True):
-        text = str(raw) if isinstance(raw, str) else ""
-        if text.strip() and labels.ok(text):
-            ax.annotate(
-                text,
-                (x, y),
-                xytext=(5, 4),
-                textcoords="offset points",
-                fontsize=8,
-                color="#1a1a1a",
-                zorder=7,
-                bbox=box,
-            )
+def _headings(
+    circle_name: str, item: Any, overall: Any, rid: str, labels: MapLabels, n_evaluated: int
+) -> tuple[str, str]:
+    """The title (circle, requirement, coverage) and the subtitle (population met)."""
+    pct = _percent(number(overall.get("coverage_ratio")), labels.lang)
+    met = f"{number(overall.get('population_met')) or 0:,.0f}"
+    total = f"{number(overall.get('population_total')) or 0:,.0f}"
+    n = f"{n_evaluated:,}"
+    if not rid:
+        title = labels.say("title", name=circle_name, pct=pct)
+        return title, labels.say("subtitle", met=met, total=total, n=n)
+    name = item.get("name") or {}
+    requirement = labels.pick(name.get(labels.lang), name.get("en"), rid)
+    title = labels.say("title_requirement", name=circle_name, requirement=requirement, pct=pct)
+    rule = _rule_text(dict(item), labels)
+    if not rule:
+        return title, labels.say("subtitle", met=met, total=total, n=n)
+    return title, labels.say("subtitle_requirement", rule=rule, met=met, total=total, n=n)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from circles.report.text import say
@@ -55,17 +57,27 @@ def find_cjk_font() -> str | None:
     return _find_cjk_font()
 
 
-@functools.cache
-def _find_cjk_font() -> str | None:
-    # matplotlib logs every family it cannot match at a weight ("findfont: Failed to find font
-    # weight ..."): the search asks on purpose, and the library must not print
+@contextlib.contextmanager
+def quiet_font_log() -> Iterator[None]:
+    """Silence matplotlib's font-matching log while drawing.
+
+    matplotlib logs every family it cannot match at a weight ("findfont: Failed to find font
+    weight bold ..."; many CJK fonts have no bold and draw at the regular weight): the search
+    and the bold titles ask on purpose, and the library must not print.
+    """
     logger = logging.getLogger("matplotlib.font_manager")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        return _search_cjk_font()
+        yield
     finally:
         logger.setLevel(level)
+
+
+@functools.cache
+def _find_cjk_font() -> str | None:
+    with quiet_font_log():
+        return _search_cjk_font()
 
 
 def _search_cjk_font() -> str | None:

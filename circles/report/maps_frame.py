@@ -1,4 +1,4 @@
-"""The frame of a coverage map: figure size, view limits, colour bar, scale bar, north arrow."""
+"""The frame of a coverage map: figure size, map box, view limits, colour bar, scale bar, north."""
 
 from __future__ import annotations
 
@@ -6,8 +6,29 @@ import math
 from typing import Any
 
 WIDTH_PX, HEIGHT_PX, DPI = 2000, 1500, 150
-MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the map's axes in figure fractions; legend to its right
+MAP_BOX = (0.015, 0.025, 0.72, 0.875)  # the largest map axes in figure fractions; legend right
 FILL_ALPHA = 0.6
+PANEL_GAP = 0.03  # between the map's right edge and the legend panel, in figure width
+_MARGIN = 1.06  # the view holds the study area and 3 % on each side
+
+
+def map_box(extent: tuple) -> tuple[float, float, float, float]:
+    """The map's axes (figure fractions): :data:`MAP_BOX` cut to the study area's shape.
+
+    A wide area keeps the full width and loses height at the bottom; a tall one keeps the
+    full height and loses width on the right, where the legend panel follows it. Either way
+    the study area fills the frame.
+    """
+    left, bottom, width, height = MAP_BOX
+    x0, y0, x1, y1 = (float(v) for v in extent)
+    w = max(x1 - x0, 1.0) * _MARGIN
+    h = (max(y1 - y0, 1.0) + 0.03 * max(y1 - y0, 1.0)) * _MARGIN
+    box_w, box_h = width * WIDTH_PX, height * HEIGHT_PX
+    if w / h >= box_w / box_h:  # wide: full width, less height, kept under the title
+        new_h = box_w * h / w / HEIGHT_PX
+        return (left, bottom + height - new_h, width, new_h)
+    new_w = box_h * w / h / WIDTH_PX
+    return (left, bottom, max(new_w, 0.35), height)
 
 
 def view_limits(extent: tuple, box_w: float, box_h: float) -> tuple[float, float, float, float]:
@@ -17,18 +38,18 @@ def view_limits(extent: tuple, box_w: float, box_h: float) -> tuple[float, float
     """
     x0, y0, x1, y1 = (float(v) for v in extent)
     y0 -= 0.03 * max(y1 - y0, 1.0)
-    w, h = max(x1 - x0, 1.0) * 1.06, max(y1 - y0, 1.0) * 1.06
+    w, h = max(x1 - x0, 1.0) * _MARGIN, max(y1 - y0, 1.0) * _MARGIN
     w, h = max(w, h * box_w / box_h), max(h, w * box_h / box_w)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
-def colour_bar(fig, cmap, norm, title: str) -> None:
+def colour_bar(fig, cmap, norm, title: str, left: float = 0.765) -> None:
     """The coverage colour bar in the panel right of the map, 0–100 %."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.ticker import PercentFormatter
 
-    cax = fig.add_axes((0.765, 0.13, 0.022, 0.24))
+    cax = fig.add_axes((left, 0.13, 0.022, 0.24))
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     bar.solids.set_alpha(FILL_ALPHA)
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -43,7 +64,7 @@ def nice_length(span_m: float) -> float:
     return float(step * 10**exponent)
 
 
-def scale_bar(fig, ax, span_m: float) -> None:
+def scale_bar(fig, ax, span_m: float, left: float = 0.765) -> None:
     """A scale bar below the colour bar, in the map's scale (metres in the metric CRS)."""
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
@@ -55,7 +76,7 @@ def scale_bar(fig, ax, span_m: float) -> None:
         length,
         text,
         loc="lower left",
-        bbox_to_anchor=(0.765, 0.03),
+        bbox_to_anchor=(left, 0.03),
         bbox_transform=fig.transFigure,
         pad=0.0,
         borderpad=0.0,
@@ -83,11 +104,11 @@ def north_angle(crs: object, x: float, y: float) -> float:
     return angle if math.isfinite(angle) else 0.0
 
 
-def north_arrow(fig, angle: float) -> None:
+def north_arrow(fig, angle: float, left: float = 0.765) -> None:
     """A north arrow right of the colour bar, turned by ``angle`` to true north."""
     from matplotlib.text import Annotation
 
-    dx, dy, tip, length = math.sin(angle), math.cos(angle), (0.93, 0.31), 40.0
+    dx, dy, tip, length = math.sin(angle), math.cos(angle), (left + 0.165, 0.31), 40.0
     arrow = {"arrowstyle": "-|>,head_length=0.8,head_width=0.45", "lw": 2.2, "color": "black"}
     where: dict[str, Any] = {
         "xy": tip,

@@ -15,6 +15,7 @@ from matplotlib.image import imread
 
 from circles.audit import AuditOptions, AuditResult, run_audit
 from circles.errors import OutputError
+from circles.network.networks import network_key
 from circles.report import maps, maps_fonts, maps_frame, maps_layers
 from tests.conftest import X0, Y0
 
@@ -80,17 +81,25 @@ def _distinct_colours(rgb: np.ndarray) -> int:
     return len(np.unique(flat[:, 0] * 65536 + flat[:, 1] * 256 + flat[:, 2]))
 
 
-def _unmet_mask(rgb: np.ndarray) -> np.ndarray:
-    """Dark-red pixels inside the map (the legend, right of it, has a dark-red point too)."""
-    left, _, width, _ = maps.MAP_BOX
+def _unmet_mask(rgb: np.ndarray, box: tuple = maps.MAP_BOX) -> np.ndarray:
+    """Dark-red pixels inside the map (the legend, right of it, has a dark-red point too).
+
+    ``box`` is the map's axes box (:func:`_box`); a cut-out of the map needs none.
+    """
+    left, _, width, _ = box
     mask = (np.abs(rgb - UNMET_RGB) <= 12).all(axis=-1)
     mask[:, int((left + width) * maps.WIDTH_PX) :] = False
     return mask
 
 
+def _box(result: AuditResult) -> tuple[float, float, float, float]:
+    """The map's axes box (figure fractions), fitted to the study area."""
+    return maps_frame.map_box(maps_layers.MapLayers(result).extent)
+
+
 def _to_pixel(result: AuditResult, x: float, y: float) -> tuple[int, int]:
     """Where the map puts the metric point (x, y): (row, column) in the PNG."""
-    left, bottom, width, height = maps.MAP_BOX
+    left, bottom, width, height = _box(result)
     w_px, h_px = width * maps.WIDTH_PX, height * maps.HEIGHT_PX
     x0, y0, x1, y1 = maps_frame.view_limits(maps_layers.MapLayers(result).extent, w_px, h_px)
     col = left * maps.WIDTH_PX + (x - x0) / (x1 - x0) * w_px
@@ -105,7 +114,10 @@ def test_toy_map_shows_unmet_residents_where_they_are(toy: dict[str, Path], tmp_
     assert result.geo.residents.set_index("resident_id").loc[["R1", "R2"], "toy"].tolist() == [0, 0]
     warnings: list[str] = []
     paths = maps.write_maps(tmp_path / "maps", result, lang="en", warnings=warnings)
-    assert paths == [tmp_path / "maps" / "map_toy.png"]
+    # the circle's map first, then one per requirement
+    assert paths[0] == tmp_path / "maps" / "map_toy.png"
+    requirements = [r["requirement_id"] for r in result.summary["circles"][0]["requirements"]]
+    assert paths[1:] == [tmp_path / "maps" / f"map_toy_{r}.png" for r in requirements]
     assert warnings == []
     rgb = _pixels(paths[0])
     assert rgb.shape == (maps.HEIGHT_PX, maps.WIDTH_PX, 3)
@@ -116,17 +128,17 @@ def test_toy_map_shows_unmet_residents_where_they_are(toy: dict[str, Path], tmp_
     assert result.geo is not None
     result.geo.residents["toy"] = 1
     again = maps.write_maps(tmp_path / "met", result, lang="en")
-    assert _unmet_mask(_pixels(again[0])).sum() == 0
+    assert _unmet_mask(_pixels(again[0]), _box(result)).sum() == 0
 
 
 def test_toy_map_without_communities(toy: dict[str, Path], tmp_path: Path):
     result = _toy_result(toy, communities=None)
     assert result.geo is not None and result.geo.communities is None
-    (path,) = maps.write_maps(tmp_path, result, lang="en")
+    path, *_ = maps.write_maps(tmp_path, result, lang="en")
     rgb = _pixels(path)
     assert rgb.shape == (maps.HEIGHT_PX, maps.WIDTH_PX, 3)
     assert _distinct_colours(rgb) > 200
-    assert _unmet_mask(rgb).sum() > 0
+    assert _unmet_mask(rgb, _box(result)).sum() > 0
 
 
 def test_chinese_labels_when_a_cjk_font_is_installed(toy: dict[str, Path], tmp_path: Path):
@@ -134,8 +146,8 @@ def test_chinese_labels_when_a_cjk_font_is_installed(toy: dict[str, Path], tmp_p
         pytest.skip("no CJK font on this machine")
     result = _toy_result(toy)
     warnings: list[str] = []
-    (zh,) = maps.write_maps(tmp_path / "zh", result, lang="zh", warnings=warnings)
-    (en,) = maps.write_maps(tmp_path / "en", result, lang="en", warnings=warnings)
+    zh, *_ = maps.write_maps(tmp_path / "zh", result, lang="zh", warnings=warnings)
+    en, *_ = maps.write_maps(tmp_path / "en", result, lang="en", warnings=warnings)
     assert warnings == []
     assert not np.array_equal(_pixels(zh), _pixels(en))  # titles and legends differ
 
@@ -162,28 +174,31 @@ def test_every_wuhan_circle_on_a_real_network(helsinki: AuditResult, tmp_path: P
     assert len(ids) == 7
     assert helsinki.summary["network"]["source"] == "osm"
     paths = maps.write_maps(tmp_path, helsinki, lang="zh")
-    assert paths == [tmp_path / f"map_{cid}.png" for cid in ids]
+    circle_maps = [tmp_path / f"map_{cid}.png" for cid in ids]
+    assert [p for p in paths if p in circle_maps] == circle_maps
     assert sorted(tmp_path.iterdir()) == sorted(paths)
     geo = helsinki.geo
     assert geo is not None
-    evaluated = geo.residents["status"] == "ok"
-    for cid, path in zip(ids, paths, strict=True):
+    drives = {lc.circle.id: network_key(lc.circle) != "walk" for lc in helsinki.circles}
+    for cid, path in zip(ids, circle_maps, strict=True):
+        # a driving circle's residents are evaluated on the driving network
+        evaluated = geo.residents["drive_status" if drives[cid] else "status"] == "ok"
         rgb = _pixels(path)
         assert rgb.shape == (maps.HEIGHT_PX, maps.WIDTH_PX, 3), cid
         assert _distinct_colours(rgb) > 200, cid
         unmet = int((evaluated & (geo.residents[cid] == 0)).sum())
-        assert (_unmet_mask(rgb).sum() > 0) == (unmet > 0), cid
+        assert (_unmet_mask(rgb, _box(helsinki)).sum() > 0) == (unmet > 0), cid
 
 
 def test_osm_attribution_only_for_osm_networks(helsinki: AuditResult, tmp_path: Path):
-    (osm,) = maps.write_maps(tmp_path / "osm", _one_circle(helsinki), lang="en")
+    osm, *_ = maps.write_maps(tmp_path / "osm", _one_circle(helsinki), lang="en")
     lines = _one_circle(helsinki)
     lines.summary["network"]["source"] = "lines"
-    (plain,) = maps.write_maps(tmp_path / "lines", lines, lang="en")
+    plain, *_ = maps.write_maps(tmp_path / "lines", lines, lang="en")
     rows, cols = np.nonzero((_pixels(osm) != _pixels(plain)).any(axis=-1))
     assert len(rows) > 100  # the text is there
     # ... and nowhere but in the map's lower right corner
-    left, bottom, width, _ = maps.MAP_BOX
+    left, bottom, width, _ = _box(helsinki)
     assert cols.min() > (left + width) * maps.WIDTH_PX - 400
     assert cols.max() < (left + width) * maps.WIDTH_PX
     assert rows.min() > (1 - bottom) * maps.HEIGHT_PX - 40
