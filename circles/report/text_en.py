@@ -302,7 +302,9 @@ EN: dict[str, str] = {
     "web_facilities": "facilities:",
     "web_unmet": "resident not meeting it",
     "web_off": "resident off the network (counts as not met)",
-    "web_sampled": "a fixed sample of {shown} of the {total} residents is drawn",
+    "web_sampled": (
+        "a fixed sample of {shown} of the {total} residents not met or off the network is drawn"
+    ),
     "web_facility_off": "hollow: facility off the network",
     "web_source": "source",
     "web_kv": "{key}: {value}",

@@ -282,7 +282,7 @@ ZH: dict[str, str] = {
     "web_facilities": "设施：",
     "web_unmet": "未达标居民点",
     "web_off": "未接入路网的居民点（计为未达标）",
-    "web_sampled": "按固定抽样显示 {total} 个居民点中的 {shown} 个",
+    "web_sampled": "按固定抽样显示 {total} 个未达标或未接入路网的居民点中的 {shown} 个",
     "web_facility_off": "空心：未接入路网的设施",
     "web_source": "出处",
     "web_kv": "{key}：{value}",

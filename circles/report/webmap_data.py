@@ -208,11 +208,13 @@ def map_data(
     facilities = _facilities(result, circles, loaded, lonlat, lang)
     areas = _service_areas(result, index, lonlat, themes)
     extent = [b for b in (bounds, residents.pop("bounds"), facilities.pop("bounds")) if b]
-    if extent:
+    view: list[list[float]] | None = None
+    if extent:  # south-west and north-east corners, as Leaflet takes them
         box = np.array(extent, dtype=float)
-        bounds = [[box[:, 1].min(), box[:, 0].min()], [box[:, 3].max(), box[:, 2].max()]]
-    else:
-        bounds = None
+        view = [
+            [float(box[:, 1].min()), float(box[:, 0].min())],
+            [float(box[:, 3].max()), float(box[:, 2].max())],
+        ]
     meta = {
         "lang": lang,
         "colours": colour_ramp(),
@@ -220,7 +222,7 @@ def map_data(
         "circles": circles,
         "residents": residents,
         "facilities": facilities["types"],
-        "bounds": bounds,
+        "bounds": view,
         "basemap": {"name": basemap.name, "tiles": basemap.tiles()},
     }
     return MapData(meta, communities, areas)
@@ -375,7 +377,9 @@ def _communities(
     info = book.model.community_info
     props = []
     for community_id in ids:
-        ratios, met, gaps = [], [], []
+        ratios: list[float | None] = []
+        met: list[int | None] = []
+        gaps: list[bool | None] = []
         total: float | None = None
         for theme in themes:
             record = lookup.get((community_id, theme["circle"], theme["req"]))
@@ -402,6 +406,11 @@ def _communities(
     return _features(shapes, props), bounds
 
 
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """Where a text column equals ``value`` (vectorised on Arrow strings; missing is False)."""
+    return (column == value).fillna(value=False).to_numpy(dtype=bool)
+
+
 def _residents(
     result: AuditResult,
     themes: list[dict[str, Any]],
@@ -417,10 +426,8 @@ def _residents(
     status_columns = sorted(
         {_status_column(lc, table.columns) for lc in loaded.values()} & set(table.columns)
     )
-    off = {
-        col: located & (table[col].to_numpy(dtype=object) == STATUS_OFF_NETWORK)
-        for col in status_columns
-    }
+    off = {col: located & _equals(table[col], STATUS_OFF_NETWORK) for col in status_columns}
+    evaluated_by = {col: located & _equals(table[col], STATUS_OK) for col in status_columns}
     unmet: list[np.ndarray] = []
     theme_status: list[str | None] = []
     for theme in themes:
@@ -431,9 +438,8 @@ def _residents(
             unmet.append(np.zeros(len(table), dtype=bool))
             theme_status.append(None)
             continue
-        evaluated = located & (table[status_col].to_numpy(dtype=object) == STATUS_OK)
         met = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-        unmet.append(evaluated & (met != 1))
+        unmet.append(evaluated_by[status_col] & (met != 1))
         theme_status.append(status_col)
     drawn = np.zeros(len(table), dtype=bool)
     for mask in [*unmet, *off.values()]:

@@ -284,7 +284,9 @@
           out += '<div><span class="pt" style="background:' + f.colour + '"></span>' + esc(f.name) + "</div>";
         }
       });
-      if (Object.keys(M.facilities).some(function (type) { return M.facilities[type].off.length; })) {
+      if (Object.keys(M.facilities).some(function (type) {
+        return M.facilities[type].off.length && made["fac:" + type] && map.hasLayer(made["fac:" + type]);
+      })) {
         out += '<div class="note">' + esc(say("web_facility_off")) + "</div>";
       }
       this._div.innerHTML = out;
