@@ -540,6 +540,8 @@ def _service_areas(
     areas = getattr(geo, "service_areas", None)
     if areas is None or not len(areas):
         return {}
+    if areas.crs is not None and geo is not None and areas.crs != CRS.from_user_input(geo.crs):
+        areas = areas.to_crs(geo.crs)  # drawn from the audit's metric CRS like the rest
     out: dict[int, str] = {}
     circle_ids = areas["circle_id"].astype(str).to_numpy()
     requirement_ids = areas["requirement_id"].fillna("").astype(str).to_numpy()

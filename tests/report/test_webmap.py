@@ -370,6 +370,6 @@ def test_map_in_headless_chromium(browser, example: AuditResult, tmp_path: Path,
         browser.find_element("css selector", 'input[name="theme"][value="0"]').click()
         browser.find_element("css selector", "input[data-area]").click()
         ActionChains(browser).click(target).perform()
-        time.sleep(0.5)  # the popup fades in
+        time.sleep(1.0)  # the popup fades in
         shots = Path(os.environ["CIRCLES_WEBMAP_SHOTS"])
         browser.save_screenshot(str(shots / f"webmap_{lang}.png"))
