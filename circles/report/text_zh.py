@@ -277,7 +277,7 @@ ZH: dict[str, str] = {
     "web_coverage_of": "社区覆盖率",
     "web_not_met": "未达标",
     "web_area": "服务范围",
-    "web_area_short": "服务范围",
+    "web_area_short": "范围",
     "web_area_legend": "服务范围：阈值内沿路网可达的范围",
     "web_facilities": "设施：",
     "web_unmet": "未达标居民点",
