@@ -1,10 +1,11 @@
 """The online basemaps map.html may show (``--basemap``): their tiles, attribution and keys.
 
 No basemap is the default: the map then loads nothing from the internet. ``osm`` shows
-OpenStreetMap's standard tiles; ``amap`` Amap (高德) road tiles, which are drawn in GCJ-02, so
-every overlay is shifted to GCJ-02 to sit on them; ``tianditu`` the vector map and its
-annotation layer of Tianditu (天地图), which needs a key: ``tianditu:KEY`` or the environment
-variable ``TIANDITU_KEY``.
+OpenStreetMap's standard tiles (their servers want a Referer, which a page opened from a file
+does not send: serve the report folder over http to be sure of them); ``amap`` Amap (高德)
+road tiles, which are drawn in GCJ-02, so every overlay is shifted to GCJ-02 to sit on them;
+``tianditu`` the vector map and its annotation layer of Tianditu (天地图), which needs a key:
+``tianditu:KEY`` or the environment variable ``TIANDITU_KEY``.
 """
 
 from __future__ import annotations
@@ -48,8 +49,18 @@ class Basemap:
     def tiles(self) -> list[dict[str, object]]:
         """The tile layers, bottom first: URL template, subdomains, attribution, max zoom."""
         if self.name == "osm":
+            # OSM's tile servers require a Referer: sent when the page is served over http(s),
+            # never from a file:// page, which they may answer with "blocked" tiles
             attribution = "© OpenStreetMap contributors"
-            return [{"url": _OSM, "subdomains": "", "attribution": attribution, "max_zoom": 19}]
+            return [
+                {
+                    "url": _OSM,
+                    "subdomains": "",
+                    "attribution": attribution,
+                    "max_zoom": 19,
+                    "referrer_policy": "strict-origin-when-cross-origin",
+                }
+            ]
         if self.name == "amap":
             return [{"url": _AMAP, "subdomains": "1234", "attribution": "© 高德地图 AutoNavi"}]
         if self.name == "tianditu":

@@ -53,6 +53,7 @@
     M.basemap.tiles.forEach(function (t) {
       var options = { attribution: t.attribution, maxZoom: t.max_zoom || 18 };
       if (t.subdomains) options.subdomains = t.subdomains;
+      if (t.referrer_policy) options.referrerPolicy = t.referrer_policy;
       L.tileLayer(t.url, options).addTo(map);
     });
   } else {
@@ -86,7 +87,8 @@
       return { pane: "communities", color: "#555", weight: 1, fillColor: "#f2f0eb", fillOpacity: 0.6 };
     }
     var r = feature.properties.c[theme];
-    return { pane: "communities", color: "#4a4a4a", weight: 0.8, fillColor: colour(r), fillOpacity: 0.72 };
+    var opacity = M.basemap.tiles.length ? 0.55 : 0.72;  // the basemap shows through
+    return { pane: "communities", color: "#4a4a4a", weight: 0.8, fillColor: colour(r), fillOpacity: opacity };
   }
   function communityTip(layer) {
     var p = layer.feature.properties, out = "<b>" + esc(p.n) + "</b>";
