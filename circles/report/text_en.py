@@ -300,7 +300,7 @@ EN: dict[str, str] = {
     "web_area_short": "area",
     "web_area_legend": "service area: reached on the network within the threshold",
     "web_facilities": "facilities:",
-    "web_unmet": "resident not meeting it",
+    "web_unmet": "resident not meeting: {what}",
     "web_off": "resident off the network (counts as not met)",
     "web_sampled": (
         "a fixed sample of {shown} of the {total} residents not met or off the network is drawn"

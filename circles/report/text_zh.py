@@ -280,7 +280,7 @@ ZH: dict[str, str] = {
     "web_area_short": "范围",
     "web_area_legend": "服务范围：阈值内沿路网可达的范围",
     "web_facilities": "设施：",
-    "web_unmet": "未达标居民点",
+    "web_unmet": "未达标居民点：{what}",
     "web_off": "未接入路网的居民点（计为未达标）",
     "web_sampled": "按固定抽样显示 {total} 个未达标或未接入路网的居民点中的 {shown} 个",
     "web_facility_off": "空心：未接入路网的设施",

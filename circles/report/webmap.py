@@ -41,6 +41,7 @@ _WORDS = (
     "model",
     "minutes",
     "map_empty",
+    "list_join",
 )
 
 

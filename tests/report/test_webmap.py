@@ -26,9 +26,9 @@ from circles.report import webmap_data
 from circles.report.basemaps import TIANDITU_ENV, parse_basemap
 from circles.report.model import build_report_model
 from circles.report.webmap import asset, write_web_map
-from circles.report.webmap_data import map_data
+from circles.report.webmap_data import colour_ramp, map_data
 from circles.settings import merge
-from tests.conftest import ROOT, toy_cli_args
+from tests.conftest import ROOT, toy_cli_args, toy_options
 
 runner = CliRunner()
 EXAMPLE = ROOT / "examples" / "synthetic_district" / "circles.yaml"
@@ -246,6 +246,20 @@ def test_every_report_has_a_map(toy: dict[str, Path]) -> None:
     assert "tile.openstreetmap.org" in html and "OpenStreetMap contributors" in html
 
 
+def test_map_without_community_polygons(toy: dict[str, Path], tmp_path: Path) -> None:
+    result = run_audit(toy_options(toy, communities=None))
+    html = write_web_map(tmp_path / "map.html", result, lang="zh").read_text(encoding="utf-8")
+    data = _data(html)
+    assert data["communities"] is None
+    assert data["meta"]["bounds"] is not None  # the residents and facilities frame the view
+
+
+def test_colour_ramp_is_the_png_maps_red_to_green() -> None:
+    ramp = colour_ramp()
+    assert len(ramp) == 101
+    assert (ramp[0], ramp[50], ramp[100]) == ("#a50026", "#ffffbf", "#006837")
+
+
 # --- in a real browser ---------------------------------------------------------------------
 
 
@@ -340,7 +354,12 @@ def test_map_in_headless_chromium(browser, example: AuditResult, tmp_path: Path,
     browser.find_element("css selector", "input[data-unmet]").click()
     browser.find_element("css selector", 'input[name="theme"][value="1"]').click()
     legend = browser.find_element("css selector", ".circles-legend").text
-    assert ("resident not meeting it" if lang == "en" else "未达标居民点") in legend
+    unmet = (
+        "resident not meeting: 15-minute life circle"
+        if lang == "en"
+        else "未达标居民点：15分钟生活圈"
+    )
+    assert unmet in legend
     # hover a community: its name and coverage in a tooltip
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support.ui import WebDriverWait
@@ -373,3 +392,20 @@ def test_map_in_headless_chromium(browser, example: AuditResult, tmp_path: Path,
         time.sleep(1.0)  # the popup fades in
         shots = Path(os.environ["CIRCLES_WEBMAP_SHOTS"])
         browser.save_screenshot(str(shots / f"webmap_{lang}.png"))
+
+
+def test_map_without_communities_in_headless_chromium(
+    browser, toy: dict[str, Path], tmp_path: Path
+) -> None:
+    result = run_audit(toy_options(toy, communities=None))
+    path = write_web_map(tmp_path / "map.html", result, lang="en")
+    browser.get_log("browser")
+    browser.get(path.resolve().as_uri())
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!window.circlesMap"))
+    # nothing to shade: no coverage column, and the first circle's residents not met are shown
+    assert browser.find_elements("css selector", 'input[name="theme"]') == []
+    assert browser.find_element("css selector", "input[data-unmet]").is_selected()
+    assert "resident not meeting" in browser.find_element("css selector", ".circles-legend").text
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -183,18 +183,25 @@
     onAdd: function () {
       var div = L.DomUtil.create("div", "leaflet-control-layers leaflet-control-layers-expanded circles-layers");
       var html = '<div class="ctl-head">' + esc(say("web_layers")) + "</div>";
-      html += '<label class="none"><input type="radio" name="theme" value="-1"> ' + esc(say("web_no_shading")) + "</label>";
+      var shading = !!D.communities;  // without community polygons there is nothing to shade
+      if (shading) {
+        html += '<label class="none"><input type="radio" name="theme" value="-1"> ' + esc(say("web_no_shading")) + "</label>";
+      }
       M.circles.forEach(function (c, n) {
         var whole = THEMES[c.themes[0]];
         html += "<details" + (n === 0 ? " open" : "") + "><summary>" + esc(c.name) +
           ' <span class="pct" style="background:' + colour(whole.coverage) + '">' + esc(pct(whole.coverage)) + "</span></summary>";
-        html += '<table><tr><th></th><th>' + esc(say("web_coverage")) + "</th><th>" + esc(say("web_not_met")) +
-          "</th><th>" + esc(say("web_area_short")) + "</th></tr>";
+        var areas = c.themes.some(function (i) { return THEMES[i].area; });
+        html += "<table><tr><th></th>" + (shading ? "<th>" + esc(say("web_coverage")) + "</th>" : "") + "<th>" + esc(say("web_not_met")) +
+          "</th>" + (areas ? "<th>" + esc(say("web_area_short")) + "</th>" : "") + "</tr>";
         c.themes.forEach(function (i) {
           var t = THEMES[i], label = esc(t.label) + (t.threshold ? ' <span class="thr">' + esc(t.threshold) + "</span>" : "");
-          html += "<tr><td>" + label + '</td><td><input type="radio" name="theme" value="' + i + '"></td>' +
-            '<td><input type="checkbox" data-unmet="' + i + '"></td><td>' +
-            (t.area ? '<input type="checkbox" data-area="' + i + '">' : "") + "</td></tr>";
+          // the name selects the theme's shading (or, without communities, its residents not met)
+          var named = shading ? "theme" + i : "unmet" + i;
+          html += '<tr><td><label for="' + named + '">' + label + "</label></td>" +
+            (shading ? '<td><input type="radio" name="theme" id="theme' + i + '" value="' + i + '"></td>' : "") +
+            '<td><input type="checkbox" id="unmet' + i + '" data-unmet="' + i + '"></td>' +
+            (areas ? "<td>" + (t.area ? '<input type="checkbox" data-area="' + i + '">' : "") + "</td>" : "") + "</tr>";
         });
         html += "</table>";
         if (c.types.length) {
@@ -213,6 +220,7 @@
       L.DomEvent.disableScrollPropagation(div);
       var checked = div.querySelector('input[name="theme"][value="' + theme + '"]');
       if (checked) checked.checked = true;
+      this._div = div;
       div.addEventListener("change", function (e) {
         var input = e.target;
         if (input.name === "theme") {
@@ -241,8 +249,8 @@
     options: { position: "topleft" },
     onAdd: function () {
       var div = L.DomUtil.create("div", "circles-title");
-      div.innerHTML = "<h1>" + esc(M.title) + "</h1><div>" + esc(M.subtitle) + '</div><div class="hint">' +
-        esc(say("web_hint")) + "</div>";
+      div.innerHTML = "<h1>" + esc(M.title) + "</h1><div>" + esc(M.subtitle) + "</div>" +
+        (D.communities ? '<div class="hint">' + esc(say("web_hint")) + "</div>" : "");
       return div;
     }
   });
@@ -266,16 +274,19 @@
         }).join(",") + ')"></div><div class="ticks"><span>0</span><span>50</span><span>100 %</span></div>';
         out += '<div><span class="sw" style="background:' + NO_DATA + '"></span>' + esc(say("map_empty")) + "</div>";
       }
-      var unmetOn = false, offOn = false;
-      THEMES.forEach(function (_, i) {
+      var unmetOn = [], offOn = false;
+      THEMES.forEach(function (t, i) {
         if (made["unmet" + i] && map.hasLayer(made["unmet" + i])) {
-          unmetOn = true;
+          unmetOn.push(t.req ? t.circle_name + " — " + t.label : t.circle_name);
           if (R.theme_off[i] !== null && R.off_counts[R.theme_off[i]] > 0) offOn = true;
         }
       });
-      if (unmetOn) out += '<div><span class="pt" style="background:' + UNMET + '"></span>' + esc(say("web_unmet")) + "</div>";
+      if (unmetOn.length) {
+        out += '<div><span class="pt" style="background:' + UNMET + '"></span>' +
+          esc(say("web_unmet", { what: unmetOn.join(W.list_join) })) + "</div>";
+      }
       if (offOn) out += '<div><span class="pt" style="background:' + OFF + '"></span>' + esc(say("web_off")) + "</div>";
-      if (unmetOn && R.shown < R.total) {
+      if (unmetOn.length && R.shown < R.total) {
         out += '<div class="note">' + esc(say("web_sampled", { shown: num(R.shown), total: num(R.total) })) + "</div>";
       }
       var areaOn = THEMES.some(function (_, i) { return made["area" + i] && map.hasLayer(made["area" + i]); });
@@ -301,6 +312,12 @@
   L.control.scale({ imperial: false, maxWidth: 160, position: "bottomleft" }).addTo(map);
   var layers = new Layers().addTo(map);
   var legend = new Legend().addTo(map);
+  if (!D.communities && THEMES.length) {  // nothing to shade: the first circle's residents not met
+    var first = layers._div.querySelector('input[data-unmet="' + M.circles[0].themes[0] + '"]');
+    first.checked = true;
+    show(residentsLayer(M.circles[0].themes[0]), true);
+    legend.update();
+  }
   if (M.bounds) {
     // the study area beside the panels: right of nothing, below the title, left of the layers
     var size = map.getSize(), right = layers.getContainer().offsetWidth + 20;
