@@ -385,7 +385,7 @@ def test_map_in_headless_chromium(browser, example: AuditResult, tmp_path: Path,
     if os.environ.get("CIRCLES_WEBMAP_SHOTS"):  # screenshots for a look: a folder to write to
         import time
 
-        browser.find_element("css selector", ".leaflet-popup-close-button").click()
+        browser.execute_script("window.circlesMap.closePopup()")
         browser.find_element("css selector", 'input[name="theme"][value="0"]').click()
         browser.find_element("css selector", "input[data-area]").click()
         ActionChains(browser).click(target).perform()

@@ -117,7 +117,6 @@
   if (D.communities) {
     communities = L.geoJSON(D.communities, { style: communityStyle }).addTo(map);
     communities.bindTooltip(communityTip, { sticky: true, direction: "top", opacity: 0.95 });
-    communities.bindPopup(communityPopup, { maxWidth: 420 });
   }
 
   // --- layers made on first use: residents not met, service areas, facilities --------------
@@ -153,7 +152,7 @@
       }
       var head = kv(say("web_area"), label);
       return '<div class="head">' + head + "</div>" + ruleHtml(i);
-    }, { maxWidth: 420 });
+    }, popupOptions());
     made[key] = layer;
     return layer;
   }
@@ -172,6 +171,10 @@
     }
     made[key] = group;
     return group;
+  }
+  function popupOptions() {  // popups pan clear of the title and the layer list
+    var top = title.getContainer().offsetHeight + 20, right = layers.getContainer().offsetWidth + 20;
+    return { maxWidth: 420, autoPanPaddingTopLeft: [20, top], autoPanPaddingBottomRight: [right, 20] };
   }
   function show(layer, on) {
     if (on) { if (!map.hasLayer(layer)) map.addLayer(layer); } else if (map.hasLayer(layer)) map.removeLayer(layer);
@@ -312,6 +315,7 @@
   L.control.scale({ imperial: false, maxWidth: 160, position: "bottomleft" }).addTo(map);
   var layers = new Layers().addTo(map);
   var legend = new Legend().addTo(map);
+  if (communities) communities.bindPopup(communityPopup, popupOptions());
   if (!D.communities && THEMES.length) {  // nothing to shade: the first circle's residents not met
     var first = layers._div.querySelector('input[data-unmet="' + M.circles[0].themes[0] + '"]');
     first.checked = true;
