@@ -271,7 +271,9 @@ def _run(
         comparison=comparison,
         warnings=map_warnings,
         residents_csv=scenario.residents_csv,
-        layers=LayerOptions(options.layer_format, options.crs_out, options.csv_bom),
+        layers=LayerOptions(
+            options.layer_format, options.crs_out, options.csv_bom, options.basemap
+        ),
         **report,
     )
     mark("end")

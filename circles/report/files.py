@@ -19,6 +19,7 @@ from circles.report.excel import write_workbook
 from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import build_report_model
 from circles.report.staging import staged_output
+from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
 
 #: The tables of every report folder, whatever the format of its GIS layers
@@ -29,6 +30,7 @@ TABLE_FILES = [
     "network_issues.csv",
     "summary.json",
     "report.xlsx",
+    "map.html",
 ]
 #: The files of a report folder with the default options (GIS layers as GeoPackage)
 REPORT_FILES = TABLE_FILES + layer_names("gpkg")
@@ -141,6 +143,14 @@ def _write_files(
     )
     names = list(TABLE_FILES)
     names += write_layers(stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out)
+    write_web_map(
+        stage / "map.html",
+        result,
+        lang=lang,
+        model=model,
+        basemap=layers.basemap,
+        warnings=warnings,
+    )
     if maps:
         from circles.report.maps import write_maps
 
@@ -153,11 +163,15 @@ def _write_files(
 
 @dataclass(frozen=True)
 class LayerOptions:
-    """How the report's tables are written: GIS layer kind and CRS, CSV byte order mark."""
+    """How the report's files are written: GIS layers, CSV byte order mark, map.html basemap.
+
+    ``basemap`` is ``none`` (map.html loads nothing), ``osm``, ``amap`` or ``tianditu[:KEY]``.
+    """
 
     layer_format: str = "gpkg"
     crs_out: str = "EPSG:4326"
     csv_bom: bool = True
+    basemap: str = "none"
 
 
 def report_names(

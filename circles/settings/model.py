@@ -300,6 +300,15 @@ class Settings(BaseModel):
             "Excel (a Chinese Excel above all) opens them as UTF-8."
         ),
     ] = True
+    basemap: Annotated[
+        str,
+        Edge("basemap", give="e.g. basemap: osm"),
+        Field(
+            description="Online basemap under the interactive map.html: none (nothing is loaded "
+            "from the internet), osm, amap (Amap tiles; the overlays are shifted to GCJ-02) or "
+            "tianditu (needs a key: tianditu:KEY or the environment variable TIANDITU_KEY)."
+        ),
+    ] = "none"
     out: Annotated[
         Path,
         Edge("out", flag=("-o", "--out"), default_text="./circles-report"),
@@ -318,6 +327,16 @@ class Settings(BaseModel):
             raise ValueError(
                 "not a coordinate reference system pyproj knows; give e.g. EPSG:4326 or EPSG:4490"
             ) from exc
+        return value
+
+    @field_validator("basemap")
+    @classmethod
+    def _known_basemap(cls, value: str) -> str:
+        from circles.report.basemaps import basemap_problem
+
+        problem = basemap_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
