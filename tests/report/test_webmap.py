@@ -12,7 +12,6 @@ import re
 import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -36,39 +35,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
-def fake_service_areas(result: AuditResult, radius_m: float = 400.0) -> gpd.GeoDataFrame:
-    """Service areas as the lead's stage gives them: facility points buffered, per requirement."""
-    geo = result.geo
-    assert geo is not None
-    facilities = geo.facilities
-    rows = []
-    for loaded in result.circles:
-        circle = loaded.circle
-        if circle.mode != "walk":
-            continue
-        for requirement in circle.requirements:
-            types = requirement.facility_types or []
-            points = facilities[facilities["facility_type"].isin(types)]
-            if not len(points):
-                continue
-            rows.append(
-                {
-                    "circle_id": circle.id,
-                    "requirement_id": requirement.id,
-                    "facility_type": types[0],
-                    "minutes": requirement.max_time_min,
-                    "geometry": points.geometry.buffer(radius_m).union_all(),
-                }
-            )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=geo.crs)
-
-
 @pytest.fixture(scope="module")
 def example() -> AuditResult:
-    """The bundled synthetic district's audit, with fake service areas on its geometry."""
+    """The bundled synthetic district's audit (with its service areas)."""
     result = run_audit(merge(load_project(EXAMPLE), {}))
-    assert result.geo is not None
-    result.geo.service_areas = fake_service_areas(result)  # type: ignore[attr-defined]
+    assert result.geo is not None and result.geo.service_areas is not None
     return result
 
 
