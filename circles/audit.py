@@ -60,6 +60,22 @@ class AuditResult:
     summary: dict
     circles: list[LoadedCircle]
     geo: AuditGeometry | None = None
+    internals: AuditInternals | None = None
+
+
+@dataclass
+class AuditInternals:
+    """What the audit worked with, kept on request for the stages after it.
+
+    ``circles suggest`` and the facility-side view need the networks with their snaps, search
+    graphs and engines, the placed layers, the travel costs and the checks.
+    """
+
+    nets: dict[str, AuditNetwork]
+    placed: Placed
+    costs: TravelCosts
+    checks: Checks
+    evaluable: dict[str, np.ndarray]
 
 
 @dataclass
@@ -105,6 +121,8 @@ def run_audit(
     options: AuditOptions,
     progress: Progress = _quiet,
     on_residents: Callable[[pd.DataFrame], None] | None = None,
+    *,
+    keep_internals: bool = False,
 ) -> AuditResult:
     """Run one audit and return its tables and summary.
 
@@ -112,7 +130,7 @@ def run_audit(
     CRS → snaps → travel costs → checks → coverage → summary. ``progress`` is called with each
     stage's name as it starts; ``on_residents`` with the residents table as soon as it is final
     (before coverage and the summary are worked out), so that a caller can start formatting it
-    meanwhile.
+    meanwhile. With ``keep_internals`` the result carries :class:`AuditInternals`.
 
     Raises
     ------
@@ -125,7 +143,7 @@ def run_audit(
     with collector_paused():
         warm_up.start()
         try:
-            return _run(options, progress, on_residents)
+            return _run(options, progress, on_residents, keep_internals=keep_internals)
         finally:
             warm_up.join()
 
@@ -144,6 +162,8 @@ def _run(
     options: AuditOptions,
     progress: Progress,
     on_residents: Callable[[pd.DataFrame], None] | None,
+    *,
+    keep_internals: bool = False,
 ) -> AuditResult:
     warnings: list[str] = []
     progress("rules")
@@ -181,10 +201,11 @@ def _run(
     costs = travel_costs(
         loaded, nets, placed.facilities, walking_speeds(loaded, walk_m_s), options.engine
     )
+    evaluable = {c.id: attached.evaluable(network_key(c)) for c in circles}
     checks = evaluate_requirements(
         circles,
         costs,
-        {c.id: attached.evaluable(network_key(c)) for c in circles},
+        evaluable,
         placed.zone_raw,
         zones_given=layers.zones is not None,
         warnings=warnings,
@@ -257,6 +278,9 @@ def _run(
             service_areas=areas,
             facility_areas=facility_areas,
         ),
+        internals=AuditInternals(nets, placed, costs, checks, evaluable)
+        if keep_internals
+        else None,
     )
 
 
