@@ -21,6 +21,7 @@ from circles.cli.compare import compare_command
 from circles.cli.exits import OneLineErrors
 from circles.cli.facilities import facilities_app
 from circles.cli.rules import rules_app
+from circles.cli.suggest import suggest
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -36,6 +37,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(facilities_app, name="facilities")
 app.command("audit")(audit)
 app.command("compare")(compare_command)
+app.command("suggest")(suggest)
 
 
 def _version(value: bool) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from circles.audit import AuditOptions
 
 LAYER_ROLES = ("facilities", "residents", "communities", "zones", "planned")
+COORD_ROLES = (*LAYER_ROLES, "candidates")  # circles suggest reads candidate sites too
 COORD_NAMES = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)", "wgs84": "WGS 84"}
 
 
@@ -214,9 +215,9 @@ def check_options(options: AuditOptions) -> None:
             "component)"
         )
     for role in options.coords:
-        if role != "*" and role not in LAYER_ROLES:
+        if role != "*" and role not in COORD_ROLES:
             raise InputDataError(
-                f"--coords {role}=...: no such layer; use one of {', '.join(LAYER_ROLES)}, or "
+                f"--coords {role}=...: no such layer; use one of {', '.join(COORD_ROLES)}, or "
                 "give a bare system (--coords gcj02) for every layer"
             )
     files = [
