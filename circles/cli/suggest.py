@@ -250,11 +250,25 @@ def render(console: Console, result: Any, title: str, rows: int = 20) -> None:
     )
     if result.exact is not None:
         e = result.exact
-        share = result.greedy_population / e.population if e.population else 1.0
-        console.print(
-            f"exact (HiGHS, {e.status}, {e.seconds:.1f} s): +{e.population:,.0f} people with "
-            f"{len(sites)} sites; greedy reaches {share:.1%} of it"
-        )
+        got = result.greedy_population
+        if e.status == "optimal":
+            share = got / e.population if e.population else 1.0
+            console.print(
+                f"exact (HiGHS, optimal, {e.seconds:.1f} s): +{e.population:,.0f} people with "
+                f"{len(sites)} sites; the ranked sites (greedy, then swaps) reach {share:.1%} of it"
+            )
+        else:
+            bound = f"; at most +{e.bound:,.0f} possible" if e.bound is not None else ""
+            share = f", the ranked sites reach {got / e.bound:.1%} of that" if e.bound else ""
+            found = (
+                f"best found +{e.population:,.0f} people"
+                if e.population == e.population  # not NaN
+                else "no solution found yet"
+            )
+            console.print(
+                f"exact (HiGHS): {e.status} after {e.seconds:.0f} s, {found}{bound}{share}; "
+                "raise --time-limit, or narrow the candidates or --community"
+            )
 
 
 suggest.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

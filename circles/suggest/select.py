@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from circles.traveltime.reach import ReachSets
 
@@ -135,6 +136,7 @@ class Exact:
     status: str
     mip_gap: float | None
     seconds: float
+    bound: float | None = None  # the solver's upper bound on the population (a time limit)
 
 
 def exact(
@@ -164,42 +166,67 @@ def exact(
     reachable = np.bincount(res, minlength=len(need))
     rows = np.flatnonzero((need > 0) & (reachable >= need) & (population > 0))
     if not len(rows) or p <= 0:
-        return Exact([], 0.0, "trivial", 0.0, time.perf_counter() - start)
-    row_of = np.full(len(need), -1)
-    row_of[rows] = np.arange(len(rows))
-    keep = row_of[res] >= 0
-    n_r = len(rows)
-    a = csr_matrix(
-        (-np.ones(int(keep.sum())), (row_of[res[keep]], owner[keep])), shape=(n_r, n_sites)
-    )
-    cover = csr_matrix(
-        (need[rows].astype(float), (np.arange(n_r), np.arange(n_r))), shape=(n_r, n_r)
-    )
+        return Exact([], 0.0, "optimal", 0.0, time.perf_counter() - start, 0.0)
+    keep = np.isin(res, rows)
+    _, weight, group_need, entries = _groups(res[keep], owner[keep], need, population)
+    n_g = len(weight)
+    a = csr_matrix((-np.ones(len(entries[0])), (entries[0], entries[1])), shape=(n_g, n_sites))
+    cover = csr_matrix((group_need.astype(float), (np.arange(n_g), np.arange(n_g))))
     matrix = vstack(
         [
             hstack([a, cover]),
-            hstack([csr_matrix(np.ones((1, n_sites))), csr_matrix((1, n_r))]),
+            hstack([csr_matrix(np.ones((1, n_sites))), csr_matrix((1, n_g))]),
         ]
     ).tocsr()
-    upper = np.r_[np.zeros(n_r), float(p)]
-    integrality = np.r_[np.ones(n_sites), (need[rows] > 1).astype(float)]
     answer = milp(
-        c=np.r_[np.zeros(n_sites), -population[rows]],
-        constraints=LinearConstraint(matrix, -np.inf, upper),
-        integrality=integrality,
+        c=np.r_[np.zeros(n_sites), -weight],
+        constraints=LinearConstraint(matrix, -np.inf, np.r_[np.zeros(n_g), float(p)]),
+        integrality=np.r_[np.ones(n_sites), (group_need > 1).astype(float)],
         bounds=Bounds(0.0, 1.0),
         options={"time_limit": time_limit_s, "disp": False},
     )
     seconds = time.perf_counter() - start
+    bound = getattr(answer, "mip_dual_bound", None)
+    bound = None if bound is None or not np.isfinite(bound) else -float(bound)
+    status = "optimal" if answer.status == 0 else "time limit" if answer.status == 1 else "failed"
     if answer.x is None:
-        return Exact([], float("nan"), str(answer.message), None, seconds)
+        return Exact([], float("nan"), status, None, seconds, bound)
     chosen = np.flatnonzero(answer.x[:n_sites] > 0.5)
     # the population the chosen sites really complete (the y's may sit below 1 at a time limit)
     got = np.bincount(res[np.isin(owner, chosen)], minlength=len(need))
     population_met = float(population[(need > 0) & (got >= need)].sum())
-    status = "optimal" if answer.status == 0 else str(answer.message)
     gap = getattr(answer, "mip_gap", None)
-    return Exact([int(s) for s in chosen], population_met, status, gap, seconds)
+    return Exact([int(s) for s in chosen], population_met, status, gap, seconds, bound)
+
+
+def _groups(res: np.ndarray, owner: np.ndarray, need: np.ndarray, population: np.ndarray):
+    """Residents with the same need and the same sites reaching them, as one row each.
+
+    Returns each resident's group, the groups' population and need, and the (group, site)
+    entries of the coverage matrix. A city's residents collapse to far fewer rows.
+    """
+    order = np.lexsort((owner, res))
+    res, owner = res[order], owner[order]
+    first = np.r_[True, res[1:] != res[:-1]]
+    starts = np.flatnonzero(first)
+    people = res[starts]
+    keys = [
+        need[r].tobytes() + block.tobytes()
+        for r, block in zip(people, np.split(owner, starts[1:]), strict=True)
+    ]
+    group, _ = pd.factorize(pd.Series(keys, dtype=object))
+    n_g = int(group.max()) + 1 if len(group) else 0
+    weight = np.bincount(group, weights=population[people], minlength=n_g)
+    group_need = np.zeros(n_g, dtype=np.int64)
+    group_need[group] = need[people]
+    # one resident per group carries the group's sites
+    lead = np.zeros(n_g, dtype=np.int64)
+    lead[group[::-1]] = np.arange(len(people))[::-1]
+    is_lead = np.zeros(len(people), dtype=bool)
+    is_lead[lead] = True
+    entry_person = np.repeat(np.arange(len(people)), np.diff(np.r_[starts, len(res)]))
+    take = is_lead[entry_person]
+    return group, weight, group_need, (group[entry_person[take]], owner[take])
 
 
 def subset(reach: ReachSets, sites: list[int]) -> ReachSets:
