@@ -52,8 +52,8 @@ def greedy(
     need = need.astype(np.int64).copy()
     limit = add if add is not None else len(reach.indptr) - 1
     if need.max(initial=0) <= 1:
-        return _lazy(reach, need, population, limit, target_gain)
-    return _plain(reach, need, population, limit, target_gain)
+        return lazy_greedy(reach, need, population, limit, target_gain)
+    return plain_greedy(reach, need, population, limit, target_gain)
 
 
 def _done(selection: Selection, limit: int, target_gain: float | None) -> bool:
@@ -66,9 +66,10 @@ def _done(selection: Selection, limit: int, target_gain: float | None) -> bool:
     return False
 
 
-def _lazy(
+def lazy_greedy(
     reach: ReachSets, need: np.ndarray, population: np.ndarray, limit: int, target: float | None
 ) -> Selection:
+    """The greedy for residents needing one site: stale gains re-evaluated only at the top."""
     selection = Selection()
     weight = np.where(need > 0, population, 0.0)
     heap = [(-float(weight[reach.of(s)].sum()), s) for s in range(len(reach.indptr) - 1)]
@@ -95,9 +96,10 @@ def _lazy(
     return selection
 
 
-def _plain(
+def plain_greedy(
     reach: ReachSets, need: np.ndarray, population: np.ndarray, limit: int, target: float | None
 ) -> Selection:
+    """The greedy with every gain recomputed at each step (any ``need``)."""
     selection = Selection()
     n_sites = len(reach.indptr) - 1
     owner = np.repeat(np.arange(n_sites), reach.sizes)

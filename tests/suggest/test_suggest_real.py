@@ -93,6 +93,7 @@ def _instance(pbf: Path, tmp_path: Path, seed: int, sizes: tuple[int, int, int])
 
 def _independent_optimum(graph, res, fac, cand, pop, limit_m: float, k: int, p: int) -> float:
     """The maximal-covering MILP from networkx distances: built and solved here."""
+
     def within(sources) -> dict:
         out: dict = {}
         for s in sources:
@@ -152,8 +153,10 @@ def test_exact_equals_an_independent_milp_and_planned_reproduces_the_gain(
     optimum = _independent_optimum(graph, res, fac, cand, pop, minutes * SPEED, k, p)
     assert result.exact.population == pytest.approx(optimum, abs=1e-6)
     share = result.greedy_population / optimum if optimum else 1.0
-    print(f"{relative}: k={k}, optimum {optimum:,.0f}, greedy {result.greedy_population:,.0f}"
-          f" ({share:.1%})")
+    print(
+        f"{relative}: k={k}, optimum {optimum:,.0f}, greedy {result.greedy_population:,.0f}"
+        f" ({share:.1%})"
+    )
     assert share >= 0.9
     # applying the suggestion: the planned audit meets exactly the predicted population
     planned = tmp_path / "planned.csv"
