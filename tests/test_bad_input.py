@@ -538,7 +538,8 @@ CASES = [
         "coords-unknown-layer",
         options("--coords", "shops=gcj02"),
         "error: --coords shops=...: no such layer; use one of facilities, residents, "
-        "communities, zones, planned, candidates, or give a bare system (--coords gcj02) for every layer",
+        "communities, zones, planned, candidates, or give a bare system (--coords gcj02) for "
+        "every layer",
     ),
     case(
         "coords-on-projected-layer",
