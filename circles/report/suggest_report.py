@@ -133,9 +133,10 @@ def _workbook(result: SuggestResult, path: Path, lang: str) -> None:
             ws.append([None if isinstance(v, float) and pd.isna(v) else v for v in row])
         for j, column in enumerate(frame.columns, start=1):
             letter = get_column_letter(j)
-            if column in percent:
+            style = "0.0%" if column in percent else "#,##0" if "population" in column else None
+            if style is not None:
                 for (cell,) in ws.iter_rows(min_row=first, min_col=j, max_col=j):
-                    cell.number_format = "0.0%"
+                    cell.number_format = style
             wide = max(len(str(header[j - 1])) * (2 if lang == "zh" else 1), 10) + 2
             ws.column_dimensions[letter].width = min(wide if column != "communities" else 50, 60)
     wb.save(path)
