@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED, assign_communities
-from circles.suggest.demand import demand_of, facility_rows, limits, network_of, site_graph
+from circles.suggest.demand import (
+    Demand,
+    demand_of,
+    facility_rows,
+    limits,
+    network_of,
+    site_graph,
+)
 
 if TYPE_CHECKING:
     from circles.audit import AuditResult
@@ -87,17 +94,12 @@ def facility_impact(result: AuditResult) -> pd.DataFrame:
         speed_m_s = internals.costs.speeds_m_s.get(circle.id)
         for requirement in circle.requirements:
             limit = limits(circle, requirement, zone, speed_m_s, evaluable)
-            demand = demand_of(circle, requirement, sites, types, population, evaluable, limit)
             rows = facility_rows(facilities, requirement)
-            reach = demand.existing
-            owner = np.repeat(np.arange(len(rows)), reach.sizes)
-            reached = reach.residents
-            count = demand.count[reached]
-            weight = demand.population[reached]
-            sole = count == 1
-            lost = demand.met[reached] & (count == demand.k)
+            demand = demand_of(circle, requirement, sites, types, population, evaluable, limit)
+            residents_within = demand.existing.sizes.astype(np.int64)
+            within, sole, lost = _sums(demand)
+            del demand  # the reach sets: the largest thing held (a city's EMS: 10^7 entries)
             total = totals.get((circle.id, requirement.id), float(population.sum()))
-            population_lost = _per_row(owner, weight * lost, len(rows))
             frame = pd.DataFrame(
                 {
                     "circle_id": circle.id,
@@ -107,16 +109,14 @@ def facility_impact(result: AuditResult) -> pd.DataFrame:
                     "facility_name": facilities["facility_name"].to_numpy(dtype=object)[rows],
                     "community_id": community[rows],
                     "status": status[rows],
-                    "residents_within": reach.sizes.astype(np.int64),
-                    "population_within": _per_row(owner, weight, len(rows)),
-                    "population_sole": _per_row(owner, weight * sole, len(rows)),
-                    "population_lost": population_lost,
-                    "coverage_lost": population_lost / total if total > 0 else 0.0,
+                    "residents_within": residents_within,
+                    "population_within": within,
+                    "population_sole": sole,
+                    "population_lost": lost,
+                    "coverage_lost": lost / total if total > 0 else 0.0,
                 }
             )
-            order = np.lexsort(
-                (np.arange(len(rows)), -frame["population_within"].to_numpy(), -population_lost)
-            )
+            order = np.lexsort((np.arange(len(rows)), -within, -lost))
             frames.append(frame.iloc[order])
     table = pd.concat(frames, ignore_index=True)
     return table.astype(
@@ -130,9 +130,23 @@ def facility_impact(result: AuditResult) -> pd.DataFrame:
     )
 
 
-def _per_row(owner: np.ndarray, weight: np.ndarray, n_rows: int) -> np.ndarray:
-    """Sum of ``weight`` per facility row."""
-    return np.bincount(owner, weights=weight.astype(float), minlength=n_rows)
+def _sums(demand: Demand) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per source of the demand's reach sets: population within, sole and lost.
+
+    Each resident's weight for each sum is worked out once (its population where it counts),
+    then gathered along the reach sets and summed per source.
+    """
+    reach = demand.existing
+    n_sources = len(reach.sizes)
+    owner = np.repeat(np.arange(n_sources, dtype=np.int32), reach.sizes)
+    population = demand.population
+    sole = np.where(demand.count == 1, population, 0.0)
+    lost = np.where(demand.met & (demand.count == demand.k), population, 0.0)
+    within, sole_sum, lost_sum = (
+        np.bincount(owner, weights=weight[reach.residents], minlength=n_sources)
+        for weight in (population, sole, lost)
+    )
+    return within, sole_sum, lost_sum
 
 
 def _status(given: np.ndarray, on_network: np.ndarray) -> np.ndarray:
