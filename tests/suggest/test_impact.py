@@ -24,7 +24,7 @@ from circles.audit import AuditOptions, AuditResult, run_audit
 from circles.project import load_project
 from circles.settings import merge
 from circles.suggest.impact import IMPACT_COLUMNS, facility_impact
-from tests.conftest import ROOT, shared
+from tests.conftest import ROOT, shared, toy_options
 from tests.test_real_networks import _pyrosm_edges, _reference_graph
 
 EXAMPLE = ROOT / "examples" / "synthetic_district" / "circles.yaml"
@@ -284,3 +284,33 @@ def test_real_network_reconciles(relative: str, seed: int, tmp_path: Path) -> No
             options.model_copy(update={"facilities": path, "facility_impact": False})
         )
         _reconcile(base, table, removed, without)
+
+
+def test_off_network_facility_has_zeros_and_a_type_without_facilities_no_rows(
+    toy: dict[str, Path],
+) -> None:
+    """K3 lies 700 m from every street: off the network, zeros; no market at all: no rows."""
+    facilities = gpd.read_file(toy["facilities"])
+    far = gpd.GeoDataFrame(
+        {"id": ["K3"], "type": ["kindergarten"]},
+        geometry=[
+            shapely.Point(
+                facilities.geometry.iloc[0].x + 1000, facilities.geometry.iloc[0].y + 1000
+            )
+        ],
+        crs=facilities.crs,
+    )
+    changed = pd.concat([facilities[facilities["id"] != "M1"], far], ignore_index=True)
+    path = toy["dir"] / "facilities_far.gpkg"
+    changed.to_file(path)
+    result = run_audit(
+        toy_options(toy, facilities=path, service_areas="none", facility_impact=True)
+    )
+    table = result.facility_impact
+    assert table is not None
+    assert table["facility_id"].tolist() == ["K1", "K2", "K3"]
+    k3 = table.iloc[2]
+    assert k3["status"] == "off_network"
+    assert k3[["residents_within", "population_within", "population_sole"]].sum() == 0
+    assert k3["population_lost"] == 0 and k3["coverage_lost"] == 0
+    assert (table["requirement_id"] == "two_kindergartens").all()
