@@ -46,6 +46,7 @@ STAGES = {
     "travel": "computing travel times",
     "evaluate": "evaluating the circles",
     "areas": "tracing the service areas",
+    "impact": "weighing each facility",
 }
 
 
@@ -61,6 +62,8 @@ class AuditResult:
     circles: list[LoadedCircle]
     geo: AuditGeometry | None = None
     internals: AuditInternals | None = None
+    #: the facility-side view (``--facility-impact``), see :mod:`circles.suggest.impact`
+    facility_impact: pd.DataFrame | None = None
 
 
 @dataclass
@@ -258,7 +261,7 @@ def _run(
             subdistricts=placed.subdistricts,
         )
     )
-    return AuditResult(
+    result = AuditResult(
         residents=table,
         facilities=fac_table,
         coverage=cov,
@@ -279,9 +282,17 @@ def _run(
             facility_areas=facility_areas,
         ),
         internals=AuditInternals(nets, placed, costs, checks, evaluable)
-        if keep_internals
+        if keep_internals or options.facility_impact
         else None,
     )
+    if options.facility_impact:
+        from circles.suggest.impact import facility_impact
+
+        progress("impact")
+        result.facility_impact = facility_impact(result)
+        if not keep_internals:
+            result.internals = None
+    return result
 
 
 def _service_areas(

@@ -18,6 +18,8 @@ Sheets, in order (names in the workbook language; see :mod:`circles.report.text`
 - Zones: residents and population per zone of circles with thresholds by zone.
 - one sheet per circle, named by its id: overall, sub-district and community rows with the
   coverage and population not met of every requirement and of the whole circle.
+- Facilities (only with the facility-side view): per requirement and existing facility, the
+  population within its threshold, its sole-provider population and what closing it costs.
 - Rules: every requirement with its threshold, counts and target, each number's source and tag.
 - Inputs: files with SHA-256, CRS, coordinate conversion, speeds, persons per household,
   parameters, counts and their reconciliation, networks, warnings.
@@ -60,6 +62,7 @@ from circles.report.excel_cells import (
     wrapped_lines,
 )
 from circles.report.excel_circle_sheets import circle_sheet, destinations_sheet, zones_sheet
+from circles.report.excel_impact import facilities_sheet
 from circles.report.excel_provenance import inputs_sheet, rules_sheet
 from circles.report.excel_sheets import (
     communities_sheet,
@@ -115,6 +118,7 @@ def write_workbook(
     lang: str = "en",
     residents: pd.DataFrame | None = None,
     model: ReportModel | None = None,
+    facility_impact: pd.DataFrame | None = None,
 ) -> None:
     """Write the audit workbook.
 
@@ -138,6 +142,9 @@ def write_workbook(
     model : ReportModel, optional
         The report model of ``summary`` and ``coverage`` when the caller has built it already
         (one model for every writer of a report); built here otherwise.
+    facility_impact : pandas.DataFrame, optional
+        The facility-side view (:mod:`circles.suggest.impact`); when given, it is written as
+        the Facilities sheet, after the circles' sheets.
 
     Raises
     ------
@@ -161,12 +168,16 @@ def write_workbook(
     if book.has_subdistricts:
         sheets.append(subdistricts_sheet(book))
     sheets += [gaps_sheet(book), destinations_sheet(book), zones_sheet(book)]
-    fixed_titles = [labels[f"sheet_{key}"] for key in ("rules", "inputs", "residents")]
+    fixed_titles = [
+        labels[f"sheet_{key}"] for key in ("rules", "inputs", "residents", "facilities")
+    ]
     taken = [sheet.title for sheet in sheets] + fixed_titles
     for circle in book.circles:
         title = sheet_title(str(circle.get("circle_id")), taken)
         taken.append(title)
         sheets.append(circle_sheet(book, circle, title))
+    if facility_impact is not None:
+        sheets.append(facilities_sheet(book, facility_impact, labels["sheet_facilities"]))
     sheets += [rules_sheet(book), inputs_sheet(book)]
 
     workbook = Workbook(write_only=True)

@@ -34,6 +34,8 @@ TABLE_FILES = [
 ]
 #: The files of a report folder with the default options (GIS layers as GeoPackage)
 REPORT_FILES = TABLE_FILES + layer_names("gpkg")
+#: The facility-side view, written with ``--facility-impact`` only
+IMPACT_FILE = "facility_impact.csv"
 
 
 def _clean(value: Any) -> Any:
@@ -140,8 +142,12 @@ def _write_files(
         lang=lang,
         residents=result.residents if excel_residents else None,
         model=model,
+        facility_impact=result.facility_impact,
     )
     names = list(TABLE_FILES)
+    if result.facility_impact is not None:
+        write_csv(result.facility_impact, stage / IMPACT_FILE, bom=bom)
+        names.append(IMPACT_FILE)
     names += write_layers(stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out)
     write_web_map(
         stage / "map.html",
@@ -180,16 +186,18 @@ def report_names(
     planned: bool = False,
     layer_format: str | None = "gpkg",
     areas: str | None = "requirement",
+    impact: bool = False,
 ) -> list[str]:
     """The files and folders a report folder holds.
 
     ``layer_format`` None lists the GIS layers of every format, ``areas`` None every
-    service-area layer (the files of any report).
+    service-area layer (the files of any report); ``impact`` adds the facility-side view.
     """
     formats = list(LAYER_FORMATS) if layer_format is None else [layer_format]
     kinds = ["per-facility"] if areas is None else [areas]  # per-facility: every area layer
     layers = list(dict.fromkeys(name for f in formats for a in kinds for name in layer_names(f, a)))
-    names = list(TABLE_FILES) + layers + (["maps"] if maps else [])
+    names = list(TABLE_FILES) + ([IMPACT_FILE] if impact else []) + layers
+    names += ["maps"] if maps else []
     if planned:
         names += ["planned", "comparison.csv", "comparison.xlsx"]
     return names
@@ -229,6 +237,7 @@ def write_report(
         planned=planned is not None,
         layer_format=layers.layer_format,
         areas=areas_written(result),
+        impact=result.facility_impact is not None,
     )
     options: dict[str, Any] = {
         "lang": lang,
@@ -237,7 +246,7 @@ def write_report(
         "warnings": warnings,
         "layers": layers,
     }
-    known = set(report_names(maps=True, planned=True, layer_format=None, areas=None))
+    known = set(report_names(maps=True, planned=True, layer_format=None, areas=None, impact=True))
     with (
         collector_paused(),
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,

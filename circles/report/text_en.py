@@ -20,6 +20,18 @@ EN: dict[str, str] = {
     "sheet_inputs": "Inputs",
     "sheet_residents": "Residents",
     "sheet_residents_more": "Residents {number}",
+    "sheet_facilities": "Facilities",
+    # the facility-side view (--facility-impact): one row per requirement and facility
+    "impact_facility_id": "facility id",
+    "impact_facility_type": "facility type",
+    "impact_facility_name": "facility name",
+    "impact_community": "community",
+    "impact_status": "status",
+    "impact_residents_within": "residents within the threshold",
+    "impact_population_within": "population within the threshold",
+    "impact_population_sole": "population with no other (sole provider)",
+    "impact_population_lost": "population lost if it closed",
+    "impact_coverage_lost": "coverage lost if it closed",
     # column headers
     "circle_id": "circle id",
     "circle": "circle",

@@ -276,6 +276,20 @@ class Settings(BaseModel):
             "(also facility_areas: one per facility and requirement) or none."
         ),
     ] = "requirement"
+    facility_impact: Annotated[
+        bool,
+        Edge(
+            "facility_impact",
+            flag=("--facility-impact/--no-facility-impact",),
+            give="e.g. facility_impact: true",
+        ),
+        Field(
+            description="Also weigh every existing facility of the walking and driving "
+            "requirements (facility_impact.csv and a workbook sheet): the population within its "
+            "threshold, those for whom it is the only one (sole provider), and the population "
+            "and coverage lost if it closed."
+        ),
+    ] = False
     layer_format: Annotated[
         Literal["gpkg", "parquet"],
         Edge("layer_format", flag=("--format",)),
