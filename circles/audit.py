@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from circles.errors import InputDataError
 from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
@@ -30,6 +31,7 @@ from circles.network.networks import AuditNetwork, build_networks, network_key
 from circles.network.roads import release_osm
 from circles.projection import to_metric, xy_points
 from circles.rules.load import LoadedCircle, load_rules
+from circles.rules.schema import Requirement
 from circles.runtime import collector_paused
 from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
@@ -44,6 +46,7 @@ STAGES = {
     "network": "building the street networks",
     "snap": "snapping to the networks",
     "travel": "computing travel times",
+    "capacity": "sharing out the capacities",
     "evaluate": "evaluating the circles",
     "areas": "tracing the service areas",
     "impact": "weighing each facility",
@@ -175,7 +178,8 @@ def _run(
     check_options(options)
 
     progress("read")
-    layers = read_layers(options, warnings)
+    capacity_fields = [r.capacity.field for c in circles for r in c.requirements if r.capacity]
+    layers = read_layers(options, warnings, keep_columns=capacity_fields)
 
     progress("network")
     nets = build_networks(circles, options)
@@ -214,6 +218,11 @@ def _run(
         warnings=warnings,
     )
 
+    units: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    if any(r.capacity is not None for c in circles for r in c.requirements):
+        progress("capacity")
+        units = _capacity_checks(options, loaded, nets, placed, checks, evaluable, costs, warnings)
+
     progress("evaluate")
     table = _residents_table(placed, nets, attached, checks, loaded)
     if on_residents is not None:
@@ -231,8 +240,9 @@ def _run(
         placed.community_ids,
         subdistricts=placed.subdistricts,
         times_min=checks.times_min,
+        units=units,
     )
-    fac_table = _facilities_table(placed, attached)
+    fac_table = _facilities_table(placed, attached, capacity_fields)
     main_net = nets.get("walk", next(iter(nets.values()))).network
     zones = _zones(layers.zones, main_net.crs, options.zone_field)
     areas, facility_areas = None, None
@@ -293,6 +303,76 @@ def _run(
         if not keep_internals:
             result.internals = None
     return result
+
+
+def _capacity_checks(
+    options: AuditOptions,
+    loaded: list[LoadedCircle],
+    nets: dict[str, AuditNetwork],
+    placed: Placed,
+    checks: Checks,
+    evaluable: dict[str, np.ndarray],
+    costs: TravelCosts,
+    warnings: list[str],
+) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Check the capacity requirements by supply (see circles.evaluate.supply_checks)."""
+    from circles.evaluate.capacity import capacities
+    from circles.evaluate.supply_checks import check_supply
+    from circles.evaluate.zones import limits
+    from circles.traveltime.supply import supply_pairs
+
+    facilities = placed.facilities
+    types = facilities["facility_type"].to_numpy(dtype=object)
+    population = placed.residents["population"].to_numpy(dtype=float)
+    units = {}
+    for lc in loaded:
+        c = lc.circle
+        for r in c.requirements:
+            if r.capacity is None or c.mode not in ("walk", "drive"):
+                continue
+            field = r.capacity.field
+            if field not in facilities.columns:
+                raise InputDataError(
+                    f"{capacity_position(lc, r)}: capacity.field {field!r}: no such column in "
+                    f"facilities file {options.facilities.name}; available: "
+                    f"{', '.join(str(x) for x in facilities.columns if x != 'geometry')}"
+                )
+            mine = np.isin(types, r.facility_types)
+            supply, empty = capacities(
+                facilities[field].to_numpy(dtype=object),
+                mine,
+                field,
+                f"facilities file {options.facilities.name}",
+            )
+            if empty:
+                warnings.append(
+                    f"{c.id}/{r.id}: {empty} facilities of {', '.join(r.facility_types)} have "
+                    f"no {field} value; they count as capacity 0"
+                )
+            net = nets[network_key(c)]
+            rows = np.flatnonzero(mine & net.snapped()[1].on_network)
+            zones = checks.zone_columns.get(f"{c.id}_zone", np.full(len(population), "", object))
+            on = evaluable[c.id]
+            limit = limits(c, r, zones, costs.speeds_m_s.get(c.id), on)
+            direction = "to_facility" if c.mode == "walk" else c.direction
+            pairs = supply_pairs(net, rows, direction, np.flatnonzero(on), limit)
+            units[(c.id, r.id)] = check_supply(
+                c, r, pairs, supply[rows], population, limit, on, checks
+            )
+    return units
+
+
+def capacity_position(loaded: LoadedCircle, requirement: Requirement) -> str:
+    """``file:line`` of a requirement's capacity field in its rule file."""
+    from circles.rules.positions import position, read_yaml
+
+    index = [r.id for r in loaded.circle.requirements].index(requirement.id)
+    try:
+        tree = read_yaml(loaded.path, [])
+        line, _ = position(tree, ["requirements", index, "capacity", "field"])
+    except Exception:  # the message still names the file
+        line = 1
+    return f"{loaded.path}:{line}"
 
 
 def _service_areas(
@@ -371,8 +451,13 @@ def _residents_table(
     )
 
 
-def _facilities_table(placed: Placed, attached: Attachment) -> pd.DataFrame:
-    """One row per input facility: id, type, name, planned, snap distance and status."""
+def _facilities_table(
+    placed: Placed, attached: Attachment, capacity_fields: list[str]
+) -> pd.DataFrame:
+    """One row per input facility: id, type, name, planned, snap distance and status.
+
+    The capacity columns the rules read follow, as given.
+    """
     facilities = placed.facilities
     return pd.DataFrame(
         {
@@ -382,5 +467,10 @@ def _facilities_table(placed: Placed, attached: Attachment) -> pd.DataFrame:
             "planned": facilities["planned"].to_numpy(dtype=bool),
             "snap_m": np.round(attached.facility_snap_m, 2),
             "status": attached.facility_status,
+            **{
+                field: facilities[field].to_numpy(dtype=object)
+                for field in dict.fromkeys(capacity_fields)
+                if field in facilities.columns
+            },
         }
     )

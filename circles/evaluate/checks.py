@@ -35,6 +35,10 @@ COVERAGE_COLUMNS = [
 ]
 
 
+#: per-resident units of capacity requirements, summed like the populations
+UNIT_KEYS = ("need_units", "supply_units", "shortfall_units")
+
+
 def walk_threshold_m(requirement: Requirement, speed_m_s: float, minutes: np.ndarray) -> np.ndarray:
     """Walking threshold in metres per resident: the distance, or the minutes at the speed."""
     if requirement.max_distance_m is not None:
@@ -82,6 +86,7 @@ def coverage(
     *,
     subdistricts: dict[str, str] | None = None,
     times_min: dict[tuple[str, str], np.ndarray] | None = None,
+    units: dict[tuple[str, str], dict[str, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Population-weighted coverage: overall, per community and per sub-district.
 
@@ -102,6 +107,10 @@ def coverage(
     times_min
         Per requirement, each resident's time to what it needs (NaN when none in reach); gives
         ``median_min_not_met``, the population-weighted median time of those who miss it.
+    units
+        Capacity requirements: per resident ``need_units``, ``supply_units`` and
+        ``shortfall_units`` (seats, beds…); summed into columns of those names (empty for the
+        other requirements). Without any, the columns are left out.
 
     Returns
     -------
@@ -128,6 +137,7 @@ def coverage(
         }
         for req_id in ["", *(r.id for r in circle.requirements)]:
             m = met[(circle.id, req_id)]
+            extra = (units or {}).get((circle.id, req_id), {})
             per_comm = {
                 "residents_total": np.bincount(codes, minlength=len(communities)).astype(float),
                 "residents_met": np.bincount(
@@ -139,6 +149,10 @@ def coverage(
                 "population_met": np.bincount(
                     codes, weights=population * m, minlength=len(communities)
                 ),
+                **{
+                    key: np.bincount(codes, weights=values, minlength=len(communities))
+                    for key, values in extra.items()
+                },
             }
             target = targets[req_id]
             times = (times_min or {}).get((circle.id, req_id))
@@ -178,9 +192,13 @@ def coverage(
                             "target_coverage": np.nan if target is None else float(target),
                             "is_gap": _is_gap(ratio, target),
                             "median_min_not_met": np.round(medians, 2),
+                            **{
+                                key: np.round(sums[key], 3) if key in sums else np.nan
+                                for key in (UNIT_KEYS if units else ())
+                            },
                         }
                     )
                 )
     out = pd.concat(frames, ignore_index=True)
     out["is_gap"] = out["is_gap"].astype(object)
-    return out[COVERAGE_COLUMNS]
+    return out[COVERAGE_COLUMNS + (list(UNIT_KEYS) if units else [])]

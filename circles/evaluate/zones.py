@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from circles.evaluate.checks import TOLERANCE, walk_threshold_m
 from circles.rules.schema import Circle, Requirement
 
 
@@ -91,3 +92,24 @@ def threshold_minutes(requirement: Requirement, zone_ids: np.ndarray) -> np.ndar
     for zone, minutes in (requirement.max_time_min_by_zone or {}).items():
         out[zone_ids == zone] = minutes
     return out
+
+
+def limits(
+    circle: Circle,
+    requirement: Requirement,
+    zone_ids: np.ndarray,
+    speed_m_s: float | None,
+    evaluable: np.ndarray,
+) -> np.ndarray:
+    """Per resident: the largest cost a facility may be, tolerance included (-inf off it)."""
+    if circle.mode == "walk":
+        assert speed_m_s is not None
+        minutes = (
+            threshold_minutes(requirement, zone_ids)
+            if requirement.max_time_min is not None
+            else np.full(len(zone_ids), np.nan)
+        )
+        limit = walk_threshold_m(requirement, speed_m_s, minutes)
+    else:
+        limit = threshold_minutes(requirement, zone_ids) * 60.0
+    return np.where(evaluable, limit + TOLERANCE, -np.inf)

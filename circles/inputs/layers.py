@@ -9,6 +9,7 @@ network's metric CRS once the networks are built.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,8 +55,13 @@ class Layers:
     converted: list[str]
 
 
-def read_layers(options: AuditOptions, warnings: list[str]) -> Layers:
-    """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84."""
+def read_layers(
+    options: AuditOptions, warnings: list[str], keep_columns: Sequence[str] = ()
+) -> Layers:
+    """Read and validate the point and polygon layers, converting GCJ-02/BD-09 to WGS 84.
+
+    ``keep_columns`` are facility columns the rules read (capacities), kept when present.
+    """
     layers: dict[str, gpd.GeoDataFrame | None] = {}
     converted: list[str] = []
     for role in LAYER_ROLES:
@@ -107,10 +113,11 @@ def read_layers(options: AuditOptions, warnings: list[str]) -> Layers:
         type_field=type_field,
         name_field=name_field,
         warnings=warnings,
+        keep=keep_columns,
     )
     facilities["planned"] = False
     if layers["planned"] is not None:
-        facilities = _add_planned(facilities, layers["planned"], options, warnings)
+        facilities = _add_planned(facilities, layers["planned"], options, warnings, keep_columns)
     communities = None
     if layers["communities"] is not None:
         assert options.communities is not None
@@ -145,6 +152,7 @@ def _add_planned(
     layer: gpd.GeoDataFrame,
     options: AuditOptions,
     warnings: list[str],
+    keep_columns: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """The facilities with the planned ones added (same formats and checks, ids kept apart)."""
     planned_path = options.planned
@@ -157,6 +165,7 @@ def _add_planned(
         type_field=type_field,
         name_field=options.facility_name_field,
         warnings=warnings,
+        keep=keep_columns,
     )
     clash = sorted(set(planned["facility_id"]) & set(facilities["facility_id"]))
     if clash:

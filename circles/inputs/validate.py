@@ -8,6 +8,7 @@ the run with a message naming the file, the column, the value and the fix.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -240,10 +241,13 @@ def facilities_table(
     type_field: str,
     warnings: list[str],
     name_field: str | None = "name",
+    keep: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Facilities as points with ``facility_id``, ``facility_type``, ``facility_name``, ``status``.
 
     The name (from ``name_field`` when the column exists) matches hubs to hub-table rows.
+    ``keep`` names input columns carried over as they are (capacity columns the rules use),
+    when the layer has them.
 
     Raises
     ------
@@ -273,12 +277,19 @@ def facilities_table(
     names = np.full(len(layer), "", dtype=object)
     if name_field is not None and name_field in [str(c) for c in layer.columns]:
         names = layer[name_field].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    kept = {
+        column: layer[column].to_numpy(dtype=object)
+        for column in dict.fromkeys(keep)
+        if column in [str(c) for c in layer.columns]
+        and column not in ("facility_id", "facility_type", "facility_name", "status")
+    }
     return gpd.GeoDataFrame(
         {
             "facility_id": ids.to_numpy(dtype=object),
             "facility_type": types,
             "facility_name": names,
             "status": status,
+            **kept,
         },
         geometry=gpd.GeoSeries(points, crs=layer.crs),
         crs=layer.crs,

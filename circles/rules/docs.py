@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from circles.rules.schema import (
     AmapMatch,
+    Capacity,
     CatalogueFile,
     Circle,
     DriveSpeeds,
@@ -37,6 +38,7 @@ REFERENCE_MODELS: list[tuple[str, type[BaseModel]]] = [
     ("Zone (each value of `zones`)", Zone),
     ("DriveSpeeds (`drive`)", DriveSpeeds),
     ("Hub (`hub`)", Hub),
+    ("Capacity (`capacity` of a requirement)", Capacity),
     ("Catalogue file (`facilities.yaml`)", CatalogueFile),
     ("Facility type (each value of `facility_types`)", FacilityEntry),
     ("Amap match (`amap`)", AmapMatch),

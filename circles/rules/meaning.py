@@ -156,7 +156,15 @@ class MeaningChecker:
             for key in ("destinations", "min_share"):
                 if getattr(req, key) is not None:
                     self.add([*here, key], f"{key} is for mode hub, not {c.mode}")
+            if req.capacity is not None and req.min_count != 1:
+                self.add(
+                    [*here, "min_count"],
+                    "a capacity requirement is met by supply per person, not by a count of "
+                    "facilities: leave min_count out",
+                )
         else:
+            if req.capacity is not None:
+                self.add([*here, "capacity"], "capacity is for modes walk and drive, not hub")
             if req.facility_type is not None:
                 self.add(
                     [*here, "facility_type"],

@@ -112,6 +112,28 @@ class Hub(Strict):
     sources: Sources
 
 
+class Capacity(Strict):
+    """Facilities have a capacity (seats, beds, m²) and residents a need per 1,000 (千人指标).
+
+    The requirement is then met by supply, not by count: a two-step floating catchment gives
+    each resident the supply per person within the threshold, and the resident meets the
+    requirement when that covers its need (supply ratio ≥ 1).
+    """
+
+    field: str = Field(
+        min_length=1, description="Facility column holding each facility's capacity (≥ 0)."
+    )
+    demand_per_1000: float = Field(
+        gt=0, description="Need per 1,000 residents in the capacity's unit (千人指标)."
+    )
+    method: Literal["2sfca", "e2sfca", "gaussian"] = Field(
+        default="2sfca",
+        description="2sfca: every facility within the threshold counts fully; e2sfca: by time "
+        "band (first, second and last third of the threshold weigh 1, 0.68, 0.22); gaussian: "
+        "weight (e^(-t²/2) - e^(-1/2)) / (1 - e^(-1/2)) at t = cost / threshold.",
+    )
+
+
 class Requirement(Strict):
     """One rule inside a circle: what must be reached, within what, and how often."""
 
@@ -157,6 +179,11 @@ class Requirement(Strict):
     target_coverage: float = Field(
         gt=0, le=1, description="Share of the population that should meet the requirement (0-1]."
     )
+    capacity: Capacity | None = Field(
+        default=None,
+        description="Modes walk and drive: facilities' capacity and residents' need; the "
+        "requirement is met when the supply per person within the threshold covers the need.",
+    )
     sources: Sources
 
     @property
@@ -181,6 +208,8 @@ class Requirement(Strict):
                 out[key] = getattr(self, key)
         if self.min_count != 1:
             out["min_count"] = self.min_count
+        if self.capacity is not None:
+            out["demand_per_1000"] = self.capacity.demand_per_1000
         return out
 
     def label(self, lang: str = "en") -> str:

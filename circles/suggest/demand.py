@@ -14,8 +14,6 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import InputDataError
-from circles.evaluate.checks import TOLERANCE, walk_threshold_m
-from circles.evaluate.zones import threshold_minutes
 from circles.network.networks import AuditNetwork, network_key
 from circles.network.snap import Snaps, snap_xy
 from circles.rules.load import LoadedCircle
@@ -82,27 +80,6 @@ def find_requirement(loaded: list[LoadedCircle], spec: str) -> tuple[Circle, Req
             "requirement"
         )
     return circle, found[requirement_id]
-
-
-def limits(
-    circle: Circle,
-    requirement: Requirement,
-    zone_ids: np.ndarray,
-    speed_m_s: float | None,
-    evaluable: np.ndarray,
-) -> np.ndarray:
-    """Per resident: the largest cost a facility may be, tolerance included (-inf off it)."""
-    if circle.mode == "walk":
-        assert speed_m_s is not None
-        minutes = (
-            threshold_minutes(requirement, zone_ids)
-            if requirement.max_time_min is not None
-            else np.full(len(zone_ids), np.nan)
-        )
-        limit = walk_threshold_m(requirement, speed_m_s, minutes)
-    else:
-        limit = threshold_minutes(requirement, zone_ids) * 60.0
-    return np.where(evaluable, limit + TOLERANCE, -np.inf)
 
 
 @dataclass

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from circles.evaluate.zones import limits
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK, UNASSIGNED, assign_communities
 from circles.suggest.demand import (
     Demand,
     demand_of,
     facility_rows,
-    limits,
     network_of,
     site_graph,
 )

@@ -19,13 +19,13 @@ from pyproj import Transformer
 
 from circles.audit import AuditResult, run_audit
 from circles.errors import InputDataError
+from circles.evaluate.zones import limits
 from circles.rules.schema import Circle, Requirement
 from circles.settings import Settings
 from circles.suggest.demand import (
     Demand,
     demand_of,
     find_requirement,
-    limits,
     network_of,
     site_graph,
 )

@@ -46,7 +46,8 @@ def make_engine(name: str, graph: SearchGraph, *, reverse: bool):
     )
 
 
-def _anchors(net: AuditNetwork, direction: str) -> Anchors:
+def anchors_for(net: AuditNetwork, direction: str) -> Anchors:
+    """The residents' anchors on the network's search graph for a direction (made once)."""
     if direction not in net.anchors:
         net.anchors[direction] = anchor_residents(
             net.network,
@@ -71,7 +72,7 @@ def search(
     reverse = graph.directed and direction == "from_facility"
     if reverse not in net.engines:
         net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
-    anchors = _anchors(net, direction)
+    anchors = anchors_for(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
     out: dict[tuple[str, ...], np.ndarray] = {}
     # the nearest of an any-of group is the nearest of its members, when they reach as far
@@ -192,7 +193,7 @@ def hub_circle(
         reverse = False
         if reverse not in net.engines:
             net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
-        searcher, anchors = net.engines[reverse], _anchors(net, "to_facility")
+        searcher, anchors = net.engines[reverse], anchors_for(net, "to_facility")
         # exact over every hub within the access limit: one bounded search per hub, in passes
         # of HUBS_PER_PASS hubs, keeping the best trip of each pass (no resident × hub array)
         use = np.flatnonzero(serving)
