@@ -67,6 +67,8 @@ class AuditResult:
     internals: AuditInternals | None = None
     #: the facility-side view (``--facility-impact``), see :mod:`circles.suggest.impact`
     facility_impact: pd.DataFrame | None = None
+    #: capacity requirements: per facility its capacity and the nearest-first load
+    allocation: pd.DataFrame | None = None
 
 
 @dataclass
@@ -219,9 +221,12 @@ def _run(
     )
 
     units: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    allocation = None
     if any(r.capacity is not None for c in circles for r in c.requirements):
         progress("capacity")
-        units = _capacity_checks(options, loaded, nets, placed, checks, evaluable, costs, warnings)
+        units, allocation = _capacity_checks(
+            options, loaded, nets, placed, checks, evaluable, costs, warnings
+        )
 
     progress("evaluate")
     table = _residents_table(placed, nets, attached, checks, loaded)
@@ -291,6 +296,7 @@ def _run(
             service_areas=areas,
             facility_areas=facility_areas,
         ),
+        allocation=allocation,
         internals=AuditInternals(nets, placed, costs, checks, evaluable)
         if keep_internals or options.facility_impact
         else None,
@@ -314,8 +320,12 @@ def _capacity_checks(
     evaluable: dict[str, np.ndarray],
     costs: TravelCosts,
     warnings: list[str],
-) -> dict[tuple[str, str], dict[str, np.ndarray]]:
-    """Check the capacity requirements by supply (see circles.evaluate.supply_checks)."""
+) -> tuple[dict[tuple[str, str], dict[str, np.ndarray]], pd.DataFrame | None]:
+    """Check the capacity requirements by supply (see circles.evaluate.supply_checks).
+
+    Returns the units per resident of each capacity requirement and, per facility, its
+    capacity and the load the nearest-first allocation gives it.
+    """
     from circles.evaluate.capacity import capacities
     from circles.evaluate.supply_checks import check_supply
     from circles.evaluate.zones import limits
@@ -325,6 +335,7 @@ def _capacity_checks(
     types = facilities["facility_type"].to_numpy(dtype=object)
     population = placed.residents["population"].to_numpy(dtype=float)
     units = {}
+    loads: list[pd.DataFrame] = []
     for lc in loaded:
         c = lc.circle
         for r in c.requirements:
@@ -356,10 +367,27 @@ def _capacity_checks(
             limit = limits(c, r, zones, costs.speeds_m_s.get(c.id), on)
             direction = "to_facility" if c.mode == "walk" else c.direction
             pairs = supply_pairs(net, rows, direction, np.flatnonzero(on), limit)
-            units[(c.id, r.id)] = check_supply(
+            units[(c.id, r.id)] = found = check_supply(
                 c, r, pairs, supply[rows], population, limit, on, checks
             )
-    return units
+            load = found.pop("facility_load")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                use = np.where(supply[rows] > 0, load / supply[rows], np.nan)
+            loads.append(
+                pd.DataFrame(
+                    {
+                        "circle_id": c.id,
+                        "requirement_id": r.id,
+                        "facility_id": facilities["facility_id"].to_numpy(dtype=object)[rows],
+                        "facility_type": types[rows],
+                        "capacity": supply[rows],
+                        "residents_in_reach": pairs.sizes,
+                        "load": np.round(load, 3),
+                        "utilisation": np.round(use, 4),
+                    }
+                )
+            )
+    return units, pd.concat(loads, ignore_index=True) if loads else None
 
 
 def capacity_position(loaded: LoadedCircle, requirement: Requirement) -> str:

@@ -18,6 +18,7 @@ residents (``Σ P_i A_i``) and the shortfall (``Σ P_i · max(need − A_i, 0)``
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from circles.errors import InputDataError
@@ -92,3 +93,42 @@ def capacities(
                 "finite number ≥ 0)"
             )
     return out, empty
+
+
+@numba.njit(cache=True, nogil=True)
+def _allocate(order, facility, resident, need, capacity):  # pragma: no cover (compiled)
+    need_left = need.copy()
+    capacity_left = capacity.copy()
+    load = np.zeros(len(capacity))
+    for k in order:
+        i, j = resident[k], facility[k]
+        if need_left[i] <= 0.0 or capacity_left[j] <= 0.0:
+            continue
+        take = min(need_left[i], capacity_left[j])
+        need_left[i] -= take
+        capacity_left[j] -= take
+        load[j] += take
+    return load, need_left
+
+
+def allocate(
+    facility: np.ndarray,
+    resident: np.ndarray,
+    cost: np.ndarray,
+    need: np.ndarray,
+    capacity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest first: the closest (resident, facility) pairs are served first, up to capacity.
+
+    Every pair within the threshold, cheapest first (ties by resident, then facility), gives
+    the resident's remaining need (units: population × need per person) to the facility's
+    remaining capacity. Returns each facility's load and each resident's need left unserved.
+    """
+    order = np.lexsort((facility, resident, cost))
+    return _allocate(
+        order.astype(np.int64),
+        facility.astype(np.int64),
+        resident.astype(np.int64),
+        need.astype(np.float64),
+        capacity.astype(np.float64),
+    )

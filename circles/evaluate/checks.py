@@ -36,7 +36,7 @@ COVERAGE_COLUMNS = [
 
 
 #: per-resident units of capacity requirements, summed like the populations
-UNIT_KEYS = ("need_units", "supply_units", "shortfall_units")
+UNIT_KEYS = ("need_units", "supply_units", "shortfall_units", "unserved_units")
 
 
 def walk_threshold_m(requirement: Requirement, speed_m_s: float, minutes: np.ndarray) -> np.ndarray:
@@ -137,7 +137,11 @@ def coverage(
         }
         for req_id in ["", *(r.id for r in circle.requirements)]:
             m = met[(circle.id, req_id)]
-            extra = (units or {}).get((circle.id, req_id), {})
+            extra = {
+                key: values
+                for key, values in (units or {}).get((circle.id, req_id), {}).items()
+                if key in UNIT_KEYS
+            }
             per_comm = {
                 "residents_total": np.bincount(codes, minlength=len(communities)).astype(float),
                 "residents_met": np.bincount(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from circles.evaluate.capacity import supply_per_person
+from circles.evaluate.capacity import allocate, supply_per_person
 from circles.evaluate.checks import TOLERANCE, circle_met
 from circles.evaluate.requirements import Checks
 from circles.rules.schema import Circle, Requirement
@@ -30,7 +30,10 @@ def check_supply(
     """Replace the requirement's count check by its supply check; return its units.
 
     ``pairs`` hold, per facility (``supply`` in the same order), the residents within their
-    ``limit`` (costs with the tolerance) and the cost.
+    ``limit`` (costs with the tolerance) and the cost. Per resident: ``need_units``,
+    ``supply_units`` (the floating catchment's share), ``shortfall_units`` and, from the
+    nearest-first allocation up to capacity, ``unserved_units``; per facility ``facility_load``
+    (units allocated to it).
     """
     capacity = requirement.capacity
     assert capacity is not None
@@ -47,8 +50,12 @@ def check_supply(
     checks.met[(circle.id, "")] = circle_met(circle, checks.met)
     checks.columns[f"{circle.id}/{requirement.id}/supply_ratio"] = ratio
     reached = np.where(evaluable, per_person, 0.0)
+    load, unserved = allocate(facility, resident, pairs.cost, population * need, supply)
+    unserved = np.where(evaluable, unserved, population * need)
     return {
         "need_units": population * need,
         "supply_units": population * reached,
         "shortfall_units": population * np.maximum(need - reached, 0.0),
+        "unserved_units": unserved,
+        "facility_load": load,
     }

@@ -36,6 +36,8 @@ TABLE_FILES = [
 REPORT_FILES = TABLE_FILES + layer_names("gpkg")
 #: The facility-side view, written with ``--facility-impact`` only
 IMPACT_FILE = "facility_impact.csv"
+#: Capacity requirements: per facility its capacity and the nearest-first load
+CAPACITY_FILE = "capacity.csv"
 
 
 def _clean(value: Any) -> Any:
@@ -148,6 +150,9 @@ def _write_files(
     if result.facility_impact is not None:
         write_csv(result.facility_impact, stage / IMPACT_FILE, bom=bom)
         names.append(IMPACT_FILE)
+    if result.allocation is not None:
+        write_csv(result.allocation, stage / CAPACITY_FILE, bom=bom)
+        names.append(CAPACITY_FILE)
     names += write_layers(stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out)
     write_web_map(
         stage / "map.html",
@@ -187,16 +192,19 @@ def report_names(
     layer_format: str | None = "gpkg",
     areas: str | None = "requirement",
     impact: bool = False,
+    capacity: bool = False,
 ) -> list[str]:
     """The files and folders a report folder holds.
 
     ``layer_format`` None lists the GIS layers of every format, ``areas`` None every
-    service-area layer (the files of any report); ``impact`` adds the facility-side view.
+    service-area layer (the files of any report); ``impact`` adds the facility-side view,
+    ``capacity`` the capacity table.
     """
     formats = list(LAYER_FORMATS) if layer_format is None else [layer_format]
     kinds = ["per-facility"] if areas is None else [areas]  # per-facility: every area layer
     layers = list(dict.fromkeys(name for f in formats for a in kinds for name in layer_names(f, a)))
-    names = list(TABLE_FILES) + ([IMPACT_FILE] if impact else []) + layers
+    names = list(TABLE_FILES) + ([IMPACT_FILE] if impact else [])
+    names += ([CAPACITY_FILE] if capacity else []) + layers
     names += ["maps"] if maps else []
     if planned:
         names += ["planned", "comparison.csv", "comparison.xlsx"]
@@ -238,6 +246,7 @@ def write_report(
         layer_format=layers.layer_format,
         areas=areas_written(result),
         impact=result.facility_impact is not None,
+        capacity=result.allocation is not None,
     )
     options: dict[str, Any] = {
         "lang": lang,
@@ -246,7 +255,11 @@ def write_report(
         "warnings": warnings,
         "layers": layers,
     }
-    known = set(report_names(maps=True, planned=True, layer_format=None, areas=None, impact=True))
+    known = set(
+        report_names(
+            maps=True, planned=True, layer_format=None, areas=None, impact=True, capacity=True
+        )
+    )
     with (
         collector_paused(),
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,

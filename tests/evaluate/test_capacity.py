@@ -117,6 +117,8 @@ def _toy_with_seats(toy: dict[str, Path], seats: list[object]) -> None:
 def test_capacity_on_the_toy_by_hand(toy: dict[str, Path]) -> None:
     """R1 reaches K1 (130 m) and K2 (135 m) within 180 m, R2 reaches K1 (20 m) only.
 
+    (Seats: K1 10, K2 6; the toy's hand-checked distances are in tests/conftest.py.)
+
     K1 (10 seats) serves R1 (100) and R2 (300): R_K1 = 10/400; K2 (6 seats) serves R1 only:
     R_K2 = 6/100. A_R1 = 0.025 + 0.06 = 0.085 seats per person, A_R2 = 0.025; need 0.04:
     ratios 2.125 and 0.625: R1 meets it, R2 does not.
@@ -139,6 +141,14 @@ def test_capacity_on_the_toy_by_hand(toy: dict[str, Path]) -> None:
     assert west["supply_units"].iloc[0] == pytest.approx(7.5)
     assert west["shortfall_units"].iloc[0] == pytest.approx(4.5)
     assert "seats" in result.facilities.columns  # the capacity column travels to facilities.csv
+    # nearest first: R2 (12 seats needed) takes K1's 10 at 20 m; R1 (4) finds K1 full at 130 m
+    # and takes 4 of K2's 6 at 135 m
+    load = result.allocation.set_index("facility_id")
+    assert load.loc["K1", "load"] == pytest.approx(10.0) and load.loc["K2", "load"] == 4.0
+    assert load.loc["K2", "utilisation"] == pytest.approx(4 / 6, abs=1e-4)
+    assert west["unserved_units"].iloc[0] == pytest.approx(2.0)
+    east = cov[(cov["requirement_id"] == "kindergarten") & (cov["community_id"] == "east")]
+    assert east["unserved_units"].iloc[0] == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize(
