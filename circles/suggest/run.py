@@ -104,7 +104,9 @@ def run_suggest(
     """
     check_suggest_options(suggest)
     audit = run_audit(
-        options.model_copy(update={"service_areas": "none", "planned": None}),
+        options.model_copy(
+            update={"service_areas": "none", "planned": None, "facility_impact": False}
+        ),
         progress=progress,
         keep_internals=True,
     )
