@@ -14,7 +14,7 @@ The script is deterministic (fixed seed) and writes, next to itself:
 - ``roads.geojson``        road centre-lines (WGS 84), split at every junction; ``bridge`` yes/no
 - ``communities.geojson``  12 community (社区) polygons; an eastern strip is left uncovered
 - ``residents.geojson``    residential compounds (小区), mostly polygons, some points
-- ``facilities.csv``       facilities with ``id``, ``name``, ``type``, ``lon``, ``lat``
+- ``facilities.csv``       facilities with ``id``, ``name``, ``type``, ``lon``, ``lat``, ``seats``
 - ``zones.geojson``        two district polygons (the river's banks) for the EMS circle
 
 Deliberate quirks (so that the audit's warnings and edge cases show up):
@@ -903,14 +903,27 @@ def write_geojson(path: Path, rows: list[dict], name: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+# school places (学位): a base size per type, varied by the facility's number
+SEATS = {"kindergarten": (450, 300), "primary_school": (1800, 900), "middle_school": (1500, 900)}
+
+
+def seats(ftype: str, k: int) -> str:
+    """Invented school places of facility ``k``: empty for other types."""
+    if ftype not in SEATS:
+        return ""
+    base, spread = SEATS[ftype]
+    return str(base + (k * 37) % spread)
+
+
 def write_facilities(path: Path, facilities: list[dict]) -> None:
     """Write the facilities as a UTF-8 CSV with WGS 84 ``lon``/``lat`` columns."""
     points = to_wgs84([f["geometry"] for f in facilities])
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["id", "name", "type", "lon", "lat"])
+        writer.writerow(["id", "name", "type", "lon", "lat", "seats"])
         for k, (f, p) in enumerate(zip(facilities, points, strict=True)):
-            writer.writerow([f"F{k + 1:03d}", f["name"], f["type"], f"{p.x:.7f}", f"{p.y:.7f}"])
+            row = [f"F{k + 1:03d}", f["name"], f["type"], f"{p.x:.7f}", f"{p.y:.7f}"]
+            writer.writerow([*row, seats(f["type"], k)])
 
 
 # --------------------------------------------------------------------------------------------
