@@ -8,7 +8,8 @@ table, :func:`checkup_table` builds one row per indicator, requirement, method a
 - **methods**: ``population`` (population-weighted coverage, the coverage table's) and, when
   the residents were polygons (an ``area_m2`` column), ``residential_area`` (the share of the
   residents' polygon area whose residents meet the requirement, from the
-  ``<circle>/<requirement>`` 0/1 columns); ``seats`` for a seat-shortfall indicator, read
+  ``<circle>/<requirement>`` 0/1 columns; residents given as points, without an area, are
+  left out of it); ``seats`` for a seat-shortfall indicator, read
   from the ``shortfall_units`` of a capacity requirement's coverage rows;
 - **levels**: ``community`` rows (社区; "unassigned" residents are no community), then
   ``subdistrict`` roll-ups (街道), then the ``district`` row (区, the whole study area);

@@ -567,6 +567,7 @@ EN: dict[str, str] = {
     ),
     "checkup_note_area": (
         "By residential land area: the share of the residents' polygon area whose residents "
-        "meet the requirement (area-weighted rather than population-weighted)."
+        "meet the requirement (area-weighted rather than population-weighted); residents "
+        "given as points have no area and are left out of it."
     ),
 }
