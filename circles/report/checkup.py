@@ -25,7 +25,7 @@ Pure: no IO. Columns are those of :data:`CHECKUP_COLUMNS`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -86,8 +86,17 @@ def _fails(ratio: float, target: float, shortfall: float) -> bool | None:
     return any(verdicts) if verdicts else None
 
 
-def _indicators(types: set[str], table: Sequence[Indicator]) -> list[Indicator]:
-    return [indicator for indicator in table if indicator.facility_types & types]
+def _ordered() -> list[Indicator]:
+    """Every indicator; a seat-shortfall one right after the coverage one of its type."""
+    ordered: list[Indicator] = []
+    for indicator in INDICATORS:
+        ordered.append(indicator)
+        ordered += [
+            seats
+            for seats in SHORTFALL_INDICATORS
+            if seats.facility_types & indicator.facility_types and seats not in ordered
+        ]
+    return ordered + [seats for seats in SHORTFALL_INDICATORS if seats not in ordered]
 
 
 class _Areas:
@@ -168,25 +177,22 @@ def checkup_table(
     with_areas = _has_areas(residents)
     rows: list[dict[str, Any]] = []
     requirements = list(_requirements(summary))
-    for table in (INDICATORS, SHORTFALL_INDICATORS):
-        for indicator in table:
-            for circle_id, requirement in requirements:
-                types = {str(t) for t in requirement.get("facility_types") or []}
-                if indicator not in _indicators(types, table):
-                    continue
-                requirement_id = str(requirement["requirement_id"])
-                picked = coverage[
-                    (coverage["circle_id"].astype(str) == circle_id)
-                    & (coverage["requirement_id"].astype(str) == requirement_id)
-                ]
-                if indicator.shortfall:
-                    methods = ["seats"] if _has_shortfall(picked) else []
-                else:
-                    methods = ["population"] + (["residential_area"] if with_areas else [])
-                for method in methods:
-                    rows += _block(
-                        indicator, circle_id, requirement, method, picked, areas, residents
-                    )
+    for indicator in _ordered():
+        for circle_id, requirement in requirements:
+            types = {str(t) for t in requirement.get("facility_types") or []}
+            if not indicator.facility_types & types:
+                continue
+            requirement_id = str(requirement["requirement_id"])
+            picked = coverage[
+                (coverage["circle_id"].astype(str) == circle_id)
+                & (coverage["requirement_id"].astype(str) == requirement_id)
+            ]
+            if indicator.shortfall:
+                methods = ["seats"] if _has_shortfall(picked) else []
+            else:
+                methods = ["population"] + (["residential_area"] if with_areas else [])
+            for method in methods:
+                rows += _block(indicator, circle_id, requirement, method, picked, areas, residents)
     frame = pd.DataFrame(rows, columns=CHECKUP_COLUMNS)
     frame["is_problem"] = frame["is_problem"].astype("boolean")
     for column in ("communities_total", "communities_problem"):
@@ -219,7 +225,7 @@ class _Values:
         if method == "residential_area":
             assert residents is not None
             community = residents["community_id"].astype(str)
-            subdistrict = community.map(lambda c: areas.subdistrict_of.get(c, ""))
+            subdistrict = community.map(areas.subdistrict_of).fillna("")
             self.by_area = {
                 "community": _area_coverage(residents, column, community),
                 "subdistrict": _area_coverage(residents, column, subdistrict),

@@ -125,7 +125,10 @@ def _add_row(book: Book, sheet: Sheet, record: dict[str, Any]) -> None:
         row["problem"] = None if problem is None else book.yes_no(bool(problem))
     styles: dict[str, str] = {}
     if level == "community" and problem:
-        styles = {"problem": GAP, "shortfall" if seats else "coverage": GAP}
+        styles = {"problem": GAP}
+        target = _present(record["target_coverage"])
+        if seats or (value is not None and target is not None and value < target):
+            styles["shortfall" if seats else "coverage"] = GAP  # the number that fails
     elif level != "community" and (_present(record["communities_problem"]) or 0) > 0:
         styles = {"problems": GAP, "share": GAP}
     if level == "district":
