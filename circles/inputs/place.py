@@ -97,7 +97,8 @@ def place_layers(layers: Layers, crs: CRS, options: AuditOptions, warnings: list
 def polygon_areas_m2(layer: gpd.GeoDataFrame, crs: CRS) -> np.ndarray | None:
     """Area in ``crs`` (square metres) of each polygon of ``layer``; NaN for other rows.
 
-    None when the layer holds no polygons (residents given as points).
+    Invalid polygons (a bow tie) are measured repaired, as their points are taken. None when
+    the layer holds no polygons (residents given as points).
     """
     geoms = layer.geometry.to_numpy(dtype=object)
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
@@ -105,6 +106,10 @@ def polygon_areas_m2(layer: gpd.GeoDataFrame, crs: CRS) -> np.ndarray | None:
         return None
     if layer.crs is not None:
         geoms = to_metric(layer[[layer.geometry.name]], crs).geometry.to_numpy(dtype=object)
+    invalid = polygonal & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
     return np.where(polygonal, shapely.area(geoms), np.nan)
 
 
