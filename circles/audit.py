@@ -459,11 +459,14 @@ def _residents_table(
         status_cols.setdefault(f"{prefix}status", attached.status_by_network[key])
     circles = [lc.circle for lc in loaded]
     met = checks.met
+    areas = "area_m2" in residents.columns
     return pd.DataFrame(
         {
             "resident_id": residents["resident_id"].reset_index(drop=True),
             "community_id": residents["community_id"].reset_index(drop=True),
             "population": residents["population"].to_numpy(dtype=float),
+            # residents given as polygons: their area (land-area coverage, 城市体检)
+            **({"area_m2": np.round(residents["area_m2"].to_numpy(float), 1)} if areas else {}),
             **{k: np.round(v, 2) for k, v in snap_cols.items()},
             **status_cols,
             **checks.zone_columns,

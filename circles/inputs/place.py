@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from circles.errors import InputDataError
@@ -48,6 +49,9 @@ class Placed:
 def place_layers(layers: Layers, crs: CRS, options: AuditOptions, warnings: list[str]) -> Placed:
     """Project the layers into ``crs`` and assign residents to communities and zones."""
     residents = layers.residents
+    area_m2 = polygon_areas_m2(layers.raw_residents, crs)
+    if area_m2 is not None:  # residents given as polygons: their area, for land-area coverage
+        residents["area_m2"] = area_m2
     res_xy = metric_xy(residents, crs)
     res_points = functools.cache(lambda: xy_points(res_xy))
     facilities = to_metric(layers.facilities, crs)
@@ -88,6 +92,25 @@ def place_layers(layers: Layers, crs: CRS, options: AuditOptions, warnings: list
         subdistricts=subdistricts,
         zone_raw=zone_raw,
     )
+
+
+def polygon_areas_m2(layer: gpd.GeoDataFrame, crs: CRS) -> np.ndarray | None:
+    """Area in ``crs`` (square metres) of each polygon of ``layer``; NaN for other rows.
+
+    Invalid polygons (a bow tie) are measured repaired, as their points are taken. None when
+    the layer holds no polygons (residents given as points).
+    """
+    geoms = layer.geometry.to_numpy(dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    if not polygonal.any():
+        return None
+    if layer.crs is not None:
+        geoms = to_metric(layer[[layer.geometry.name]], crs).geometry.to_numpy(dtype=object)
+    invalid = polygonal & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    return np.where(polygonal, shapely.area(geoms), np.nan)
 
 
 def _subdistricts(

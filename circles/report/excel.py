@@ -14,6 +14,9 @@ Sheets, in order (names in the workbook language; see :mod:`circles.report.text`
 - Sub-districts: the same per sub-district (街道), when the coverage table rolls up to them.
 - Gaps: (community, requirement) pairs below their target, basic requirements first, then the
   largest population not met, with the median minutes of those not met.
+- 城市体检 (Urban health check): the urban health check indicators the audit's requirements
+  stand for, per community, rolled up by sub-district and for the study area
+  (:mod:`circles.report.checkup`), when the caller passes the table.
 - Destinations: per hub-circle requirement and destination, the population reaching it.
 - Zones: residents and population per zone of circles with thresholds by zone.
 - one sheet per circle, named by its id: overall, sub-district and community rows with the
@@ -46,6 +49,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from circles.report.excel_book import (
     GAP,
     GENERAL,
+    HEADING,
+    NOTE,
+    TOTAL,
     UNVERIFIED,
     UNVERIFIED_TAG,
     Book,
@@ -61,6 +67,7 @@ from circles.report.excel_cells import (
     number_format_of,
     wrapped_lines,
 )
+from circles.report.excel_checkup import checkup_sheet
 from circles.report.excel_circle_sheets import circle_sheet, destinations_sheet, zones_sheet
 from circles.report.excel_impact import facilities_sheet
 from circles.report.excel_provenance import inputs_sheet, rules_sheet
@@ -92,11 +99,17 @@ _HEADER_FONT = Font(name=_FONT, size=11, bold=True)
 _HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")  # rows may be several lines high
+_CENTRE = Alignment(horizontal="center", vertical="top")
+_TOTAL_FONT = Font(name=_FONT, size=11, bold=True)
 _UNVERIFIED_FONT = Font(name=_FONT, size=11, italic=True, color="7F7F7F")
 _UNVERIFIED_TAG_FONT = Font(name=_FONT, size=11, italic=True, color="9C5700")
 _UNVERIFIED_TAG_FILL = PatternFill(fill_type="solid", fgColor="FFEB9C")
 _GAP_FONT = Font(name=_FONT, size=11, bold=True, color="9C0006")
 _GAP_FILL = PatternFill(fill_type="solid", fgColor="FFC7CE")
+_HEADING_FONT = Font(name=_FONT, size=12, bold=True, color="1F3864")
+_HEADING_FILL = PatternFill(fill_type="solid", fgColor="DDEBF7")
+_NOTE_FONT = Font(name=_FONT, size=11, italic=True, color="595959")
+_RUNNING = (HEADING, NOTE)  # rows whose one text runs across the row (no wrap, no width)
 _COVERAGE_SCALE = {  # red at 0 %, yellow at 50 %, green at 100 %: absolute, not relative
     "start_type": "num",
     "start_value": 0,
@@ -119,6 +132,7 @@ def write_workbook(
     residents: pd.DataFrame | None = None,
     model: ReportModel | None = None,
     facility_impact: pd.DataFrame | None = None,
+    checkup: pd.DataFrame | None = None,
 ) -> None:
     """Write the audit workbook.
 
@@ -145,6 +159,9 @@ def write_workbook(
     facility_impact : pandas.DataFrame, optional
         The facility-side view (:mod:`circles.suggest.impact`); when given, it is written as
         the Facilities sheet, after the circles' sheets.
+    checkup : pandas.DataFrame, optional
+        The 城市体检 table (:func:`circles.report.checkup.checkup_table`); when it has rows,
+        it is written as the 城市体检 (Urban health check) sheet, after the Gaps sheet.
 
     Raises
     ------
@@ -167,7 +184,10 @@ def write_workbook(
     sheets = [summary_sheet(book), communities_sheet(book)]
     if book.has_subdistricts:
         sheets.append(subdistricts_sheet(book))
-    sheets += [gaps_sheet(book), destinations_sheet(book), zones_sheet(book)]
+    sheets.append(gaps_sheet(book))
+    if checkup is not None and len(checkup):
+        sheets.append(checkup_sheet(book, checkup))
+    sheets += [destinations_sheet(book), zones_sheet(book)]
     fixed_titles = [
         labels[f"sheet_{key}"] for key in ("rules", "inputs", "residents", "facilities")
     ]
@@ -194,10 +214,18 @@ def write_workbook(
 
 def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     """A header and rows, frozen and filtered, with styled cells, fitted widths, print setup."""
-    widths, wraps = _fit_widths(sheet.columns, sheet.rows)
+    styles_of = [
+        sheet.styles[index] if index < len(sheet.styles) else {} for index in range(len(sheet.rows))
+    ]
+    running = [any(style in _RUNNING for style in styles.values()) for styles in styles_of]
+    fitted = [row for row, run in zip(sheet.rows, running, strict=True) if not run]
+    widths, wraps = _fit_widths(sheet.columns, fitted)
     _start(ws, [column.header for column in sheet.columns], widths)
     for index, row in enumerate(sheet.rows):
-        styles = sheet.styles[index] if index < len(sheet.styles) else {}
+        styles = styles_of[index]
+        if running[index]:
+            ws.append(_running_row(ws, sheet.columns, row, styles))
+            continue
         texts = [
             display_text(row.get(column.key), GENERAL) if wrap else ""
             for column, wrap in zip(sheet.columns, wraps, strict=True)
@@ -210,7 +238,7 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
             style = styles.get(column.key)
             cell = WriteOnlyCell(ws, value=value)
             cell.number_format = number_format
-            cell.alignment = _WRAP if wrap else _TOP
+            cell.alignment = _WRAP if wrap else _CENTRE if column.align == "center" else _TOP
             if style == UNVERIFIED:
                 cell.font = _UNVERIFIED_FONT
             elif style == UNVERIFIED_TAG:
@@ -219,6 +247,8 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
             elif style == GAP:
                 cell.font = _GAP_FONT
                 cell.fill = _GAP_FILL
+            elif style == TOTAL:
+                cell.font = _TOTAL_FONT
             cells.append(cell)
         ws.append(cells)
     last_row = len(sheet.rows) + 1
@@ -230,6 +260,28 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
                 ws.conditional_formatting.add(
                     f"{letter}2:{letter}{last_row}", ColorScaleRule(**_COVERAGE_SCALE)
                 )
+
+
+def _running_row(
+    ws: WriteOnlyWorksheet,
+    columns: Sequence[Column],
+    row: Mapping[str, Any],
+    styles: Mapping[str, str],
+) -> list[Any]:
+    """A heading or note row: its text unwrapped (it runs across the empty cells to its right).
+
+    A heading's cells are all filled, so that the block it heads stands out.
+    """
+    heading = HEADING in styles.values()
+    cells: list[Any] = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=cell_value(row.get(column.key)))
+        cell.alignment = _TOP
+        cell.font = _HEADING_FONT if heading else _NOTE_FONT
+        if heading:
+            cell.fill = _HEADING_FILL
+        cells.append(cell)
+    return cells
 
 
 def _start(ws: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:

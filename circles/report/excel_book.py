@@ -30,6 +30,9 @@ AUTO = "auto"
 UNVERIFIED = "unverified"  # a number not tagged verified
 UNVERIFIED_TAG = "unverified_tag"  # the tag text of such a number
 GAP = "gap"  # coverage below target
+HEADING = "heading"  # a row heading a block of rows (its text runs across the row)
+NOTE = "note"  # a row of explanation above the blocks (its text runs across the row)
+TOTAL = "total"  # a total row's cell, in bold
 
 _UNASSIGNED = "unassigned"
 _SHEET_NAME_MAX = 31
@@ -46,6 +49,8 @@ class Column:
     scale: bool = False
     #: wider content wraps (None: the writer's default)
     max_width: int | None = None
+    #: ``"center"`` centres the column's cells (short flags beside numbers); None: as usual
+    align: str | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from circles.audit import AuditResult
+from circles.report.checkup import checkup_table
 from circles.report.excel import write_workbook
 from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import build_report_model
@@ -27,6 +28,7 @@ TABLE_FILES = [
     "residents.csv",
     "facilities.csv",
     "coverage.csv",
+    "city_checkup.csv",
     "network_issues.csv",
     "summary.json",
     "report.xlsx",
@@ -137,6 +139,8 @@ def _write_files(
     write_csv(result.network_issues, stage / "network_issues.csv", bom=bom)
     (stage / "summary.json").write_text(summary_json(result.summary), encoding="utf-8")
     model = build_report_model(result.summary, result.coverage)  # one model for every writer
+    checkup = checkup_table(result.summary, result.coverage, result.residents)
+    write_csv(checkup, stage / "city_checkup.csv", bom=bom)
     write_workbook(
         stage / "report.xlsx",
         result.summary,
@@ -145,6 +149,7 @@ def _write_files(
         residents=result.residents if excel_residents else None,
         model=model,
         facility_impact=result.facility_impact,
+        checkup=checkup,
     )
     names = list(TABLE_FILES)
     if result.facility_impact is not None:

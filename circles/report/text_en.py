@@ -523,4 +523,51 @@ EN: dict[str, str] = {
     "suggest_col_sites_added": "sites added",
     "suggest_col_population_met": "population met",
     "suggest_col_coverage": "coverage",
+    # the 城市体检 (urban health check) sheet
+    "sheet_checkup": "Urban health check",
+    "checkup_level": "level",
+    "checkup_subdistrict": "sub-district",
+    "checkup_community": "community",
+    "checkup_method": "method",
+    "checkup_coverage": "coverage",
+    "checkup_shortfall": "seats short",
+    "checkup_target": "target",
+    "checkup_problem": "problem community?",
+    "checkup_problems": "problem communities",
+    "checkup_evaluated": "communities evaluated",
+    "checkup_share": "share of problem communities",
+    "checkup_level_community": "community",
+    "checkup_level_subdistrict": "sub-district",
+    "checkup_level_district": "study area",
+    "checkup_method_population": "by population",
+    "checkup_method_residential_area": "by residential land area",
+    "checkup_method_seats": "by seats (need per 1,000 residents)",
+    "checkup_kind_share": "%",
+    "checkup_kind_count": "count",
+    "checkup_tag_recalled": "name to verify",
+    "checkup_tag_verified": "name verified",
+    "checkup_name_beside": "{name} ({official})",
+    "checkup_heading": "{name} ({kind}) — {circle} · {requirement} — {method} — {tag}",
+    "checkup_note_problem": (
+        "A problem community has a coverage below the requirement's target, or a seat "
+        "shortfall above zero."
+    ),
+    "checkup_note_rollup": (
+        "Sub-district and study-area rows: the area's coverage (or the sum of its "
+        "communities' seat shortfalls), its problem communities and their share of the "
+        "communities evaluated (those with residents)."
+    ),
+    "checkup_note_names": (
+        "Indicator names as recalled from the MOHURD 城市体检 basic indicator system "
+        "(2023–2024); verify them against the year's list. A count indicator (数量) is given "
+        "here as the number of problem communities."
+    ),
+    "checkup_note_unassigned": (
+        "Residents in no community are in no community row, but count in the study area's coverage."
+    ),
+    "checkup_note_area": (
+        "By residential land area: the share of the residents' polygon area whose residents "
+        "meet the requirement (area-weighted rather than population-weighted); residents "
+        "given as points have no area and are left out of it."
+    ),
 }

@@ -486,4 +486,43 @@ ZH: dict[str, str] = {
     "suggest_col_sites_added": "新增设施数",
     "suggest_col_population_met": "达标人口",
     "suggest_col_coverage": "覆盖率",
+    # 城市体检表
+    "sheet_checkup": "城市体检",
+    "checkup_level": "层级",
+    "checkup_subdistrict": "街道",
+    "checkup_community": "社区",
+    "checkup_method": "计算方法",
+    "checkup_coverage": "覆盖率",
+    "checkup_shortfall": "学位缺口",
+    "checkup_target": "目标",
+    "checkup_problem": "是否问题社区",
+    "checkup_problems": "问题社区数",
+    "checkup_evaluated": "参评社区数",
+    "checkup_share": "问题社区占比",
+    "checkup_level_community": "社区",
+    "checkup_level_subdistrict": "街道",
+    "checkup_level_district": "全区",
+    "checkup_method_population": "按人口",
+    "checkup_method_residential_area": "按居住用地面积",
+    "checkup_method_seats": "按学位（千人指标）",
+    "checkup_kind_share": "%",
+    "checkup_kind_count": "个",
+    "checkup_tag_recalled": "名称待核实",
+    "checkup_tag_verified": "指标名称已核实",
+    "checkup_name_beside": "{name}（{official}）",
+    "checkup_heading": "{name}（{kind}）— {circle} · {requirement} — {method} — {tag}",
+    "checkup_note_problem": "问题社区：覆盖率低于该要求目标，或学位缺口大于零的社区。",
+    "checkup_note_rollup": (
+        "街道与全区行：该范围的覆盖率（或所辖社区学位缺口之和）、问题社区数，及其占参评社区"
+        "（有居民点的社区）的比例。"
+    ),
+    "checkup_note_names": (
+        "指标名称凭记忆取自住房和城乡建设部城市体检基础指标体系（2023—2024年），使用前请对照"
+        "当年指标清单核实；“数量”类指标此处以问题社区数计。"
+    ),
+    "checkup_note_unassigned": "未落入任何社区的居民点不列入社区行，但计入全区覆盖率。",
+    "checkup_note_area": (
+        "按居住用地面积：以居民点面状图斑面积加权，达标居民点的面积占全部居民点面积的比例；"
+        "以点给出的居民点没有面积，不计入。"
+    ),
 }
