@@ -108,9 +108,10 @@ def _own_parameters() -> list[inspect.Parameter]:
 def suggest(**given: Any) -> None:
     """Suggest where to add facilities so that more residents meet one requirement.
 
-    Runs the audit with the same options as `circles audit`, then adds candidate sites one at
-    a time, each the one that brings the most population to the requirement (greedy, with lazy
-    evaluation); --exact also solves the integer program. Writes suggested.csv/.gpkg,
+    Runs the audit with the same options as `circles audit` (listed after the suggestion's
+    own), then adds candidate sites one at a time, each the one that brings the most population
+    to the requirement (greedy with lazy evaluation, then one-for-one swaps); --exact also
+    solves the integer program. Writes suggested.csv/.gpkg,
     coverage_curve.csv/.png, communities.csv, planned.csv and suggested.xlsx into --out:
     `circles audit --planned OUT/planned.csv` reproduces the gain.
     """
@@ -286,8 +287,8 @@ suggest.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
                 ),
             ],
         ),
+        *_own_parameters(),  # the suggestion's own options first, then the audit's
         *[p for p in settings_parameters() if p.name != "out"],
-        *_own_parameters(),
     ],
     return_annotation=None,
 )
