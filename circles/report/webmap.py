@@ -63,7 +63,7 @@ def _area_name(summary: dict[str, Any]) -> str:
     if not path:
         return ""
     given = Path(str(path))
-    parent = given.parent.name
+    parent = given.parent.name or given.resolve().parent.name  # a bare file name: its folder
     return parent if parent and parent not in (".", "..") else given.stem
 
 

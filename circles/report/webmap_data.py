@@ -196,7 +196,11 @@ def map_data(
     residents = _residents(result, themes, loaded, lonlat)
     facilities = _facilities(result, circles, loaded, lonlat, lang)
     areas = _service_areas(result, index, lonlat, themes)
-    extent = [b for b in (bounds, residents.pop("bounds"), facilities.pop("bounds")) if b]
+    # the view: the study area (communities and residents); facilities only without them (an
+    # OSM extract's POIs, or hubs in other cities, would zoom the district out of sight)
+    study = [b for b in (bounds, residents.pop("bounds")) if b]
+    extent = study or [b for b in (facilities.pop("bounds", None),) if b]
+    facilities.pop("bounds", None)
     view: list[list[float]] | None = None
     if extent:  # south-west and north-east corners, as Leaflet takes them
         box = np.array(extent, dtype=float)
