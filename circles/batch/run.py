@@ -85,7 +85,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             processes=True,
             threads_per_worker=1,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # failed units are reported, not logged
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -158,17 +158,20 @@ def run_batch(
     _check_out(out, overwrite=overwrite, resume=resume)
     if overwrite and not resume and (out / UNITS_DIR).is_dir():
         shutil.rmtree(out / UNITS_DIR)
+    # everything the user can get wrong in the manifest is found before a cluster starts
+    if manifest.partition is not None:
+        from circles.batch.split import partition_tasks, shared_settings
+
+        shared, loaded = shared_settings(manifest, out)
+    else:
+        tasks = [
+            UnitTask(name, settings, out / UNITS_DIR / name, fingerprint(settings))
+            for name, settings in _unit_settings(manifest, out)
+        ]
+        unassigned, warnings = 0, []
     with dask_client(scheduler, workers) as client:
         if manifest.partition is not None:
-            from circles.batch.split import partition_tasks
-
-            tasks, unassigned, warnings = partition_tasks(manifest, out, client)
-        else:
-            tasks = [
-                UnitTask(name, settings, out / UNITS_DIR / name, fingerprint(settings))
-                for name, settings in _unit_settings(manifest, out)
-            ]
-            unassigned, warnings = 0, []
+            tasks, unassigned, warnings = partition_tasks(manifest, shared, loaded, out, client)
         records = _run_tasks(client, tasks, resume=resume, progress=progress)
     result = BatchResult(out, records, unassigned=unassigned, warnings=warnings)
     _combine(manifest, out, tasks, result)

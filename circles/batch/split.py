@@ -20,6 +20,7 @@ from circles.batch.partition import refuse_capacity, split, write_unit_inputs
 from circles.batch.unit import REPORT_DIR, UnitError, UnitTask, fingerprint
 from circles.errors import CirclesError, InputDataError
 from circles.inputs.read import sha256
+from circles.rules.load import LoadedCircle
 from circles.rules.schema import Circle
 from circles.settings import Settings, merge
 
@@ -49,22 +50,33 @@ def network_facts(settings: Settings, circles: list[Circle]) -> tuple[str, float
     return main.network.crs.to_wkt(), fastest
 
 
+def shared_settings(manifest: Manifest, out: Path) -> tuple[Settings, list[LoadedCircle]]:
+    """A partition's settings and circles, checked (no capacity requirements).
+
+    Raises
+    ------
+    CirclesError
+        Bad shared settings or rules; capacity requirements.
+    """
+    from circles.rules.load import load_rules
+
+    shared = merge(manifest.shared, {"out": out})
+    loaded = load_rules(shared.rules or None, circle_ids=shared.circle_ids or None)
+    refuse_capacity(loaded, manifest.path)
+    return shared, loaded
+
+
 def partition_tasks(
-    manifest: Manifest, out: Path, client: Any
+    manifest: Manifest, shared: Settings, loaded: list[LoadedCircle], out: Path, client: Any
 ) -> tuple[list[UnitTask], int, list[str]]:
     """The partition's unit tasks, the number of residents in no unit, and the warnings.
 
     Raises
     ------
     CirclesError
-        Bad shared settings, inputs or polygons; capacity requirements.
+        Inputs or polygons that cannot be read; a network that cannot be built.
     """
-    from circles.rules.load import load_rules
-
     assert manifest.partition is not None
-    shared = merge(manifest.shared, {"out": out})
-    loaded = load_rules(shared.rules or None, circle_ids=shared.circle_ids or None)
-    refuse_capacity(loaded, manifest.path)
     future = client.submit(network_facts, shared, [lc.circle for lc in loaded], pure=False)
     try:
         crs_wkt, fastest = future.result()

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from circles.cli.exits import err, fail
-from circles.errors import CirclesError
+from circles.cli.exits import err, fail, rule_problems
+from circles.errors import CirclesError, RuleError
 
 
 def batch(
@@ -69,6 +69,11 @@ def batch(
             overwrite=overwrite,
             progress=show,
         )
+    except RuleError as exc:
+        if debug:
+            traceback.print_exc()
+        rule_problems(exc)
+        return
     except CirclesError as exc:
         if debug:
             traceback.print_exc()
