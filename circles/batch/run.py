@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -153,11 +152,11 @@ def run_batch(
         partition) inputs that cannot be read. Failures of single units do not raise: they are
         in the result's ``units`` with status ``failed``.
     """
+    # absolute paths: the workers of a cluster do not share this process's working folder
     if not isinstance(manifest, Manifest):
-        manifest = load_manifest(manifest)
+        manifest = load_manifest(Path(manifest).absolute())
+    out = Path(out).absolute()
     _check_out(out, overwrite=overwrite, resume=resume)
-    if overwrite and not resume and (out / UNITS_DIR).is_dir():
-        shutil.rmtree(out / UNITS_DIR)
     # everything the user can get wrong in the manifest is found before a cluster starts
     if manifest.partition is not None:
         from circles.batch.split import partition_tasks, shared_settings

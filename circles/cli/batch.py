@@ -49,7 +49,11 @@ def batch(
         ),
     ] = False,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Redo every unit of an earlier batch in OUT.")
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Redo every unit of the manifest in a folder that holds an earlier batch.",
+        ),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
 ) -> None:
