@@ -28,13 +28,14 @@ from circles.batch.combine import (
     unit_tables,
     units_coverage,
 )
+from circles.batch.excel import write_batch_workbook
 from circles.batch.manifest import Manifest, load_manifest
 from circles.batch.unit import REPORT_DIR, UnitError, UnitTask, fingerprint, finished, run_unit
 from circles.errors import ManifestError, OutputError
 from circles.settings import Settings, merge
 
 #: The combined files in OUT
-BATCH_FILES = ["residents.csv", "coverage.csv", "summary.json", "units.csv"]
+BATCH_FILES = ["residents.csv", "coverage.csv", "summary.json", "units.csv", "report.xlsx"]
 UNITS_DIR = "units"
 #: Tries of a unit: the first and one retry
 RETRIES = 1
@@ -300,6 +301,7 @@ def _combine(manifest: Manifest, out: Path, tasks: list[UnitTask], result: Batch
         ],
     }
     (out / "summary.json").write_text(summary_json(summary), encoding="utf-8")
+    write_batch_workbook(out / "report.xlsx", units, cov, summary)
 
 
 def read_summary(out: Path) -> dict:

@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import psutil
 import pytest
@@ -125,6 +126,10 @@ def test_combined_outputs(first_run) -> None:
         )
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["batch"]["units_failed"] == 1
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    assert book.sheetnames == ["units", "overall", "coverage"]
+    assert next(book["units"].iter_rows(max_row=1, values_only=True))[:2] == ("unit", "status")
+    book.close()
     assert summary["batch"]["residents"] == 500
 
 
