@@ -93,11 +93,15 @@ def partition_tasks(
         "halo_m": parts.halo_m,
     }
     tasks = []
+    warnings = list(parts.warnings)
     for unit in parts.units:
+        if len(unit.residents) == 0:
+            warnings.append(f"unit {unit.name}: no resident inside its polygon; not audited")
+            continue
         folder = out / UNITS_DIR / unit.name
         settings = write_unit_inputs(unit, folder / "inputs", shared)
         settings = settings.model_copy(update={"out": folder / REPORT_DIR})
         tasks.append(
             UnitTask(unit.name, settings, folder, fingerprint(shared, extra | {"unit": unit.name}))
         )
-    return tasks, len(parts.unassigned), parts.warnings
+    return tasks, len(parts.unassigned), warnings

@@ -39,8 +39,10 @@ def _grid(tmp_path: Path, shrink: float = 0.0) -> Path:
         shapely.box(x0 - e, ym, xm, y1 + e),
         shapely.box(xm, ym, x1 + e, y1 + e),
     ]
+    boxes.append(shapely.box(x1 + 1, y1 + 1, x1 + 2, y1 + 2))  # far away: no resident
     path = tmp_path / "parts.geojson"
-    gpd.GeoDataFrame({"name": ["sw", "se", "nw", "ne"]}, geometry=boxes, crs=4326).to_file(path)
+    names = ["sw", "se", "nw", "ne", "empty"]
+    gpd.GeoDataFrame({"name": names}, geometry=boxes, crs=4326).to_file(path)
     return path
 
 
@@ -50,6 +52,7 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
     manifest.write_text(SHARED_KEYS + "partition: {by: parts.geojson, field: name}\n", "utf-8")
     result = run_batch(manifest, tmp_path / "out", workers=2)
     assert [u["status"] for u in result.units] == ["ok"] * 4
+    assert result.warnings == ["unit empty: no resident inside its polygon; not audited"]
     settings = merge(load_manifest(manifest).shared, {})  # the same keys, one audit
     whole = run_audit(settings)
     got = pd.read_parquet(tmp_path / "out" / "units" / "sw" / "residents.parquet").columns

@@ -154,3 +154,18 @@ def test_resume_skips_unchanged_units(first_run) -> None:
     units = pd.read_csv(out / "units.csv", encoding="utf-8-sig")
     assert units["status"].tolist() == ["resumed", "ok", "failed"]
     assert _children() == []
+
+
+def test_every_unit_failing(tmp_path: Path) -> None:
+    manifest = tmp_path / "MANIFEST.yaml"
+    manifest.write_text(
+        SHARED_KEYS + "units: [{name: broken, residents: nowhere.geojson}]\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["batch", str(manifest), "--out", str(tmp_path / "out"), "--workers", "1"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "0 of 1 units audited" in result.output
+    assert "error: unit broken: residents file" in result.output
+    units = pd.read_csv(tmp_path / "out" / "units.csv", encoding="utf-8-sig")
+    assert units["status"].tolist() == ["failed"]
