@@ -168,7 +168,7 @@ def run_batch(
             UnitTask(name, settings, out / UNITS_DIR / name, fingerprint(settings))
             for name, settings in _unit_settings(manifest, out)
         ]
-        unassigned, warnings = 0, []
+        unassigned, warnings = 0, list[str]()
     with dask_client(scheduler, workers) as client:
         if manifest.partition is not None:
             tasks, unassigned, warnings = partition_tasks(manifest, shared, loaded, out, client)

@@ -80,6 +80,9 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
             theirs[column].to_numpy(dtype=float), rel=1e-12, nan_ok=True
         ), column
     assert coverage["is_gap"].astype(str).tolist() == theirs["is_gap"].astype(str).tolist()
+    again = run_batch(manifest, tmp_path / "out", workers=1, resume=True)  # nothing changed
+    assert [u["status"] for u in again.units] == ["resumed"] * 4
+    assert pd.read_csv(tmp_path / "out" / "coverage.csv", encoding="utf-8-sig").equals(coverage)
 
 
 def test_border_goes_to_the_first_polygon() -> None:
