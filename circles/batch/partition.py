@@ -5,8 +5,9 @@ One dataset is split into units, one per polygon of ``partition.by`` (or per val
 
 - **Residents.** A resident belongs to the first polygon, in file order, that contains it or
   touches it (a resident on a shared border goes to the earlier polygon). Residents in no polygon
-  (and residents without a point) belong to no unit: they are counted as ``unassigned`` and
-  named in a warning, never dropped silently.
+  belong to no unit: they are counted as ``unassigned`` and named in a warning, never dropped
+  silently. Residents without a point go to the first unit, which reports them (status
+  ``no_geometry``, not covered) as one audit does.
 - **Facilities.** A unit keeps the facilities within its *halo* of its polygon (straight
   distance). The halo is the largest reach any search of the audit makes: for walking circles
   ``REACH_FACTOR`` × the largest threshold (minutes × 60 × speed, or the distance threshold) —
@@ -204,6 +205,9 @@ def split(
     residents = layers.residents
     res_xy = metric_xy(residents, crs)
     owner = owners(res_xy, polygons)
+    # a resident without a point is in no polygon; the first unit reports it (no_geometry) as
+    # one audit does, so that every resident of the input is in the combined residents.csv
+    owner[~np.isfinite(res_xy).all(axis=1)] = 0
     residents_out = _residents_layer(layers, settings)
     facilities = layers.facilities
     fac_xy = metric_xy(facilities, crs)

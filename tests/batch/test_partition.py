@@ -48,11 +48,20 @@ def _grid(tmp_path: Path, shrink: float = 0.0) -> Path:
 
 def test_partition_equals_whole_district(tmp_path: Path) -> None:
     _grid(tmp_path)
+    residents = gpd.read_file(EXAMPLE / "residents.geojson")
+    residents.loc[7, "geometry"] = None  # a resident without a point: reported, not lost
+    residents.to_file(tmp_path / "residents.geojson")
+    keys = SHARED_KEYS.replace(str(EXAMPLE / "residents.geojson"), "residents.geojson")
     manifest = tmp_path / "MANIFEST.yaml"
-    manifest.write_text(SHARED_KEYS + "partition: {by: parts.geojson, field: name}\n", "utf-8")
+    manifest.write_text(keys + "partition: {by: parts.geojson, field: name}\n", "utf-8")
     result = run_batch(manifest, tmp_path / "out", workers=2)
     assert [u["status"] for u in result.units] == ["ok"] * 4
-    assert result.warnings == ["unit empty: no resident inside its polygon; not audited"]
+    assert result.warnings == [  # the reading's warnings, then the batch's
+        "residents file residents.geojson: 1 residents have no geometry; kept with status "
+        "no_geometry and counted as not covered",
+        "unit empty: no resident inside its polygon; not audited",
+    ]
+    assert result.unassigned == 0
     settings = merge(load_manifest(manifest).shared, {})  # the same keys, one audit
     whole = run_audit(settings)
     got = pd.read_parquet(tmp_path / "out" / "units" / "sw" / "residents.parquet").columns
@@ -65,6 +74,7 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
         ignore_index=True,
     )
     key = "resident_id"
+    assert (combined["status"] == "no_geometry").sum() == 1
     pd.testing.assert_frame_equal(
         combined.sort_values(key).reset_index(drop=True),
         whole.residents.sort_values(key).reset_index(drop=True),
