@@ -30,7 +30,7 @@ floating catchments), so they cannot be split by polygon: a partition refuses th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,6 +72,8 @@ class Split:
     unassigned: pd.DataFrame
     halo_m: float
     warnings: list[str]
+    #: every resident id, in the input's order
+    order: list = field(default_factory=list)
 
 
 def walk_reach_m(loaded: list[LoadedCircle], settings: Settings) -> float:
@@ -239,7 +241,13 @@ def split(
             f"polygon of {partition.by.name} and are in no unit (unassigned): {shown}"
             + (", …" if len(lost) > 5 else "")
         )
-    return Split(units=units, unassigned=unassigned, halo_m=halo_m, warnings=warnings)
+    return Split(
+        units=units,
+        unassigned=unassigned,
+        halo_m=halo_m,
+        warnings=warnings,
+        order=residents_out["id"].tolist(),
+    )
 
 
 def _residents_layer(layers: Layers, settings: Settings) -> gpd.GeoDataFrame:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from circles.batch.combine import (
@@ -32,6 +33,7 @@ from circles.batch.excel import write_batch_workbook
 from circles.batch.manifest import Manifest, load_manifest
 from circles.batch.unit import REPORT_DIR, UnitError, UnitTask, fingerprint, finished, run_unit
 from circles.errors import ManifestError, OutputError
+from circles.inputs.validate import UNASSIGNED
 from circles.settings import Settings, merge
 
 #: The combined files in OUT
@@ -168,13 +170,19 @@ def run_batch(
             UnitTask(name, settings, out / UNITS_DIR / name, fingerprint(settings))
             for name, settings in _unit_settings(manifest, out)
         ]
-        unassigned, warnings = 0, list[str]()
+        unassigned, warnings, order = 0, list[str](), None
     with dask_client(scheduler, workers) as client:
         if manifest.partition is not None:
-            tasks, unassigned, warnings = partition_tasks(manifest, shared, loaded, out, client)
+            plan = partition_tasks(manifest, shared, loaded, out, client)
+            tasks, unassigned, warnings, order = (
+                plan.tasks,
+                plan.unassigned,
+                plan.warnings,
+                plan.order,
+            )
         records = _run_tasks(client, tasks, resume=resume, progress=progress)
     result = BatchResult(out, records, unassigned=unassigned, warnings=warnings)
-    _combine(manifest, out, tasks, result)
+    _combine(manifest, out, tasks, result, order)
     return result
 
 
@@ -217,7 +225,14 @@ def _run_tasks(
     return [records[t.name] for t in tasks]
 
 
-def _combine(manifest: Manifest, out: Path, tasks: list[UnitTask], result: BatchResult) -> None:
+def _combine(
+    manifest: Manifest,
+    out: Path,
+    tasks: list[UnitTask],
+    result: BatchResult,
+    order: list | None = None,
+) -> None:
+    """Write the combined files; a partition's residents in ``order`` (the input's ids)."""
     from circles.report.files import summary_json, write_csv
     from circles.rules.load import load_rules
 
@@ -239,13 +254,22 @@ def _combine(manifest: Manifest, out: Path, tasks: list[UnitTask], result: Batch
     }
     bom = tasks[0].settings.csv_bom if tasks else True
     table = combined_residents(residents)
+    all_times = pd.concat(list(times.values()), ignore_index=True) if times else None
+    if order is not None and len(table) and pd.Index(order).is_unique:  # as one audit gives it
+        position = pd.Index(order).get_indexer(table["resident_id"])
+        if (position >= 0).all():
+            sort = np.argsort(position, kind="stable")
+            table = table.iloc[sort].reset_index(drop=True)
+            if all_times is not None:
+                all_times = all_times.iloc[sort].reset_index(drop=True)
     if manifest.partition is not None:
         comm_ids = list(
             dict.fromkeys(c for name in residents for c in ok[name].get("community_ids", []))
         )
         subdistricts = {k: v for name in residents for k, v in ok[name]["subdistricts"].items()}
         first = next(iter(circles.values()), [])
-        all_times = pd.concat(list(times.values()), ignore_index=True) if times else None
+        if tasks and tasks[0].settings.communities is None:  # from a column: in input order
+            comm_ids = [c for c in pd.unique(table["community_id"]) if c != UNASSIGNED]
         cov = (
             partition_coverage(table, all_times, first, comm_ids, subdistricts)
             if residents and all_times is not None

@@ -9,6 +9,7 @@ fastest driving speed (edges and access legs). Then the layers are split in this
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,19 @@ def shared_settings(manifest: Manifest, out: Path) -> tuple[Settings, list[Loade
     return shared, loaded
 
 
+@dataclass
+class PartitionPlan:
+    """A partition's unit tasks, its residents in no unit, its warnings, the input order of ids."""
+
+    tasks: list[UnitTask]
+    unassigned: int
+    warnings: list[str]
+    order: list[Any]
+
+
 def partition_tasks(
     manifest: Manifest, shared: Settings, loaded: list[LoadedCircle], out: Path, client: Any
-) -> tuple[list[UnitTask], int, list[str]]:
+) -> PartitionPlan:
     """The partition's unit tasks, the number of residents in no unit, and the warnings.
 
     Raises
@@ -104,4 +115,4 @@ def partition_tasks(
         tasks.append(
             UnitTask(unit.name, settings, folder, fingerprint(shared, extra | {"unit": unit.name}))
         )
-    return tasks, len(parts.unassigned), warnings
+    return PartitionPlan(tasks, len(parts.unassigned), warnings, parts.order)

@@ -75,6 +75,8 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
     )
     key = "resident_id"
     assert (combined["status"] == "no_geometry").sum() == 1
+    in_order = pd.read_csv(tmp_path / "out" / "residents.csv", encoding="utf-8-sig")
+    assert in_order["resident_id"].astype(str).tolist() == whole.residents[key].astype(str).tolist()
     pd.testing.assert_frame_equal(
         combined.sort_values(key).reset_index(drop=True),
         whole.residents.sort_values(key).reset_index(drop=True),
