@@ -20,6 +20,9 @@ One dataset is split into units, one per polygon of ``partition.by`` (or per val
   beyond every search and cannot change any number: per-resident results equal the whole-city
   audit's. The halo is widened by :data:`HALO_MARGIN` for the difference between the CRS the
   halo is measured in and the audit's.
+- **Communities.** A unit none of whose residents lies in a community polygon is audited
+  without the communities (the audit refuses communities that hold none of its residents); its
+  residents are ``unassigned``, as one audit reports them.
 - **Network, communities, zones** are read whole by every unit (the network from the cache, so
   its component and fragment flags are those of the whole city; clipping the network is a later
   optimisation).
@@ -43,7 +46,8 @@ from circles.batch.manifest import Partition, unit_name
 from circles.errors import ManifestError
 from circles.inputs.layers import Layers, read_layers
 from circles.inputs.read import read_layer
-from circles.projection import metric_xy
+from circles.inputs.validate import UNASSIGNED, assign_communities
+from circles.projection import metric_xy, to_metric, xy_points
 from circles.rules.load import LoadedCircle
 from circles.settings import Settings
 from circles.traveltime.costs import walking_speeds
@@ -62,6 +66,8 @@ class UnitLayers:
     name: str
     residents: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
+    #: no resident of the unit lies in a community polygon (one audit reports them unassigned)
+    outside_communities: bool = False
 
 
 @dataclass
@@ -217,6 +223,10 @@ def split(
     fac_ok = np.isfinite(fac_xy).all(axis=1)
     hubs = np.isin(facilities["facility_type"].to_numpy(dtype=object), list(hub_types(loaded)))
     facilities_out = _facilities_layer(facilities, capacity_fields)
+    community = None
+    if layers.communities is not None:  # which residents lie in a community, as one audit says
+        comms = to_metric(layers.communities, crs)
+        community = assign_communities(xy_points(res_xy), comms, [])
     units = []
     for i, name in enumerate(names):
         near = np.zeros(len(facilities), dtype=bool)
@@ -228,6 +238,8 @@ def split(
                 name=name,
                 residents=residents_out[owner == i].reset_index(drop=True),
                 facilities=facilities_out[near].reset_index(drop=True),
+                outside_communities=community is not None
+                and bool((community[owner == i] == UNASSIGNED).all()),
             )
         )
     lost = residents_out[owner < 0]
@@ -285,6 +297,9 @@ def write_unit_inputs(unit: UnitLayers, folder: Path, settings: Settings) -> Set
     _to_parquet(unit.residents, res_path)
     _to_parquet(unit.facilities, fac_path)
     coords = dict(settings.coords)
+    changes: dict = {}
+    if unit.outside_communities:  # the audit refuses communities none of its residents is in
+        changes = {"communities": None, "community_field": "community", "subdistrict_field": None}
     for role, layer in (("residents", unit.residents), ("facilities", unit.facilities)):
         geographic = layer.crs is not None and CRS.from_user_input(layer.crs).is_geographic
         if geographic:
@@ -302,6 +317,7 @@ def write_unit_inputs(unit: UnitLayers, folder: Path, settings: Settings) -> Set
             "facility_type_field": "type",
             "facility_name_field": "name",
             "coords": coords,
+            **changes,
         }
     )
 

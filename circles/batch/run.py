@@ -268,7 +268,7 @@ def _combine(
         )
         subdistricts = {k: v for name in residents for k, v in ok[name]["subdistricts"].items()}
         first = next(iter(circles.values()), [])
-        if tasks and tasks[0].settings.communities is None:  # from a column: in input order
+        if not any(t.settings.communities for t in tasks):  # from a column: in input order
             comm_ids = [c for c in pd.unique(table["community_id"]) if c != UNASSIGNED]
         cov = (
             partition_coverage(table, all_times, first, comm_ids, subdistricts)

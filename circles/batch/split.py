@@ -109,6 +109,11 @@ def partition_tasks(
         if len(unit.residents) == 0:
             warnings.append(f"unit {unit.name}: no resident inside its polygon; not audited")
             continue
+        if unit.outside_communities:
+            warnings.append(
+                f"unit {unit.name}: none of its residents lies in a community polygon; audited "
+                "without the communities (its residents are unassigned, as in one audit)"
+            )
         folder = out / UNITS_DIR / unit.name
         settings = write_unit_inputs(unit, folder / "inputs", shared)
         settings = settings.model_copy(update={"out": folder / REPORT_DIR})

@@ -28,8 +28,12 @@ from tests.batch.test_units import SHARED_KEYS
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "synthetic_district"
 
 
-def _grid(tmp_path: Path, shrink: float = 0.0) -> Path:
-    """A 2×2 grid (WGS 84) over the residents, less ``shrink`` degrees on the outer edges."""
+def _grid(tmp_path: Path, shrink: float = 0.0, first: object = None) -> Path:
+    """A 2×2 grid (WGS 84) over the residents, less ``shrink`` degrees on the outer edges.
+
+    ``first``, a polygon, comes before the grid (unit ``first``); a polygon far away after it
+    holds no resident (unit ``empty``).
+    """
     x0, y0, x1, y1 = gpd.read_file(EXAMPLE / "residents.geojson").total_bounds
     xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
     e = 0.01 - shrink
@@ -42,23 +46,33 @@ def _grid(tmp_path: Path, shrink: float = 0.0) -> Path:
     boxes.append(shapely.box(x1 + 1, y1 + 1, x1 + 2, y1 + 2))  # far away: no resident
     path = tmp_path / "parts.geojson"
     names = ["sw", "se", "nw", "ne", "empty"]
+    if first is not None:
+        boxes, names = [first, *boxes], ["first", *names]
     gpd.GeoDataFrame({"name": names}, geometry=boxes, crs=4326).to_file(path)
     return path
 
 
 def test_partition_equals_whole_district(tmp_path: Path) -> None:
-    _grid(tmp_path)
     residents = gpd.read_file(EXAMPLE / "residents.geojson")
+    # the first unit holds one resident in no community (the audit refuses communities that
+    # hold none of its residents: that unit is audited without them)
+    points = residents.geometry.representative_point()
+    comms = gpd.read_file(EXAMPLE / "communities.geojson")
+    outside = [i for i, pt in enumerate(points) if i != 7 and not comms.intersects(pt).any()]
+    _grid(tmp_path, first=points[outside[0]].buffer(1e-6).envelope)
     residents.loc[7, "geometry"] = None  # a resident without a point: reported, not lost
     residents.to_file(tmp_path / "residents.geojson")
     keys = SHARED_KEYS.replace(str(EXAMPLE / "residents.geojson"), "residents.geojson")
     manifest = tmp_path / "MANIFEST.yaml"
     manifest.write_text(keys + "partition: {by: parts.geojson, field: name}\n", "utf-8")
     result = run_batch(manifest, tmp_path / "out", workers=2)
-    assert [u["status"] for u in result.units] == ["ok"] * 4
+    assert [u["status"] for u in result.units] == ["ok"] * 5
+    assert result.units[0]["residents"] == 2  # and the one without a point
     assert result.warnings == [  # the reading's warnings, then the batch's
         "residents file residents.geojson: 1 residents have no geometry; kept with status "
         "no_geometry and counted as not covered",
+        "unit first: none of its residents lies in a community polygon; audited without the "
+        "communities (its residents are unassigned, as in one audit)",
         "unit empty: no resident inside its polygon; not audited",
     ]
     assert result.unassigned == 0
@@ -69,7 +83,7 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
     combined = pd.concat(
         [
             pd.read_parquet(tmp_path / "out" / "units" / u / "residents.parquet")
-            for u in ("sw", "se", "nw", "ne")
+            for u in ("first", "sw", "se", "nw", "ne")
         ],
         ignore_index=True,
     )
@@ -93,7 +107,7 @@ def test_partition_equals_whole_district(tmp_path: Path) -> None:
         ), column
     assert coverage["is_gap"].astype(str).tolist() == theirs["is_gap"].astype(str).tolist()
     again = run_batch(manifest, tmp_path / "out", workers=1, resume=True)  # nothing changed
-    assert [u["status"] for u in again.units] == ["resumed"] * 4
+    assert [u["status"] for u in again.units] == ["resumed"] * 5
     assert pd.read_csv(tmp_path / "out" / "coverage.csv", encoding="utf-8-sig").equals(coverage)
 
 
