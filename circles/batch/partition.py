@@ -19,7 +19,8 @@ One dataset is split into units, one per polygon of ``partition.by`` (or per val
   network path at least the straight line between the snaps), so a facility beyond the halo is
   beyond every search and cannot change any number: per-resident results equal the whole-city
   audit's. The halo is widened by :data:`HALO_MARGIN` for the difference between the CRS the
-  halo is measured in and the audit's.
+  halo is measured in and the audit's. A unit with no facility within its halo keeps the
+  nearest one (an audit needs one; it is beyond every search).
 - **Communities.** A unit none of whose residents lies in a community polygon is audited
   without the communities (the audit refuses communities that hold none of its residents); its
   residents are ``unassigned``, as one audit reports them.
@@ -233,6 +234,11 @@ def split(
         for geom in polygons[i]:
             near |= shapely.dwithin(geom, fac_points, halo_m)
         near = (near & fac_ok) | hubs
+        if not near.any() and fac_ok.any():
+            # an audit needs one facility; one beyond the halo is beyond every search
+            gap = np.full(len(facilities), np.inf)
+            gap[fac_ok] = shapely.distance(shapely.union_all(polygons[i]), fac_points[fac_ok])
+            near[int(np.argmin(gap))] = True
         units.append(
             UnitLayers(
                 name=name,

@@ -131,3 +131,23 @@ def test_residents_in_no_polygon_are_counted(tmp_path: Path) -> None:
     assert f"{len(parts.unassigned)} residents" in warning and "unassigned" in warning
     ids = pd.concat([u.residents["id"] for u in parts.units])
     assert ids.is_unique and not set(ids) & set(parts.unassigned["resident_id"])
+
+
+def test_a_unit_without_facilities_in_its_halo_keeps_the_nearest(tmp_path: Path) -> None:
+    facilities = pd.read_csv(EXAMPLE / "facilities.csv")
+    facilities.iloc[:1].to_csv(tmp_path / "one.csv", index=False)
+    residents = gpd.read_file(EXAMPLE / "residents.geojson").to_crs(32650)
+    points = residents.geometry.representative_point()
+    one = gpd.points_from_xy(facilities["lon"][:1], facilities["lat"][:1], crs=4326).to_crs(32650)
+    far = points.iloc[int(np.argmax(points.distance(one[0])))]
+    path = tmp_path / "parts.geojson"
+    box = shapely.box(far.x - 1, far.y - 1, far.x + 1, far.y + 1)
+    gpd.GeoDataFrame({"name": ["far"]}, geometry=[box], crs=32650).to_file(path)
+    settings = merge(load_project(EXAMPLE / "circles.yaml"), {})
+    settings = settings.model_copy(update={"facilities": tmp_path / "one.csv"})
+    loaded = load_rules(None, circle_ids=["activity_10min"])
+    parts = split(settings, Partition(path, "name"), loaded, CRS.from_epsg(32650), 0.0)
+    (unit,) = parts.units
+    assert len(unit.residents) == 1
+    assert points.distance(one[0]).max() > parts.halo_m  # beyond the halo, kept all the same
+    assert unit.facilities["id"].tolist() == facilities["id"][:1].tolist()
