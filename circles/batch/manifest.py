@@ -77,6 +77,8 @@ def load_manifest(path: Path) -> Manifest:
         When the file (or a unit's project file) is not readable YAML or a value does not fit
         its key.
     """
+    if not path.exists():
+        raise ManifestError(f"manifest {path} does not exist; check the path")
     data = read_mapping(path)
     base = path.parent
     for key in data:

@@ -102,7 +102,7 @@ def test_cli_bad_manifest_exits_2(tmp_path: Path) -> None:
 def test_cli_missing_manifest_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2, result.output
-    assert "does not exist" in result.output
+    assert "manifest" in result.output and "does not exist; check the path" in result.output
 
 
 def test_cli_unit_missing_required_key_exits_2(tmp_path: Path) -> None:
