@@ -51,6 +51,8 @@ class BatchResult:
     units: list[dict]
     unassigned: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: a partition's halo, metres (None with units)
+    halo_m: float | None = None
 
     @property
     def failed(self) -> list[dict]:
@@ -171,6 +173,7 @@ def run_batch(
             for name, settings in _unit_settings(manifest, out)
         ]
         unassigned, warnings, order = 0, list[str](), None
+    halo_m: float | None = None
     with dask_client(scheduler, workers) as client:
         if manifest.partition is not None:
             plan = partition_tasks(manifest, shared, loaded, out, client)
@@ -180,8 +183,9 @@ def run_batch(
                 plan.warnings,
                 plan.order,
             )
+            halo_m = round(plan.halo_m, 1)
         records = _run_tasks(client, tasks, resume=resume, progress=progress)
-    result = BatchResult(out, records, unassigned=unassigned, warnings=warnings)
+    result = BatchResult(out, records, unassigned=unassigned, warnings=warnings, halo_m=halo_m)
     _combine(manifest, out, tasks, result, order)
     return result
 
@@ -316,6 +320,7 @@ def _combine(
             "residents": len(table),
             "population": float(table["population"].sum()) if len(table) else 0.0,
             "unassigned_residents": result.unassigned,
+            "halo_m": result.halo_m,
             "warnings": result.warnings,
         },
         "coverage": overall_rows(cov) if len(cov) else [],

@@ -75,6 +75,7 @@ class PartitionPlan:
     unassigned: int
     warnings: list[str]
     order: list[Any]
+    halo_m: float = 0.0
 
 
 def partition_tasks(
@@ -120,4 +121,4 @@ def partition_tasks(
         tasks.append(
             UnitTask(unit.name, settings, folder, fingerprint(shared, extra | {"unit": unit.name}))
         )
-    return PartitionPlan(tasks, len(parts.unassigned), warnings, parts.order)
+    return PartitionPlan(tasks, len(parts.unassigned), warnings, parts.order, parts.halo_m)

@@ -26,6 +26,7 @@ import shapely
 from typer.testing import CliRunner
 
 from circles.audit import AuditOptions, run_audit
+from circles.batch import run_batch
 from circles.cli import app
 from circles.network.cache import load_network
 from circles.report.files import write_csv
@@ -178,3 +179,70 @@ def test_partition_equals_whole_city_on_external_scheduler(tmp_path: Path) -> No
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["batch"]["residents"] == 2000
     assert summary["batch"]["unassigned_residents"] == 0
+
+
+DRIVE_RULE = """\
+id: drive
+name: {zh: 驾车, en: driving}
+mode: drive
+direction: from_facility
+drive:
+  road_class_km_per_h: {primary: 50, secondary: 40, tertiary: 30, residential: 20, default: 25}
+  congestion_factor: 0.77
+  use_maxspeed: true
+  sources:
+    road_class_km_per_h: {ref: test, tag: default}
+    congestion_factor: {ref: test, tag: default}
+requirements:
+  - id: station
+    facility_type: ems_station
+    max_time_min: 2
+    target_coverage: 0.9
+    sources:
+      max_time_min: {ref: test, tag: default}
+      target_coverage: {ref: test, tag: default}
+"""
+
+
+def test_drive_partition_equals_whole_city(tmp_path: Path) -> None:
+    """Driving halos (the fastest tagged maxspeed) clip the facilities and change nothing."""
+    pbf = shared("osm_engine_testdata/liechtenstein_valhalla.osm.pbf")
+    res, fac = _data(pbf, tmp_path, seed=3, n_res=1500)
+    stations = gpd.read_file(fac)
+    stations["type"] = "ems_station"
+    stations.to_file(fac)
+    (tmp_path / "drive.yaml").write_text(DRIVE_RULE, encoding="utf-8")
+    whole = run_audit(
+        AuditOptions(network=pbf, facilities=fac, residents=res, rules=[tmp_path / "drive.yaml"])
+    )
+    manifest = tmp_path / "MANIFEST.yaml"
+    manifest.write_text(
+        f"network: {pbf}\nfacilities: fac.geojson\nresidents: res.geojson\nrules: [drive.yaml]\n"
+        "service_areas: none\npartition: {by: districts.gpkg, field: district}\n",
+        encoding="utf-8",
+    )
+    result = run_batch(manifest, tmp_path / "out", workers=2)
+    assert [u["status"] for u in result.units] == ["ok"] * 4
+    out = tmp_path / "out"
+    counts = [
+        len(gpd.read_parquet(out / "units" / u / "inputs" / "facilities.parquet"))
+        for u in ("sw", "se", "nw", "ne")
+    ]
+    assert min(counts) < 180, counts  # the halo clipped some unit's facilities
+    assert result.halo_m is not None and result.halo_m < 10_000  # 2 × 2 min at ≤ 150 km/h
+    combined = pd.concat(
+        [
+            pd.read_parquet(out / "units" / u / "residents.parquet")
+            for u in ("sw", "se", "nw", "ne")
+        ],
+        ignore_index=True,
+    )
+    key = "resident_id"
+    pd.testing.assert_frame_equal(
+        combined.sort_values(key).reset_index(drop=True),
+        whole.residents.sort_values(key).reset_index(drop=True),
+        check_exact=True,
+        check_dtype=False,
+    )
+    assert whole.residents["drive/station"].between(0, 1).all()
+    assert 0 < whole.residents["drive/station"].mean() < 1  # some met, some not
