@@ -8,8 +8,9 @@ One dataset is split into units, one per polygon of ``partition.by`` (or per val
   belong to no unit: they are counted as ``unassigned`` and named in a warning, never dropped
   silently. Residents without a point go to the first unit, which reports them (status
   ``no_geometry``, not covered) as one audit does.
-- **Facilities.** A unit keeps the facilities within its *halo* of its polygon (straight
-  distance). The halo is the largest reach any search of the audit makes: for walking circles
+- **Facilities.** A unit keeps the facilities within their type's *halo* of its polygon
+  (straight distance). A type's halo is the largest reach any search for it makes (types no
+  circle searches are left out): for walking circles
   ``REACH_FACTOR`` × the largest threshold (minutes × 60 × speed, or the distance threshold) —
   the nearest-facility time columns are reported up to ``REACH_FACTOR`` × the threshold (see
   :mod:`circles.traveltime.plan`); for driving circles ``REACH_FACTOR`` × the largest minutes ×
@@ -81,16 +82,8 @@ class Split:
     warnings: list[str]
     #: every resident id, in the input's order
     order: list = field(default_factory=list)
-
-
-def walk_reach_m(loaded: list[LoadedCircle], settings: Settings) -> float:
-    """The farthest a walking search of the audit reaches, metres (0 without walking circles)."""
-    walking = [lc.circle for lc in loaded if lc.circle.mode == "walk"]
-    if not walking:
-        return 0.0
-    walk_m_s = settings.walk_speed_m_per_min / 60.0 if settings.walk_speed_m_per_min else None
-    groups = walk_groups(walking, walking_speeds(loaded, walk_m_s))
-    return max((reach for _, reach in groups.values()), default=0.0)
+    #: the halo of each facility type searched (hub types: every facility kept)
+    halos_m: dict[str, float] = field(default_factory=dict)
 
 
 def drive_reach_s(loaded: list[LoadedCircle]) -> dict[str, float]:
@@ -106,6 +99,34 @@ def drive_reach_s(loaded: list[LoadedCircle]) -> dict[str, float]:
         )
         out[c.id] = REACH_FACTOR * minutes * 60.0
     return out
+
+
+def halos_by_type(
+    loaded: list[LoadedCircle], settings: Settings, drive_speed_m_s: float
+) -> dict[str, float]:
+    """Per facility type, the farthest any search for it reaches, metres (margin included).
+
+    Walking: each search group's horizon (``REACH_FACTOR`` × its largest threshold) for every
+    type of the group; driving: ``REACH_FACTOR`` × the circle's largest minutes × the fastest
+    driving speed, for every type of the circle; hub types: infinite (every hub is kept). Types
+    no circle searches are absent: no number depends on them.
+    """
+    out: dict[str, float] = {}
+    walking = [lc.circle for lc in loaded if lc.circle.mode == "walk"]
+    if walking:
+        walk_m_s = settings.walk_speed_m_per_min / 60.0 if settings.walk_speed_m_per_min else None
+        for key, (_, reach) in walk_groups(walking, walking_speeds(loaded, walk_m_s)).items():
+            for ftype in key:
+                out[ftype] = max(out.get(ftype, 0.0), reach)
+    drive_s = drive_reach_s(loaded)
+    for lc in loaded:
+        if lc.circle.id in drive_s:
+            for r in lc.circle.requirements:
+                for ftype in r.facility_types:
+                    reach = drive_s[lc.circle.id] * drive_speed_m_s
+                    out[ftype] = max(out.get(ftype, 0.0), reach)
+    out = {t: h * (1.0 + HALO_MARGIN) + HALO_MARGIN_M for t, h in out.items()}
+    return out | dict.fromkeys(hub_types(loaded), np.inf)
 
 
 def hub_types(loaded: list[LoadedCircle]) -> set[str]:
@@ -208,9 +229,8 @@ def split(
     ]
     layers = read_layers(settings, warnings, keep_columns=capacity_fields)
     names, polygons = read_polygons(partition, crs)
-    drive_s = max(drive_reach_s(loaded).values(), default=0.0)
-    halo_m = max(walk_reach_m(loaded, settings), drive_s * drive_speed_m_s)
-    halo_m = halo_m * (1.0 + HALO_MARGIN) + HALO_MARGIN_M
+    halos = halos_by_type(loaded, settings, drive_speed_m_s)
+    halo_m = max((h for h in halos.values() if np.isfinite(h)), default=0.0)
     residents = layers.residents
     res_xy = metric_xy(residents, crs)
     owner = owners(res_xy, polygons)
@@ -222,7 +242,12 @@ def split(
     fac_xy = metric_xy(facilities, crs)
     fac_points = shapely.points(np.where(np.isfinite(fac_xy), fac_xy, 0.0))
     fac_ok = np.isfinite(fac_xy).all(axis=1)
-    hubs = np.isin(facilities["facility_type"].to_numpy(dtype=object), list(hub_types(loaded)))
+    fac_halo = np.array(
+        [halos.get(t, -1.0) for t in facilities["facility_type"].to_numpy(dtype=object)],
+        dtype=float,
+    )
+    hubs = np.isinf(fac_halo)
+    finite = np.where(hubs, 0.0, fac_halo)  # negative: a type no circle searches
     facilities_out = _facilities_layer(facilities, capacity_fields)
     community = None
     if layers.communities is not None:  # which residents lie in a community, as one audit says
@@ -232,7 +257,7 @@ def split(
     for i, name in enumerate(names):
         near = np.zeros(len(facilities), dtype=bool)
         for geom in polygons[i]:
-            near |= shapely.dwithin(geom, fac_points, halo_m)
+            near |= shapely.dwithin(geom, fac_points, finite)
         near = (near & fac_ok) | hubs
         if not near.any() and fac_ok.any():
             # an audit needs one facility; one beyond the halo is beyond every search
@@ -263,6 +288,7 @@ def split(
         units=units,
         unassigned=unassigned,
         halo_m=halo_m,
+        halos_m={t: round(h, 1) for t, h in sorted(halos.items()) if np.isfinite(h)},
         warnings=warnings,
         order=residents_out["id"].tolist(),
     )

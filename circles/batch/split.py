@@ -102,7 +102,7 @@ def partition_tasks(
     extra = {
         "partition": sha256(manifest.partition.by),
         "field": manifest.partition.field,
-        "halo_m": parts.halo_m,
+        "halos_m": parts.halos_m,
     }
     tasks = []
     warnings = list(parts.warnings)
