@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from circles.errors import ManifestError, ProjectFileError
+from circles.inputs.read import split_layer
 from circles.project import KEYS, load_project, project_values, read_mapping
 
 #: The keys a manifest holds besides the project-file keys
@@ -122,7 +123,7 @@ def _partition(path: Path, value: Any) -> Partition:
                 f"{path}: unknown key partition.{key!r}; partition takes by: and field:"
             )
     by = path.parent / str(value["by"])
-    if not by.exists():
+    if not split_layer(by)[0].exists():  # FILE.gpkg:LAYER names a layer
         raise ManifestError(
             f"{path}: partition.by {str(value['by'])!r}: {by} does not exist; give the polygon "
             "file relative to the manifest's folder"

@@ -20,7 +20,7 @@ from circles.batch.manifest import Manifest
 from circles.batch.partition import refuse_capacity, split, write_unit_inputs
 from circles.batch.unit import REPORT_DIR, UnitError, UnitTask, fingerprint
 from circles.errors import CirclesError, InputDataError
-from circles.inputs.read import sha256
+from circles.inputs.read import sha256, split_layer
 from circles.rules.load import LoadedCircle
 from circles.rules.schema import Circle
 from circles.settings import Settings, merge
@@ -100,7 +100,7 @@ def partition_tasks(
         future.release()
     parts = split(shared, manifest.partition, loaded, CRS.from_wkt(crs_wkt), fastest)
     extra = {
-        "partition": sha256(manifest.partition.by),
+        "partition": sha256(split_layer(manifest.partition.by)[0]),
         "field": manifest.partition.field,
         "halos_m": parts.halos_m,
     }

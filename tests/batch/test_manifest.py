@@ -110,3 +110,12 @@ def test_cli_unit_missing_required_key_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert "missing --network, --facilities" in result.output
+
+
+def test_partition_layer_of_a_geopackage(tmp_path: Path) -> None:
+    (tmp_path / "admin.gpkg").write_bytes(b"")
+    manifest = load_manifest(
+        _write(tmp_path, "network: a.pbf\npartition: {by: 'admin.gpkg:districts', field: name}\n")
+    )
+    assert manifest.partition is not None
+    assert manifest.partition.by == tmp_path / "admin.gpkg:districts"
