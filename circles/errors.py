@@ -38,3 +38,7 @@ class OutputError(CirclesError, OSError):
 
 class ProjectFileError(CirclesError, ValueError):
     """The project file (``circles.yaml``) is unreadable or names unknown keys."""
+
+
+class ManifestError(ProjectFileError):
+    """A batch manifest (``circles batch MANIFEST.yaml``) is unreadable or inconsistent."""

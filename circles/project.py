@@ -74,8 +74,21 @@ def load_project(path: Path) -> dict[str, Any]:
     ProjectFileError
         When the file is unreadable, not a mapping, or names an unknown key.
     """
-    data = _read(path)
-    base = path.parent
+    return project_values(read_mapping(path), path)
+
+
+def project_values(data: dict, path: Path, base: Path | None = None) -> dict[str, Any]:
+    """A mapping of project-file keys checked and typed as :func:`load_project` does.
+
+    ``path`` names the file in messages; relative paths are taken against ``base`` (default:
+    the file's folder). ``circles batch`` reads its manifest's shared keys through this.
+
+    Raises
+    ------
+    ProjectFileError
+        When a key is unknown or a value does not fit its key.
+    """
+    base = path.parent if base is None else base
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in KEYS:
@@ -98,8 +111,17 @@ def load_project(path: Path) -> dict[str, Any]:
     return out
 
 
-def _read(path: Path) -> dict:
-    """The project file's mapping, read under the YAML limits (empty file: no keys)."""
+def read_mapping(path: Path) -> dict:
+    """A project file's (or batch manifest's) mapping, read under the YAML limits.
+
+    An empty file is an empty mapping.
+
+    Raises
+    ------
+    ProjectFileError
+        When the file is missing, unreadable, not YAML, too large once expanded, or not a
+        mapping.
+    """
     if not path.exists():
         raise ProjectFileError(f"project file {path} does not exist; check the path")
     try:

@@ -17,6 +17,7 @@ import typer
 
 from circles import __version__
 from circles.cli.audit import audit
+from circles.cli.batch import batch
 from circles.cli.compare import compare_command
 from circles.cli.exits import OneLineErrors
 from circles.cli.facilities import facilities_app
@@ -38,6 +39,7 @@ app.add_typer(facilities_app, name="facilities")
 app.command("audit")(audit)
 app.command("compare")(compare_command)
 app.command("suggest")(suggest)
+app.command("batch")(batch)
 
 
 def _version(value: bool) -> None:
