@@ -10,6 +10,11 @@ resident.
 
     python benchmarks/batch.py                    # 300,000 residents
     python benchmarks/batch.py --residents 50000
+    python benchmarks/batch.py --tiled 2          # Porto tiled 2×2 (benchmarks/tiled.py), one
+                                                  # unit per tile: 4 × the residents
+
+With ``--tiled N`` the network is the Porto extract copied N × N times side by side and the
+units are the N × N tiles (needs pyosmium, as benchmarks/tiled.py does).
 
 Needs ../shared/data (the Porto extract).
 """
@@ -39,6 +44,23 @@ def _run(cmd: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{done.stderr}")
     return wall
+
+
+def _tiles(folder: Path, n: int, shift: tuple[float, float], origin: tuple[float, float]) -> None:
+    """One polygon per tile of the tiled extract."""
+    boxes, names = [], []
+    for tile in range(n * n):
+        col, row = tile % n, tile // n
+        x0, y0 = origin[0] + col * shift[0], origin[1] + row * shift[1]
+        x1, y1 = x0 + shift[0], y0 + shift[1]
+        # the outer tiles reach further out: residents scattered past the extract's edge
+        x0, y0 = x0 - 0.05 * (col == 0), y0 - 0.05 * (row == 0)
+        x1, y1 = x1 + 0.05 * (col == n - 1), y1 + 0.05 * (row == n - 1)
+        boxes.append(shapely.box(x0, y0, x1, y1))
+        names.append(f"tile{tile}")
+    gpd.GeoDataFrame({"name": names}, geometry=boxes, crs=4326).to_file(
+        folder / "districts.geojson"
+    )
 
 
 def _grid(folder: Path) -> None:
@@ -71,13 +93,29 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=300_000)
     parser.add_argument("--facilities", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--tiled", type=int, default=0, help="Porto tiled N × N, a unit a tile")
     args = parser.parse_args()
     pbf = NETWORKS["Porto"]
     with tempfile.TemporaryDirectory(prefix="circles-batch-bench-") as tmp:
         folder = Path(tmp)
         env = dict(os.environ, CIRCLES_CACHE_DIR=str(folder / "cache"))
-        make_inputs(walk_nodes(pbf), args.residents, args.facilities, folder, args.seed)
-        _grid(folder)
+        nodes = walk_nodes(pbf)
+        make_inputs(nodes, args.residents, args.facilities, folder, args.seed)
+        if args.tiled:
+            from tiled import tile_pbf, tile_table
+
+            n = args.tiled
+            tiled = folder / f"porto_tiled_{n}x{n}.osm.pbf"
+            shift = tile_pbf(pbf, n, tiled)
+            for name in ("residents", "facilities"):
+                tile_table(folder / f"{name}.csv", n, shift, folder / f"{name}_t.csv")
+                (folder / f"{name}_t.csv").replace(folder / f"{name}.csv")
+            origin = (float(nodes["lon"].min()) - 0.001, float(nodes["lat"].min()) - 0.001)
+            _tiles(folder, n, shift, origin)
+            pbf = tiled
+            print(f"Porto tiled {n}×{n}: {n * n} units, {n * n * args.residents:,} residents")
+        else:
+            _grid(folder)
         (folder / "MANIFEST.yaml").write_text(
             f"network: {pbf}\nfacilities: facilities.csv\nresidents: residents.csv\n"
             "partition: {by: districts.geojson, field: name}\n",
