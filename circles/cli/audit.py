@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from circles.cli.exits import err, fail, rule_problems
-from circles.errors import CirclesError, ProjectFileError, RuleError
+from circles.cli.exits import err, reported
+from circles.errors import ProjectFileError
 from circles.settings import (
     Settings,
     default_of,
@@ -170,7 +169,7 @@ def audit(**given: Any) -> None:
             "timings",
         )
     )
-    try:
+    with reported(debug):
         from circles.project import load_project
 
         settings = merge(load_project(project) if project is not None else {}, given)
@@ -195,27 +194,6 @@ def audit(**given: Any) -> None:
             timings=timings,
             report={"lang": lang, "maps": maps, "excel_residents": excel_residents},
         )
-    except RuleError as exc:
-        if debug:
-            traceback.print_exc()
-        rule_problems(exc)
-        return
-    except CirclesError as exc:
-        if debug:
-            traceback.print_exc()
-        fail(str(exc))
-        return
-    except typer.Exit:
-        raise
-    except Exception as exc:  # a bug: say so, keep the traceback for --debug
-        if debug:
-            traceback.print_exc()
-        fail(
-            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
-            "the traceback",
-            code=3,
-        )
-        return
     if fail_on_gaps and result:
         raise typer.Exit(1)
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from circles.cli.exits import err, fail, rule_problems
-from circles.errors import CirclesError, RuleError
+from circles.cli.exits import err, reported
 
 
 def batch(
@@ -63,7 +61,7 @@ def batch(
     def show(line: str) -> None:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    try:
+    with reported(debug, first_line=True):
         result = run_batch(
             manifest,
             out,
@@ -73,25 +71,6 @@ def batch(
             overwrite=overwrite,
             progress=show,
         )
-    except RuleError as exc:
-        if debug:
-            traceback.print_exc()
-        rule_problems(exc)
-        return
-    except CirclesError as exc:
-        if debug:
-            traceback.print_exc()
-        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        return
-    except Exception as exc:  # a bug: say so, keep the traceback for --debug
-        if debug:
-            traceback.print_exc()
-        fail(
-            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
-            "the traceback",
-            code=3,
-        )
-        return
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     failed = result.failed

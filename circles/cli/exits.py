@@ -6,7 +6,10 @@ Exit codes: 0 ran; 1 gaps found with ``--fail-on-gaps``; 2 usage, rule or input 
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import typer
@@ -76,3 +79,36 @@ def rule_problems(exc: CirclesError) -> None:
         markup=True,
     )
     raise typer.Exit(2)
+
+
+@contextlib.contextmanager
+def reported(debug: bool, *, first_line: bool = False) -> Iterator[None]:
+    """End a command the way every command ends on an error.
+
+    Rule problems are listed and a user error (:class:`CirclesError`) is one line, exit 2
+    (``first_line``: only the first line of a longer message); anything else is a bug, exit 3,
+    said in one line. ``debug`` shows the traceback first.
+    """
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except RuleError as exc:
+        if debug:
+            traceback.print_exc()
+        rule_problems(exc)
+    except CirclesError as exc:
+        if debug:
+            traceback.print_exc()
+        message = str(exc)
+        if first_line:
+            message = message.splitlines()[0] if message else type(exc).__name__
+        fail(message)
+    except Exception as exc:  # a bug: say so, keep the traceback for --debug
+        if debug:
+            traceback.print_exc()
+        fail(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
+            "the traceback",
+            code=3,
+        )

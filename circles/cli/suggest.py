@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from circles.cli.audit import settings_parameters
-from circles.cli.exits import err, fail, rule_problems
-from circles.errors import CirclesError, ProjectFileError, RuleError
+from circles.cli.exits import err, reported
+from circles.errors import ProjectFileError
 from circles.settings import merge
 
 CANDIDATES_HELP = (
@@ -134,7 +133,7 @@ def suggest(**given: Any) -> None:
             "time_limit",
         )
     }
-    try:
+    with reported(debug):
         if lang not in ("en", "zh"):
             raise ProjectFileError(f"--lang {lang!r}: use en or zh")
         settings = merge(load_project(project) if project is not None else {}, given)
@@ -149,24 +148,6 @@ def suggest(**given: Any) -> None:
             time_limit_s=own["time_limit"],
         )
         _run(settings, options, out, overwrite=overwrite, lang=lang)
-    except RuleError as exc:
-        if debug:
-            traceback.print_exc()
-        rule_problems(exc)
-    except CirclesError as exc:
-        if debug:
-            traceback.print_exc()
-        fail(str(exc))
-    except typer.Exit:
-        raise
-    except Exception as exc:  # a bug: say so, keep the traceback for --debug
-        if debug:
-            traceback.print_exc()
-        fail(
-            f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report "
-            "the traceback",
-            code=3,
-        )
 
 
 def _run(settings: Any, options: Any, out: Path, *, overwrite: bool, lang: str) -> None:

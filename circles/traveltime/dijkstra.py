@@ -18,7 +18,8 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def _push_one(hd, hn, size, d, n):
+def push_label(hd, hn, size, d, n):
+    """Push label ``n`` at cost ``d`` on the binary heap ``hd``/``hn`` (grown when full)."""
     if size == len(hd):
         grow_d, grow_n = np.empty(2 * size), np.empty(2 * size, np.int64)
         grow_d[:size], grow_n[:size] = hd, hn
@@ -35,7 +36,8 @@ def _push_one(hd, hn, size, d, n):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pop_one(hd, hn, size):
+def pop_label(hd, hn, size):
+    """Pop the cheapest label: its cost, the label and the new heap size."""
     d, n = hd[0], hn[0]
     size -= 1
     if size > 0:
@@ -71,9 +73,9 @@ def nearest_source(indptr, indices, weights, n_nodes, sources, max_cost):
         if dist[s] <= 0.0:
             continue
         dist[s], winner[s] = 0.0, i
-        hd, hn, size = _push_one(hd, hn, size, 0.0, s)
+        hd, hn, size = push_label(hd, hn, size, 0.0, s)
     while size > 0:
-        d, u, size = _pop_one(hd, hn, size)
+        d, u, size = pop_label(hd, hn, size)
         if settled[u] or d > dist[u]:
             continue
         settled[u] = True
@@ -82,7 +84,7 @@ def nearest_source(indptr, indices, weights, n_nodes, sources, max_cost):
             nd = d + weights[e]
             if nd < dist[v] and nd <= max_cost:
                 dist[v], winner[v] = nd, winner[u]
-                hd, hn, size = _push_one(hd, hn, size, nd, v)
+                hd, hn, size = push_label(hd, hn, size, nd, v)
     return dist, winner
 
 
@@ -114,9 +116,9 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
             if tentative[sources[i]] <= 0.0:
                 continue
             tentative[sources[i]] = 0.0
-        hd, hn, size = _push_one(hd, hn, size, 0.0, i * n_nodes + sources[i])
+        hd, hn, size = push_label(hd, hn, size, 0.0, i * n_nodes + sources[i])
     while size > 0:
-        d, label, size = _pop_one(hd, hn, size)
+        d, label, size = pop_label(hd, hn, size)
         origin, u = label // n_nodes, label % n_nodes
         s = source_ids[origin]
         c = count[u]
@@ -136,7 +138,7 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
                 if nd >= tentative[v]:
                     continue
                 tentative[v] = nd
-            hd, hn, size = _push_one(hd, hn, size, nd, origin * n_nodes + v)
+            hd, hn, size = push_label(hd, hn, size, nd, origin * n_nodes + v)
     return cost, ids
 
 

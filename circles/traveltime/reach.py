@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from circles.traveltime.dijkstra import pop_label, push_label
 from circles.traveltime.graph import Anchors
 
 THREADS = 2
@@ -55,42 +56,6 @@ def _grow(a, need):
 
 
 @numba.njit(cache=True, nogil=True)
-def _push(hd, hn, size, d, n):
-    if size == len(hd):
-        hd, hn = _grow(hd, size + 1), _grow(hn, size + 1)
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hd[parent] <= d:
-            break
-        hd[i], hn[i] = hd[parent], hn[parent]
-        i = parent
-    hd[i], hn[i] = d, n
-    return hd, hn, size + 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _pop(hd, hn, size):
-    d, n = hd[0], hn[0]
-    size -= 1
-    if size > 0:
-        last_d, last_n = hd[size], hn[size]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= size:
-                break
-            if child + 1 < size and hd[child + 1] < hd[child]:
-                child += 1
-            if hd[child] >= last_d:
-                break
-            hd[i], hn[i] = hd[child], hn[child]
-            i = child
-        hd[i], hn[i] = last_d, last_n
-    return d, n, size
-
-
-@numba.njit(cache=True, nogil=True)
 def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra, limit, n_res):  # noqa: C901, PLR0917 (one compiled loop: arrays in)
     """CSR of the residents each source reaches within its limit, and their costs."""
     n_nodes = len(indptr) - 1
@@ -111,9 +76,9 @@ def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra
             dist[src] = 0.0
             touched[0] = src
             n_touched = 1
-            hd, hn, size = _push(hd, hn, size, 0.0, src)
+            hd, hn, size = push_label(hd, hn, size, 0.0, src)
         while size > 0:
-            d, u, size = _pop(hd, hn, size)
+            d, u, size = pop_label(hd, hn, size)
             if d > dist[u]:
                 continue
             for e in range(at_ptr[u], at_ptr[u + 1]):
@@ -139,7 +104,7 @@ def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra
                     touched[n_touched] = v
                     n_touched += 1
                 dist[v] = nd
-                hd, hn, size = _push(hd, hn, size, nd, v)
+                hd, hn, size = push_label(hd, hn, size, nd, v)
         for t in range(n_touched):
             dist[touched[t]] = np.inf
         out_res = _grow(out_res, n_out + n_found)
