@@ -18,16 +18,20 @@ import pandas as pd
 import shapely
 
 from circles.areas.raster import (
+    MAX_CELLS,
     Raster,
     cell_size,
     make_raster,
     multi,
+    raster_arrays,
+    raster_from,
     reached,
     street_budget,
     trace,
     widen,
 )
-from circles.areas.samples import Samples, network_samples, sample_costs
+from circles.areas.samples import Samples, sample_costs, sample_network, samples_at
+from circles.network.cache import derived
 from circles.network.networks import AuditNetwork, network_key
 from circles.rules.load import LoadedCircle
 from circles.rules.schema import Circle, Requirement
@@ -128,12 +132,20 @@ def _frame(rows: list[dict], columns: list[str], crs: object) -> gpd.GeoDataFram
 
 
 def _prepare(net: AuditNetwork, max_snap_m: float) -> _Prepared:
+    """The network's samples and raster, from the network cache when made before."""
     network = net.network
     coords = np.column_stack([network.node_x, network.node_y])
     cell = cell_size(coords, max_snap_m)
-    samples = network_samples(net, cell)
-    raster = make_raster(samples.xy, cell, max_snap_m)
-    return _Prepared(samples=samples, raster=raster)
+
+    def make() -> dict[str, np.ndarray]:
+        edge, offset, xy = sample_network(network, cell)
+        raster = make_raster(xy, cell, max_snap_m)
+        return {"edge": edge, "offset": offset, "xy": xy} | raster_arrays(raster)
+
+    params = {"cell": cell, "max_snap_m": max_snap_m, "max_cells": MAX_CELLS}
+    arrays = derived(network, "areas", params, make)
+    samples = samples_at(network, arrays["edge"], arrays["offset"], arrays["xy"])
+    return _Prepared(samples=samples, raster=raster_from(arrays))
 
 
 def _engine(net: AuditNetwork, direction: str, engine: str):

@@ -69,7 +69,8 @@ def make_raster(xy: np.ndarray, cell: float, margin_m: float) -> Raster:
     rows = np.arange(ny, dtype=np.float32)[:, None]
     cols = np.arange(nx, dtype=np.float32)[None, :]
     dist = np.hypot(indices[0] - rows, indices[1] - cols) * np.float32(cell)
-    owner = (indices[0].astype(np.int64) * nx + indices[1]).ravel()
+    index = np.int32 if ny * nx < 2**31 else np.int64  # half the memory of a city's raster
+    owner = (indices[0].astype(index) * index(nx) + indices[1]).ravel()
     order = np.argsort(sample_cell, kind="stable")
     sorted_cells = sample_cell[order]
     first = np.r_[True, sorted_cells[1:] != sorted_cells[:-1]]
@@ -84,6 +85,35 @@ def make_raster(xy: np.ndarray, cell: float, margin_m: float) -> Raster:
         order=order,
         starts=np.flatnonzero(first),
         street_cells=sorted_cells[first],
+    )
+
+
+_RASTER_SCALARS = ("x0", "y0", "cell")
+
+
+def raster_arrays(raster: Raster) -> dict[str, np.ndarray]:
+    """The raster as plain arrays, for the network cache."""
+    out = {name: np.array(getattr(raster, name)) for name in _RASTER_SCALARS}
+    out["shape"] = np.array(raster.shape, dtype=np.int64)
+    for name in ("sample_cell", "owner", "dist", "order", "starts", "street_cells"):
+        out[name] = getattr(raster, name)
+    return out
+
+
+def raster_from(a: dict[str, np.ndarray]) -> Raster:
+    """:func:`raster_arrays` back into a raster."""
+    ny, nx = (int(n) for n in a["shape"])
+    return Raster(
+        x0=float(a["x0"]),
+        y0=float(a["y0"]),
+        cell=float(a["cell"]),
+        shape=(ny, nx),
+        sample_cell=a["sample_cell"],
+        owner=a["owner"],
+        dist=a["dist"],
+        order=a["order"],
+        starts=a["starts"],
+        street_cells=a["street_cells"],
     )
 
 
@@ -112,9 +142,12 @@ def widen(mask: np.ndarray) -> np.ndarray:
     as served inside the area (measured on real networks: ≥ 99.6 %; tests/areas), at the price
     of a margin of one cell.
     """
-    from scipy.ndimage import binary_dilation
-
-    return binary_dilation(mask)  # a 3 × 3 step would add a cell's diagonal at 45°
+    out = mask.copy()  # the four neighbours only: a 3 × 3 step would add a diagonal at 45°
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    return out
 
 
 def trace(mask: np.ndarray, x0: float, y0: float, cell: float):
@@ -124,11 +157,16 @@ def trace(mask: np.ndarray, x0: float, y0: float, cell: float):
     """
     from contourpy import FillType, contour_generator
 
-    if not mask.any():
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
         return shapely.MultiPolygon()
-    z = np.pad(mask, 1).astype(np.float32)
-    ys = y0 + (np.arange(z.shape[0]) - 0.5) * cell
-    xs = x0 + (np.arange(z.shape[1]) - 0.5) * cell
+    cols = np.flatnonzero(mask.any(axis=0))
+    # only the rows and columns holding reached cells, with an unreached one around them: the
+    # same outlines, point for point, at a fraction of the work for a small area
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    z = np.pad(mask[r0:r1, c0:c1], 1).astype(np.float32)
+    ys = y0 + (np.arange(r0, r1 + 2) - 0.5) * cell  # as when the whole mask, padded, is traced
+    xs = x0 + (np.arange(c0, c1 + 2) - 0.5) * cell
     generator = contour_generator(
         x=xs, y=ys, z=z, fill_type=FillType.OuterOffset, name="serial", corner_mask=False
     )

@@ -74,10 +74,8 @@ def points_along(network: Network, edge: np.ndarray, offset: np.ndarray) -> np.n
     return coords[i] * (1 - t) + coords[j] * t
 
 
-def network_samples(net: AuditNetwork, step_m: float) -> Samples:
-    """Sample ``net`` every ``step_m`` metres at most."""
-    network = net.network
-    edge, offset, xy = sample_network(network, step_m)
+def samples_at(network: Network, edge: np.ndarray, offset: np.ndarray, xy: np.ndarray) -> Samples:
+    """The samples at ``offset`` metres along ``edge`` (coordinates ``xy``) of ``network``."""
     on = ~network.fragment[edge]
     snaps = Snaps(edge=edge, offset_m=offset, snap_m=np.zeros(len(edge)), on_network=on)
     return Samples(xy=xy, snaps=snaps, on=on, anchors={})

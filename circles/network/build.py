@@ -61,6 +61,10 @@ class Network:
         driven from ``u`` to ``v``; one-way ways were turned to run along their geometry).
     speed_m_s
         Drive: the speed on each edge, congestion included.
+    cache_file
+        The network's entry in the user cache, when it went through it: arrays derived from
+        the network (the snapping grid, the service-area raster) are kept beside it
+        (:func:`circles.network.cache.derived`).
     """
 
     node_x: np.ndarray
@@ -77,6 +81,8 @@ class Network:
     backward: np.ndarray | None = None
     speed_m_s: np.ndarray | None = None
     _coords: tuple[np.ndarray, np.ndarray] | None = None
+    #: the network's entry in the cache (None when built without it): derived arrays go beside
+    cache_file: Path | None = None
 
     def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         """Every vertex of every edge (``n × 2``) and the edge each belongs to."""

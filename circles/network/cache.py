@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,7 @@ def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Net
         try:
             network = _load(file)
             network.stats["cache"] = "hit"
+            network.cache_file = file
             return network
         except Exception:  # a truncated or damaged entry (any error of the reader): rebuilt
             damaged = True
@@ -134,8 +136,46 @@ def load_network(path: Path, *, use_cache: bool = True, **params: object) -> Net
     try:
         _save(network, file)
         network.stats["cache"] = "rebuilt" if damaged else "miss"
+        network.cache_file = file
     except OSError:
         network.stats["cache"] = "unwritable"
     if damaged:
         network.stats["cache_damaged"] = str(file)
     return network
+
+
+DERIVED_VERSION = 1
+
+
+def derived(
+    network: Network, name: str, params: dict, make: Callable[[], dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """Arrays ``make()`` derives from ``network``, kept beside its cache entry for next time.
+
+    The snapping grid and the service-area raster take longer to make than to load; they
+    depend only on the network and ``params`` (JSON-able), which key the file. A network built
+    without the cache (centre-lines, ``--no-cache``) makes them each time; a damaged file is
+    made again; an unwritable cache is not an error.
+    """
+    base = network.cache_file
+    if base is None:
+        return make()
+    key = json.dumps({"name": name, "v": DERIVED_VERSION, **params}, sort_keys=True)
+    tag = hashlib.sha256(key.encode()).hexdigest()[:16]
+    file = base.with_name(f"{base.stem}.{name}-{tag}.npz")
+    if file.exists():
+        try:
+            with open(file, "rb") as handle, np.load(handle, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        except Exception:  # a truncated or damaged file (any error of the reader): made again
+            with contextlib.suppress(OSError):
+                file.unlink()
+    arrays = make()
+    tmp = file.with_suffix(f".{os.getpid()}.tmp.npz")
+    try:
+        np.savez(tmp, allow_pickle=False, **arrays)
+        os.replace(tmp, file)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return arrays

@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from circles.network.build import Network
+from circles.network.cache import derived
 from circles.projection import point_coordinates
 
 PIECE_M = 30.0
@@ -126,9 +127,41 @@ def _pieces(network: Network) -> _Pieces:
     with lock:
         cached = getattr(network, "_snap_pieces", None)
         if cached is None:
-            cached = _make_pieces(network)
+            params = {"piece_m": PIECE_M, "max_cells": MAX_CELLS}
+            arrays = derived(network, "snap", params, lambda: _pieces_arrays(_make_pieces(network)))
+            cached = _pieces_from(arrays)
             network._snap_pieces = cached  # type: ignore[attr-defined]
     return cached
+
+
+_GRID_SCALARS = ("x0", "y0", "cell", "nx", "ny")
+
+
+def _pieces_arrays(p: _Pieces) -> dict[str, np.ndarray]:
+    """The pieces and their fine grid as plain arrays, for the network cache."""
+    f = p.fine
+    out = {"length": p.length, "start_m": p.start_m, "edge": p.edge, "mid": p.mid}
+    out |= {"xy0d": f.xy0d, "vertex0": f.vertex0, "vertex1": f.vertex1, "ids": f.ids}
+    out |= {"cell_start": f.cell_start}
+    return out | {name: np.array(getattr(f, name)) for name in _GRID_SCALARS}
+
+
+def _pieces_from(a: dict[str, np.ndarray]) -> _Pieces:
+    fine = _Grid(
+        xy0d=a["xy0d"],
+        vertex0=a["vertex0"],
+        vertex1=a["vertex1"],
+        ids=a["ids"],
+        cell_start=a["cell_start"],
+        x0=float(a["x0"]),
+        y0=float(a["y0"]),
+        cell=float(a["cell"]),
+        nx=int(a["nx"]),
+        ny=int(a["ny"]),
+    )
+    return _Pieces(
+        length=a["length"], start_m=a["start_m"], edge=a["edge"], fine=fine, mid=a["mid"]
+    )
 
 
 def _make_pieces(network: Network) -> _Pieces:

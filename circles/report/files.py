@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from circles.audit import AuditResult
 from circles.report.checkup import checkup_table
 from circles.report.excel import write_workbook
 from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
-from circles.report.model import build_report_model
+from circles.report.model import ReportModel, build_report_model
 from circles.report.staging import staged_output
 from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
@@ -133,7 +134,43 @@ def _write_files(
     already was: ``residents_csv``).
     """
     pending = residents_csv if residents_csv is not None else PendingCsv(result.residents)
-    bom = layers.csv_bom
+    # the GIS layers are written on another thread meanwhile (GDAL works without Python's lock)
+    if result.geo is not None:  # made here, not on two threads at once
+        result.geo.residents, result.geo.facilities  # noqa: B018
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circles-layers")
+    gis = pool.submit(
+        write_layers, stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out
+    )
+    pool.shutdown(wait=False)
+    try:
+        names, model = _write_tables(
+            stage, result, lang=lang, excel_residents=excel_residents, bom=layers.csv_bom
+        )
+        write_web_map(
+            stage / "map.html",
+            result,
+            lang=lang,
+            model=model,
+            basemap=layers.basemap,
+            warnings=warnings,
+        )
+    finally:
+        futures.wait([gis])  # never leave the thread writing into a folder being removed
+    names += gis.result()
+    if maps:
+        from circles.report.maps import write_maps
+
+        (stage / "maps").mkdir()
+        write_maps(stage / "maps", result, lang=lang, warnings=warnings, model=model)
+        names.append("maps")
+    pending.write(stage / "residents.csv", bom=layers.csv_bom)
+    return names
+
+
+def _write_tables(
+    stage: Path, result: AuditResult, *, lang: str, excel_residents: bool, bom: bool
+) -> tuple[list[str], ReportModel]:
+    """The CSV tables, summary.json and report.xlsx; their names and the report model."""
     write_csv(result.facilities, stage / "facilities.csv", bom=bom)
     write_csv(result.coverage.astype({"is_gap": "boolean"}), stage / "coverage.csv", bom=bom)
     write_csv(result.network_issues, stage / "network_issues.csv", bom=bom)
@@ -158,23 +195,7 @@ def _write_files(
     if result.allocation is not None:
         write_csv(result.allocation, stage / CAPACITY_FILE, bom=bom)
         names.append(CAPACITY_FILE)
-    names += write_layers(stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out)
-    write_web_map(
-        stage / "map.html",
-        result,
-        lang=lang,
-        model=model,
-        basemap=layers.basemap,
-        warnings=warnings,
-    )
-    if maps:
-        from circles.report.maps import write_maps
-
-        (stage / "maps").mkdir()
-        write_maps(stage / "maps", result, lang=lang, warnings=warnings, model=model)
-        names.append("maps")
-    pending.write(stage / "residents.csv", bom=bom)
-    return names
+    return names, model
 
 
 @dataclass(frozen=True)
