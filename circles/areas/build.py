@@ -99,27 +99,28 @@ def service_areas(
     with ``options.per_facility``, the facility layer (one row per facility and requirement
     using its type), else None. Hub circles have no service area (their reach is a timetable).
     """
-    prepared: dict[str, _Prepared] = {}
-    rows: list[dict] = []
-    facility_rows: list[dict] = []
     crs = next(iter(nets.values())).network.crs
     types = facilities["facility_type"].to_numpy(dtype=object)
-    for lc in loaded:
-        c = lc.circle
-        if c.mode not in ("walk", "drive"):
-            continue
-        key = network_key(c)
+    traced = [c for c in (lc.circle for lc in loaded) if c.mode in ("walk", "drive")]
+    found: dict[int, tuple[list[dict], list[dict]]] = {}
+    # network by network, so that one raster at a time is held; the rows in the rules' order
+    for key in dict.fromkeys(network_key(c) for c in traced):
         net = nets[key]
-        if key not in prepared:
-            prepared[key] = _prepare(net, options.max_snap_m)
-        prep = prepared[key]
-        direction = "to_facility" if c.mode == "walk" else c.direction
-        for r in c.requirements:
-            on = net.snapped()[1].on_network & np.isin(types, r.facility_types)
-            target = _Target(c, r, net, prep, np.flatnonzero(on), direction)
-            rows += _requirement_rows(target, speeds_m_s, options)
-            if options.per_facility:
-                facility_rows += _facility_rows(target, facilities, speeds_m_s, options)
+        prep = _prepare(net, options.max_snap_m)
+        for i, c in enumerate(traced):
+            if network_key(c) != key:
+                continue
+            direction = "to_facility" if c.mode == "walk" else c.direction
+            found[i] = ([], [])
+            for r in c.requirements:
+                on = net.snapped()[1].on_network & np.isin(types, r.facility_types)
+                target = _Target(c, r, net, prep, np.flatnonzero(on), direction)
+                found[i][0].extend(_requirement_rows(target, speeds_m_s, options))
+                if options.per_facility:
+                    found[i][1].extend(_facility_rows(target, facilities, speeds_m_s, options))
+        del prep
+    rows = [row for i in sorted(found) for row in found[i][0]]
+    facility_rows = [row for i in sorted(found) for row in found[i][1]]
     areas = _frame(rows, AREA_COLUMNS, crs)
     if not options.per_facility:
         return areas, None

@@ -63,10 +63,13 @@ def summary_json(summary: dict) -> str:
 
 #: The UTF-8 byte order mark: Excel reads a CSV that starts with it as UTF-8, not the code page
 UTF8_BOM = b"\xef\xbb\xbf"
-PARALLEL_ROWS = 50_000  # larger tables are formatted in two halves at once
+CHUNK_ROWS = 25_000  # rows converted to Arrow and formatted at a time
 
 
-def _csv_bytes(table: pa.Table, *, header: bool) -> bytes:
+def _csv_bytes(
+    frame: pd.DataFrame, schema: pa.Schema, start: int, stop: int, *, header: bool
+) -> bytes:
+    table = pa.Table.from_pandas(frame.iloc[start:stop], schema=schema, preserve_index=False)
     sink = io.BytesIO()
     options = pacsv.WriteOptions(include_header=header, quoting_style="needed")
     pacsv.write_csv(table, sink, write_options=options)
@@ -77,21 +80,19 @@ class PendingCsv:
     """A table being formatted as UTF-8 CSV on other threads, to be written later.
 
     Arrow formats numbers without holding Python's lock, so the formatting goes on while the
-    caller works; a large table is formatted in two halves at once (the bytes are the same as
-    in one go). NaN becomes an empty field.
+    caller works; the rows go to Arrow and are formatted ``CHUNK_ROWS`` at a time on two
+    threads, so that no copy of a large table is held whole (the bytes are the same as in one
+    go). NaN becomes an empty field.
     """
 
     def __init__(self, frame: pd.DataFrame):
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        self._pool = ThreadPoolExecutor(max_workers=2)
-        if table.num_rows < PARALLEL_ROWS:
-            self._parts = [self._pool.submit(_csv_bytes, table, header=True)]
-        else:
-            half = table.num_rows // 2
-            self._parts = [
-                self._pool.submit(_csv_bytes, table.slice(0, half), header=True),
-                self._pool.submit(_csv_bytes, table.slice(half), header=False),
-            ]
+        schema = pa.Schema.from_pandas(frame, preserve_index=False)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="circles-csv")
+        starts = range(0, max(len(frame), 1), CHUNK_ROWS)
+        self._parts = [
+            self._pool.submit(_csv_bytes, frame, schema, a, a + CHUNK_ROWS, header=a == 0)
+            for a in starts
+        ]
         self._pool.shutdown(wait=False)
 
     def write(self, path: Path, *, bom: bool = True) -> None:
