@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -212,10 +213,10 @@ def write_workbook(
 
     workbook = Workbook(write_only=True)
     styles = _CellStyles()
-    bodies: dict[WriteOnlyWorksheet, Iterable[Any]] = {}
+    bodies: dict[WriteOnlyWorksheet, Callable[[], Iterable[Any]]] = {}
     for sheet in sheets:
         ws = workbook.create_sheet(sheet.title)
-        bodies[ws] = _write_sheet(ws, sheet, styles)
+        bodies[ws] = _write_sheet(ws, sheet, styles).copy  # the rows, once written
     if residents is not None:
         bodies |= _write_residents(workbook, residents, labels, taken)
     package = io.BytesIO()
@@ -396,10 +397,10 @@ def _height(texts: Sequence[str], widths: Sequence[float]) -> int | None:
 
 def _write_residents(
     workbook: Workbook, residents: pd.DataFrame, labels: Mapping[str, str], taken: list[str]
-) -> dict[WriteOnlyWorksheet, Iterator[memoryview]]:
+) -> dict[WriteOnlyWorksheet, Callable[[], Iterator[memoryview]]]:
     """The residents table, every column, in chunks of rows; a new sheet per Excel row limit.
 
-    Returns each sheet's rows (made as they are written).
+    Returns each sheet's rows (a function making them as they are written).
     """
     headers = [str(column) for column in residents.columns]
     keys = [str(index) for index in range(len(headers))]
@@ -411,7 +412,7 @@ def _write_residents(
     widths, _ = _fit_widths(columns, sample)
     per_sheet = _EXCEL_MAX_ROWS - 1
     starts = range(0, max(len(residents), 1), per_sheet)
-    bodies: dict[WriteOnlyWorksheet, Iterator[memoryview]] = {}
+    bodies: dict[WriteOnlyWorksheet, Callable[[], Iterator[memoryview]]] = {}
     for number_, start in enumerate(starts, start=1):
         base = labels["sheet_residents"]
         if number_ > 1:
@@ -421,7 +422,7 @@ def _write_residents(
         ws = workbook.create_sheet(title)
         _start(ws, headers, widths)
         part = residents.iloc[start : start + per_sheet]
-        bodies[ws] = table_rows(part, 2, _RESIDENT_CHUNK_ROWS)
+        bodies[ws] = partial(table_rows, part, 2, _RESIDENT_CHUNK_ROWS)
         last = get_column_letter(max(len(headers), 1))
         ws.auto_filter.ref = f"A1:{last}{len(part) + 1}"
     return bodies

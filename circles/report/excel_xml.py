@@ -20,7 +20,7 @@ import io
 import math
 import numbers
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -235,14 +235,40 @@ def _python_cells(series: pd.Series) -> pa.Array:
 
 
 def write_package(
-    path: Path, package: bytes, bodies: Mapping[str, Iterable[bytes | memoryview | str]]
+    path: Path,
+    package: bytes,
+    bodies: Mapping[str, Callable[[], Iterable[bytes | memoryview | str]]],
 ) -> None:
     """Copy the zip ``package`` to ``path``, each sheet named in ``bodies`` with its rows.
 
-    ``bodies`` maps a worksheet part ("xl/worksheets/sheet3.xml") to its rows' XML, inserted
-    before the part's ``</sheetData>`` (after openpyxl's header row). Rows are compressed on
-    another thread while the next ones are built.
+    ``bodies`` maps a worksheet part ("xl/worksheets/sheet3.xml") to a function giving its
+    rows' XML, inserted before the part's ``</sheetData>`` (after openpyxl's header row). Rows
+    are compressed on another thread while the next ones are built. A sheet beyond 2 GiB of
+    XML needs the ZIP64 extension, which Excel may want to repair where it is not needed: the
+    package is written again with it for that sheet only.
     """
+    large: set[str] = set()
+    while True:
+        try:
+            _write_package(path, package, bodies, large)
+        except _TooLargeError as error:
+            large.add(error.name)
+        else:
+            return
+
+
+class _TooLargeError(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _write_package(
+    path: Path,
+    package: bytes,
+    bodies: Mapping[str, Callable[[], Iterable[bytes | memoryview | str]]],
+    large: set[str],
+) -> None:
     with (
         zipfile.ZipFile(io.BytesIO(package)) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as target,
@@ -250,20 +276,26 @@ def write_package(
     ):
         for info in source.infolist():
             data = source.read(info)
-            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            if info.filename not in bodies:
-                target.writestr(entry, data)
+            name = info.filename  # written with the package's compression, dated now
+            if name not in bodies:
+                target.writestr(name, data)
                 continue
             cut = data.rindex(_SHEET_DATA_END)
-            with target.open(entry, "w", force_zip64=True) as handle:
-                handle.write(data[:cut])
-                pending: Future | None = None
-                for chunk in bodies[info.filename]:
-                    block = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(handle.write, block)
-                if pending is not None:
-                    pending.result()
-                handle.write(data[cut:])
+            try:
+                with target.open(name, "w", force_zip64=name in large) as handle:
+                    handle.write(data[:cut])
+                    pending: Future | None = None
+                    try:
+                        for chunk in bodies[name]():
+                            block = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+                            if pending is not None:
+                                pending.result()
+                            pending = writer.submit(handle.write, block)
+                    finally:
+                        if pending is not None:
+                            pending.result()
+                    handle.write(data[cut:])
+            except RuntimeError as error:  # zipfile: "File size too large, try using force_zip64"
+                if name in large or "force_zip64" not in str(error):
+                    raise
+                raise _TooLargeError(name) from error

@@ -259,3 +259,21 @@ def test_the_package_is_a_valid_zip_with_the_rows_in_each_sheet(tmp_path: Path, 
             text = package.read(name).decode()
             assert text.count("<sheetData>") == text.count("</sheetData>") == 1
             assert text.index('<row r="1"') < text.index("</sheetData>")
+
+
+def test_a_sheet_beyond_the_zip_limit_is_written_again_with_zip64(
+    tmp_path: Path, audit, monkeypatch
+):
+    """Only a sheet that needs it gets ZIP64 (Excel may want to repair it elsewhere)."""
+    residents = _odd_residents(300)
+    plain = tmp_path / "plain.xlsx"
+    write_workbook(plain, *audit, residents=residents)
+    with zipfile.ZipFile(plain) as package:
+        assert all(not info.extra for info in package.infolist())
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 50_000)  # the residents' rows are more
+    new, old = _both(tmp_path, "zip64", *audit, residents=residents)
+    with zipfile.ZipFile(new) as package:
+        sheets = len(package.namelist()) and _load(new).sheetnames
+        zip64 = [info.filename for info in package.infolist() if info.extra]
+    assert zip64 == [f"xl/worksheets/sheet{len(sheets)}.xml"]  # Residents, the last sheet
+    assert_same_workbook(new, old)
