@@ -38,6 +38,11 @@ def wrapped_lines(text: str, width: float) -> int:
 
 def number_format_of(number_format: str, value: Any) -> str:
     """The format of a cell: the column's for numbers, General for texts and empty cells."""
+    kind = type(value)  # the usual values first
+    if kind is str or value is None:
+        return GENERAL
+    if kind is float or kind is int:
+        return (INTEGER if kind is int else GENERAL) if number_format == AUTO else number_format
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return GENERAL
     if number_format == AUTO:
@@ -47,6 +52,8 @@ def number_format_of(number_format: str, value: Any) -> str:
 
 def display_text(value: Any, number_format: str) -> str:  # noqa: PLR0911 (one return a format)
     """Approximate the text Excel shows for a value in a number format."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

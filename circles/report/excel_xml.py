@@ -78,9 +78,10 @@ def cell_xml(value: Any, style_id: int = 0) -> str:  # noqa: PLR0911 (one return
     style = f' s="{style_id}"' if style_id else ""
     if value is None:
         return f"<c{style}/>"
-    if value is True or value is False:
+    kind = type(value)
+    if kind is bool:
         return f'<c{style} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, numbers.Real):
+    if kind is float or kind is int or (kind is not str and isinstance(value, numbers.Real)):
         if not math.isfinite(value):
             return f"<c{style}/>"
         return f"<c{style}><v>{'%.16g' % value}</v></c>"  # noqa: UP031 (openpyxl's format)
