@@ -185,8 +185,9 @@ def write_workbook(
     Numbers are written as numbers (coverage and targets as ratios with a percentage format),
     missing values (None, NaN) as empty cells. Numbers whose source is not tagged
     ``"verified"`` are shown in grey italics and their tag carries an "(unverified)" mark.
-    The residents sheet is converted and compressed one chunk of rows at a time: it needs
-    memory for a chunk only (about 50 MB for 50,000 residents × 60 columns).
+    The residents sheet is converted one chunk of rows at a time, each compressed while the
+    next is converted: it needs memory for two chunks of rows' XML (about 2 × 50 MB for
+    50,000 residents × 60 columns), whatever the number of residents.
     """
     labels = text_for(lang)
     if model is None:
