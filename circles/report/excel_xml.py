@@ -144,7 +144,10 @@ def _column_cells(series: pd.Series) -> pa.Array:
             cells = _python_cells(series)
     elif pd.api.types.is_float_dtype(dtype):
         cells = _float_cells(pa.array(series, type=pa.float64(), from_pandas=True))
-    elif isinstance(dtype, pd.StringDtype):
+    elif isinstance(dtype, pd.StringDtype) or (
+        pd.api.types.is_object_dtype(dtype)
+        and pd.api.types.infer_dtype(series, skipna=True) == "string"
+    ):
         cells = _text_cells(pa.array(series, type=pa.large_string(), from_pandas=True))
     else:
         cells = _python_cells(series)

@@ -161,6 +161,7 @@ def _odd_residents(rows: int) -> pd.DataFrame:
                 np.resize(np.array([True, None, False], dtype=object), rows), dtype="boolean"
             ),
             "mixed": np.resize(np.array(mixed, dtype=object), rows),
+            "text_object": pd.Series(texts, dtype=object).where(np.arange(rows) % 5 > 0, None),
             "when": pd.to_datetime(
                 np.resize(np.array(["2024-01-02 00:00", None, "2024-03-04 05:06"]), rows)
             ),
