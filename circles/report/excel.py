@@ -1,7 +1,9 @@
 """Write an audit's summary and coverage to an Excel workbook (report.xlsx) with openpyxl.
 
-The workbook is written in openpyxl's write-only (streaming) mode, so that a Residents sheet of
-hundreds of thousands of rows needs little memory; every sheet still has a bold, wrapped,
+openpyxl (in write-only mode) writes the workbook's parts and each sheet's header row; the
+rows below are written as text in bulk (:mod:`circles.report.excel_xml`), the Residents sheet
+column by column, so that hundreds of thousands of rows take seconds and little memory. They
+read back as openpyxl would have written them. Every sheet has a bold, wrapped,
 frozen header row, an auto-filter over its data, column widths fitted to the content (wide
 CJK characters count double), percentage and integer formats, a red-yellow-green colour scale
 on coverage columns, gaps highlighted and a landscape, fit-to-width print setup.
@@ -32,8 +34,10 @@ Sheets, in order (names in the workbook language; see :mod:`circles.report.text`
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.fills import Fill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
@@ -77,6 +82,7 @@ from circles.report.excel_sheets import (
     subdistricts_sheet,
     summary_sheet,
 )
+from circles.report.excel_xml import cell_xml, row_xml, table_rows, write_package
 from circles.report.model import ReportModel, build_report_model
 from circles.report.text import TEXT, text_for
 
@@ -91,7 +97,7 @@ _HEADER_MAX_WIDTH = 14  # a longer header wraps rather than widen a column of sh
 _FILTER_BUTTON_WIDTH = 3
 _LINE_HEIGHT = 15  # points per line of the default 11-point font
 _EXCEL_MAX_ROWS = 1_048_576
-_RESIDENT_CHUNK_ROWS = 10_000  # rows converted at a time
+_RESIDENT_CHUNK_ROWS = 50_000  # rows converted at a time
 _RESIDENT_WIDTH_SAMPLE = 2_000  # rows whose texts size the columns
 
 _FONT = "Calibri"  # the default font: styled cells must name it, or viewers pick a serif
@@ -109,6 +115,12 @@ _GAP_FILL = PatternFill(fill_type="solid", fgColor="FFC7CE")
 _HEADING_FONT = Font(name=_FONT, size=12, bold=True, color="1F3864")
 _HEADING_FILL = PatternFill(fill_type="solid", fgColor="DDEBF7")
 _NOTE_FONT = Font(name=_FONT, size=11, italic=True, color="595959")
+_FONTS_FILLS: dict[str | None, tuple[Font | None, Fill | None]] = {
+    UNVERIFIED: (_UNVERIFIED_FONT, None),
+    UNVERIFIED_TAG: (_UNVERIFIED_TAG_FONT, _UNVERIFIED_TAG_FILL),
+    GAP: (_GAP_FONT, _GAP_FILL),
+    TOTAL: (_TOTAL_FONT, None),
+}
 _RUNNING = (HEADING, NOTE)  # rows whose one text runs across the row (no wrap, no width)
 _COVERAGE_SCALE = {  # red at 0 %, yellow at 50 %, green at 100 %: absolute, not relative
     "start_type": "num",
@@ -173,9 +185,9 @@ def write_workbook(
     Numbers are written as numbers (coverage and targets as ratios with a percentage format),
     missing values (None, NaN) as empty cells. Numbers whose source is not tagged
     ``"verified"`` are shown in grey italics and their tag carries an "(unverified)" mark.
-    The whole workbook is streamed (openpyxl write-only mode): the residents sheet needs
-    memory for one chunk of rows and the distinct texts (ids, names) only; each sheet's XML
-    passes through a temporary file (about 400 MB for 300,000 residents × 40 columns).
+    The residents sheet is converted one chunk of rows at a time, each compressed while the
+    next is converted: it needs memory for two chunks of rows' XML (about 2 × 50 MB for
+    50,000 residents × 60 columns), whatever the number of residents.
     """
     labels = text_for(lang)
     if model is None:
@@ -201,19 +213,57 @@ def write_workbook(
     sheets += [rules_sheet(book), inputs_sheet(book)]
 
     workbook = Workbook(write_only=True)
+    styles = _CellStyles()
+    bodies: dict[WriteOnlyWorksheet, Callable[[], Iterable[Any]]] = {}
     for sheet in sheets:
-        _write_sheet(workbook.create_sheet(sheet.title), sheet)
+        ws = workbook.create_sheet(sheet.title)
+        bodies[ws] = _write_sheet(ws, sheet, styles).copy  # the rows, once written
     if residents is not None:
-        _write_residents(workbook, residents, labels, taken)
-    workbook.save(path)
+        bodies |= _write_residents(workbook, residents, labels, taken)
+    package = io.BytesIO()
+    workbook.save(package)  # the workbook with each sheet's header row
+    write_package(
+        path, package.getvalue(), {ws.path.lstrip("/"): rows for ws, rows in bodies.items()}
+    )
+
+
+class _CellStyles:
+    """The workbook's cell formats (openpyxl's style ids) by format, alignment, font, fill."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple, int] = {}
+
+    def id(
+        self,
+        ws: WriteOnlyWorksheet,
+        number_format: str,
+        alignment: Alignment,
+        font: Font | None = None,
+        fill: Fill | None = None,
+    ) -> int:
+        """The style id of a cell so formatted, added to the workbook's styles once."""
+        key = (number_format, id(alignment), id(font), id(fill))  # the module's constants
+        if key not in self._ids:
+            cell = WriteOnlyCell(ws)
+            cell.number_format = number_format
+            cell.alignment = alignment
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            self._ids[key] = cell.style_id
+        return self._ids[key]
 
 
 # --------------------------------------------------------------------------------------------
 # small sheets
 
 
-def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
-    """A header and rows, frozen and filtered, with styled cells, fitted widths, print setup."""
+def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet, styles: _CellStyles) -> list[str]:
+    """A header, frozen and filtered, with fitted widths and print setup; the rows' XML.
+
+    The rows come as one text (a few MB for the largest sheet, Facilities).
+    """
     styles_of = [
         sheet.styles[index] if index < len(sheet.styles) else {} for index in range(len(sheet.rows))
     ]
@@ -221,36 +271,33 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
     fitted = [row for row, run in zip(sheet.rows, running, strict=True) if not run]
     widths, wraps = _fit_widths(sheet.columns, fitted)
     _start(ws, [column.header for column in sheet.columns], widths)
+    alignments = [
+        _WRAP if wrap else _CENTRE if column.align == "center" else _TOP
+        for column, wrap in zip(sheet.columns, wraps, strict=True)
+    ]
+    rows: list[str] = []
     for index, row in enumerate(sheet.rows):
-        styles = styles_of[index]
+        cell_styles = styles_of[index]
         if running[index]:
-            ws.append(_running_row(ws, sheet.columns, row, styles))
+            rows.append(
+                row_xml(index + 2, _running_row(ws, sheet.columns, row, cell_styles, styles))
+            )
             continue
-        texts = [
-            display_text(row.get(column.key), GENERAL) if wrap else ""
-            for column, wrap in zip(sheet.columns, wraps, strict=True)
-        ]
-        _set_height(ws, index + 2, texts, widths)
-        cells: list[Any] = []
-        for column, wrap in zip(sheet.columns, wraps, strict=True):
+        height = None
+        if any(wraps):
+            texts = [
+                display_text(row.get(column.key), GENERAL) if wrap else ""
+                for column, wrap in zip(sheet.columns, wraps, strict=True)
+            ]
+            height = _height(texts, widths)
+        cells = []
+        for column, alignment in zip(sheet.columns, alignments, strict=True):
             value = cell_value(row.get(column.key))
             number_format = number_format_of(column.number_format, value)
-            style = styles.get(column.key)
-            cell = WriteOnlyCell(ws, value=value)
-            cell.number_format = number_format
-            cell.alignment = _WRAP if wrap else _CENTRE if column.align == "center" else _TOP
-            if style == UNVERIFIED:
-                cell.font = _UNVERIFIED_FONT
-            elif style == UNVERIFIED_TAG:
-                cell.font = _UNVERIFIED_TAG_FONT
-                cell.fill = _UNVERIFIED_TAG_FILL
-            elif style == GAP:
-                cell.font = _GAP_FONT
-                cell.fill = _GAP_FILL
-            elif style == TOTAL:
-                cell.font = _TOTAL_FONT
-            cells.append(cell)
-        ws.append(cells)
+            font, fill = _FONTS_FILLS.get(cell_styles.get(column.key), (None, None))
+            style_id = styles.id(ws, number_format, alignment, font, fill)
+            cells.append(cell_xml(value, style_id))
+        rows.append(row_xml(index + 2, cells, height))
     last_row = len(sheet.rows) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{last_row}"
     if len(sheet.rows):
@@ -260,28 +307,24 @@ def _write_sheet(ws: WriteOnlyWorksheet, sheet: Sheet) -> None:
                 ws.conditional_formatting.add(
                     f"{letter}2:{letter}{last_row}", ColorScaleRule(**_COVERAGE_SCALE)
                 )
+    return ["".join(rows)]
 
 
 def _running_row(
     ws: WriteOnlyWorksheet,
     columns: Sequence[Column],
     row: Mapping[str, Any],
-    styles: Mapping[str, str],
-) -> list[Any]:
+    cell_styles: Mapping[str, str],
+    styles: _CellStyles,
+) -> list[str]:
     """A heading or note row: its text unwrapped (it runs across the empty cells to its right).
 
     A heading's cells are all filled, so that the block it heads stands out.
     """
-    heading = HEADING in styles.values()
-    cells: list[Any] = []
-    for column in columns:
-        cell = WriteOnlyCell(ws, value=cell_value(row.get(column.key)))
-        cell.alignment = _TOP
-        cell.font = _HEADING_FONT if heading else _NOTE_FONT
-        if heading:
-            cell.fill = _HEADING_FILL
-        cells.append(cell)
-    return cells
+    heading = HEADING in cell_styles.values()
+    font, fill = (_HEADING_FONT, _HEADING_FILL) if heading else (_NOTE_FONT, None)
+    style_id = styles.id(ws, GENERAL, _TOP, font, fill)
+    return [cell_xml(cell_value(row.get(column.key)), style_id) for column in columns]
 
 
 def _start(ws: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:
@@ -296,7 +339,9 @@ def _start(ws: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[floa
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "1:1"
-    _set_height(ws, 1, headers, [width - _FILTER_BUTTON_WIDTH + 1 for width in widths])
+    height = _height(headers, [width - _FILTER_BUTTON_WIDTH + 1 for width in widths])
+    if height is not None:
+        ws.row_dimensions[1].height = height
     header = []
     for text in headers:
         cell = WriteOnlyCell(ws, value=legal_text(str(text)))
@@ -330,20 +375,21 @@ def _fit_widths(
     return widths, wraps
 
 
-def _set_height(
-    ws: WriteOnlyWorksheet, row_index: int, texts: Sequence[str], widths: Sequence[float]
-) -> None:
-    """Give a row the height of its most-wrapped cell; one-line rows keep the default.
+def _height(texts: Sequence[str], widths: Sequence[float]) -> int | None:
+    """The height of a row's most-wrapped cell in points; None (the default) for one line.
 
     Neither Excel nor LibreOffice reliably grows rows of wrapped text in a file they did not
     write, so the height is estimated from the display width of the texts.
     """
     lines = max(
-        (wrapped_lines(text, width - 1) for text, width in zip(texts, widths, strict=True)),
+        (
+            wrapped_lines(text, width - 1)
+            for text, width in zip(texts, widths, strict=True)
+            if text  # an empty cell takes one line
+        ),
         default=1,
     )
-    if lines > 1:
-        ws.row_dimensions[row_index].height = _LINE_HEIGHT * lines + 2
+    return _LINE_HEIGHT * lines + 2 if lines > 1 else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,8 +398,11 @@ def _set_height(
 
 def _write_residents(
     workbook: Workbook, residents: pd.DataFrame, labels: Mapping[str, str], taken: list[str]
-) -> None:
-    """The residents table, every column, streamed in chunks; a new sheet per Excel row limit."""
+) -> dict[WriteOnlyWorksheet, Callable[[], Iterator[memoryview]]]:
+    """The residents table, every column, in chunks of rows; a new sheet per Excel row limit.
+
+    Returns each sheet's rows (a function making them as they are written).
+    """
     headers = [str(column) for column in residents.columns]
     keys = [str(index) for index in range(len(headers))]
     sample = [
@@ -364,6 +413,7 @@ def _write_residents(
     widths, _ = _fit_widths(columns, sample)
     per_sheet = _EXCEL_MAX_ROWS - 1
     starts = range(0, max(len(residents), 1), per_sheet)
+    bodies: dict[WriteOnlyWorksheet, Callable[[], Iterator[memoryview]]] = {}
     for number_, start in enumerate(starts, start=1):
         base = labels["sheet_residents"]
         if number_ > 1:
@@ -373,15 +423,14 @@ def _write_residents(
         ws = workbook.create_sheet(title)
         _start(ws, headers, widths)
         part = residents.iloc[start : start + per_sheet]
-        for chunk_start in range(0, len(part), _RESIDENT_CHUNK_ROWS):
-            for row in _plain_rows(part.iloc[chunk_start : chunk_start + _RESIDENT_CHUNK_ROWS]):
-                ws.append(row)
+        bodies[ws] = partial(table_rows, part, 2, _RESIDENT_CHUNK_ROWS)
         last = get_column_letter(max(len(headers), 1))
         ws.auto_filter.ref = f"A1:{last}{len(part) + 1}"
+    return bodies
 
 
 def _plain_rows(frame: pd.DataFrame) -> list[list[Any]]:
-    """Rows of Python values for openpyxl: NaN, NA and NaT as None, numpy scalars unboxed."""
+    """Rows of Python values (to fit widths): NaN, NA and NaT as None, numpy scalars unboxed."""
     values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
     for row in values:
         for index, value in enumerate(row):

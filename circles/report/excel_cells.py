@@ -38,6 +38,11 @@ def wrapped_lines(text: str, width: float) -> int:
 
 def number_format_of(number_format: str, value: Any) -> str:
     """The format of a cell: the column's for numbers, General for texts and empty cells."""
+    kind = type(value)  # the usual values first
+    if kind is str or value is None:
+        return GENERAL
+    if kind is float or kind is int:
+        return (INTEGER if kind is int else GENERAL) if number_format == AUTO else number_format
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return GENERAL
     if number_format == AUTO:
@@ -47,6 +52,8 @@ def number_format_of(number_format: str, value: Any) -> str:
 
 def display_text(value: Any, number_format: str) -> str:  # noqa: PLR0911 (one return a format)
     """Approximate the text Excel shows for a value in a number format."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -64,6 +71,8 @@ def display_text(value: Any, number_format: str) -> str:  # noqa: PLR0911 (one r
 
 def display_width(text: str) -> int:
     """Width of the longest line of a text in character cells (wide characters count two)."""
+    if text.isascii() and text.isprintable():  # one line of narrow characters
+        return len(text)
     return max(
         (
             sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
@@ -73,8 +82,15 @@ def display_width(text: str) -> int:
     )
 
 
-def cell_value(value: Any) -> Any:
+def cell_value(value: Any) -> Any:  # noqa: PLR0911 (one return a kind of value)
     """Convert a value for openpyxl: native numbers, None for missing values."""
+    kind = type(value)  # the usual values first
+    if kind is str:
+        return legal_text(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is int:
+        return value
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_):
