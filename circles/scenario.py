@@ -69,12 +69,18 @@ def run_scenario(
 
         formatted.append(PendingCsv(table))  # formatted while coverage is worked out
 
+    # the planned audit takes what the status quo's found and still holds (circles.reuse)
+    reuse = None
+    if planned_path is not None:
+        from circles.reuse import Reuse
+
+        reuse = Reuse()
     try:
-        result = run_audit(status_quo, progress=stage, on_residents=on_residents)
+        result = run_audit(status_quo, progress=stage, on_residents=on_residents, reuse=reuse)
         planned = None
         if planned_path is not None:
             progress("planned")
-            planned = run_audit(options)
+            planned = run_audit(options, reuse=reuse)
     finally:
         if writer.ident is not None:  # no thread of the scenario outlives it
             writer.join()
