@@ -115,10 +115,18 @@ class AuditGeometry:
     facility_areas: gpd.GeoDataFrame | None = None
 
     @functools.cached_property
+    def resident_points(self) -> np.ndarray:
+        """Each resident's point (None without geometry), made on first use.
+
+        The planned audit's residents stand where the status quo's do: the scenario hands it
+        the status quo's points.
+        """
+        return xy_points(self.resident_xy)
+
+    @functools.cached_property
     def residents(self) -> gpd.GeoDataFrame:
         """The residents table with each resident's point."""
-        points = xy_points(self.resident_xy)
-        return gpd.GeoDataFrame(self.resident_table, geometry=points, crs=self.crs)
+        return gpd.GeoDataFrame(self.resident_table, geometry=self.resident_points, crs=self.crs)
 
     @functools.cached_property
     def facilities(self) -> gpd.GeoDataFrame:

@@ -229,14 +229,16 @@ def write_report(
     warnings: list[str] | None = None,
     residents_csv: PendingCsv | None = None,
     layers: LayerOptions | None = None,
+    planned_residents_csv: PendingCsv | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
     the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
     table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
-    ``on_residents``). ``layers`` says how the GIS layers (residents, communities, facilities)
-    and the CSV files are written (default: GeoPackage in WGS 84, CSV with a byte order mark).
+    ``on_residents``), ``planned_residents_csv`` that of ``planned``. ``layers`` says how the
+    GIS layers (residents, communities, facilities) and the CSV files are written (default:
+    GeoPackage in WGS 84, CSV with a byte order mark).
 
     Raises
     ------
@@ -274,7 +276,7 @@ def write_report(
             from circles.report.compare_report import write_comparison_workbook
 
             (stage / "planned").mkdir()
-            _write_files(stage / "planned", planned, **options)
+            _write_files(stage / "planned", planned, residents_csv=planned_residents_csv, **options)
             write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
             write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
     return [out / name for name in names]
