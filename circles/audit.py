@@ -192,7 +192,9 @@ def _run(
 ) -> AuditResult:
     warnings: list[str] = []
     progress("rules")
-    loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
+    loaded = (load_rules if reuse is None else reuse.load_rules)(
+        options.rules or None, circle_ids=options.circle_ids or None
+    )
     circles = [lc.circle for lc in loaded]
     check_options(options)
 

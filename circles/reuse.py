@@ -4,7 +4,7 @@ The planned audit reads the same rules, residents and networks as the status quo
 facilities are the status quo's followed by the planned ones. So it takes, instead of making
 them again:
 
-- the networks (not loaded again) and the residents' snaps;
+- the rules (not read again), the networks (not loaded again) and the residents' snaps;
 - the status quo facilities' snaps (a point's snap depends on that point alone): only the
   planned facilities are snapped;
 - the costs of every search whose facility types include no planned type (nearest-facility
@@ -22,7 +22,9 @@ residents and first facility rows are the status quo's, point for point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,7 +36,7 @@ from circles.network.build import Network
 from circles.network.networks import AuditNetwork, build_networks
 from circles.network.snap import Snaps
 from circles.projection import point_coordinates
-from circles.rules.load import LoadedCircle
+from circles.rules.load import LoadedCircle, load_rules
 from circles.rules.schema import Circle
 from circles.traveltime.costs import TravelCosts, travel_costs
 
@@ -79,6 +81,7 @@ class Reuse:
     and keeps what it found; the second takes what still holds and runs the rest.
     """
 
+    rules: tuple[object, list[LoadedCircle]] | None = None
     networks: dict[str, tuple[Network, float]] | None = None
     resident_xy: np.ndarray | None = None
     snaps: dict[str, tuple[Snaps, Snaps]] = field(default_factory=dict)
@@ -89,6 +92,18 @@ class Reuse:
     #: inputs differ, nothing that depends on them is taken)
     changed_types: frozenset[str] | None = None
     taking: bool = False
+
+    def load_rules(
+        self,
+        rules: Sequence[str | Path] | None,
+        *,
+        circle_ids: Sequence[str] | None = None,
+    ) -> list[LoadedCircle]:
+        """:func:`circles.rules.load.load_rules`, or the rules the first audit loaded."""
+        key = (None if rules is None else list(rules), circle_ids and list(circle_ids))
+        if self.rules is None or self.rules[0] != key:
+            self.rules = (key, load_rules(rules, circle_ids=circle_ids))
+        return self.rules[1]
 
     def build_networks(self, circles: list[Circle], options: Settings) -> dict[str, AuditNetwork]:
         """:func:`circles.network.networks.build_networks`, or the kept networks afresh."""
