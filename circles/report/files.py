@@ -19,6 +19,7 @@ from circles.report.checkup import checkup_table
 from circles.report.excel import write_workbook
 from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import build_report_model
+from circles.report.shared import shared_transforms
 from circles.report.staging import staged_output
 from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
@@ -269,6 +270,7 @@ def write_report(
     )
     with (
         collector_paused(),
+        shared_transforms(),  # the planned report takes the status quo's unchanged areas
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
     ):
         _write_files(stage, result, residents_csv=residents_csv, **options)
