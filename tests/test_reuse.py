@@ -120,7 +120,7 @@ def test_different_inputs_take_nothing_that_depends_on_them(tmp_path: Path) -> N
 
 
 def test_groups_without_changed_types_keep_their_costs() -> None:
-    from circles.traveltime.costs import GroupCosts, _unchanged
+    from circles.traveltime.costs import GroupCosts, unchanged_costs
 
     cost = np.zeros((3, 1))
     known = GroupCosts(
@@ -129,4 +129,4 @@ def test_groups_without_changed_types_keep_their_costs() -> None:
     )
     groups = {("a",): (1, 10.0), ("b",): (1, 10.0), ("a", "c"): (1, 10.0), ("d",): (1, 9.0)}
     # ("d",) reaches farther now: searched again too
-    assert set(_unchanged(known, groups, frozenset({"c"}))) == {("a",), ("b",)}
+    assert set(unchanged_costs(known, groups, frozenset({"c"}))) == {("a",), ("b",)}

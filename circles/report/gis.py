@@ -181,7 +181,7 @@ def write_layers(
     names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
         if layer.endswith("_areas") and frame.crs is not None:
-            out = _areas_to_crs(frame, crs)
+            out = areas_to_crs(frame, crs)
         else:
             out = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
         out = out.reset_index(drop=True)
@@ -201,7 +201,7 @@ def write_layers(
     return names
 
 
-def _areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+def areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     """``frame.to_crs(crs)``, each area projected once for the reports of a scenario.
 
     The planned audit keeps the status quo's areas of the requirements without a planned type

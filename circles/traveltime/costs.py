@@ -83,7 +83,7 @@ def travel_costs(
     walking = [c for c in circles if c.mode == "walk"]
     walk = GroupCosts(groups=walk_groups(walking, speeds_m_s))
     if walk.groups:
-        given = _unchanged(known.walk if known else None, walk.groups, changed_types)
+        given = unchanged_costs(known.walk if known else None, walk.groups, changed_types)
         walk.costs = search(nets["walk"], facilities, walk.groups, "to_facility", engine, given)
     drive: dict[str, GroupCosts] = {}
     hubs: dict[str, dict] = {}
@@ -92,7 +92,7 @@ def travel_costs(
         net = nets[network_key(c)]
         if c.mode == "drive":
             groups = drive_groups(c)
-            given = _unchanged(known.drive.get(c.id) if known else None, groups, changed_types)
+            given = unchanged_costs(known.drive.get(c.id) if known else None, groups, changed_types)
             found = search(net, facilities, groups, c.direction, engine, given)
             drive[c.id] = GroupCosts(found, groups)
         elif c.mode == "hub":
@@ -108,7 +108,7 @@ def travel_costs(
     return TravelCosts(walk=walk, drive=drive, hubs=hubs, speeds_m_s=speeds_m_s)
 
 
-def _unchanged(
+def unchanged_costs(
     known: GroupCosts | None, groups: Groups, changed_types: frozenset[str]
 ) -> dict[tuple[str, ...], np.ndarray]:
     """The known costs of the groups (same k and horizon) that use none of ``changed_types``."""

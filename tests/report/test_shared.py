@@ -8,7 +8,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pyproj import CRS
 
-from circles.report.gis import _areas_to_crs
+from circles.report.gis import areas_to_crs
 from circles.report.shared import each, shared_transforms
 from tests.conftest import CRS as TOY_CRS
 from tests.conftest import X0, Y0
@@ -45,8 +45,8 @@ def test_areas_are_projected_as_to_crs_does() -> None:
     frame = gpd.GeoDataFrame({"requirement_id": ["a", "b", "c"]}, geometry=_squares(3), crs=TOY_CRS)
     wgs84 = CRS.from_user_input("EPSG:4326")
     with shared_transforms():
-        once = _areas_to_crs(frame, wgs84)
-        again = _areas_to_crs(frame, wgs84)
+        once = areas_to_crs(frame, wgs84)
+        again = areas_to_crs(frame, wgs84)
     assert_geodataframe_equal(once, frame.to_crs(wgs84), check_less_precise=False)
     assert_geodataframe_equal(again, frame.to_crs(wgs84))
     assert again.geometry.iloc[0] is once.geometry.iloc[0]
