@@ -10,6 +10,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,10 @@ from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
 from circles.traveltime.costs import TravelCosts, travel_costs, walking_speeds
+
+if TYPE_CHECKING:
+    from circles.areas.build import AreaMemo
+    from circles.reuse import Reuse
 
 Progress = Callable[[str], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
@@ -110,10 +115,18 @@ class AuditGeometry:
     facility_areas: gpd.GeoDataFrame | None = None
 
     @functools.cached_property
+    def resident_points(self) -> np.ndarray:
+        """Each resident's point (None without geometry), made on first use.
+
+        The planned audit's residents stand where the status quo's do: the scenario hands it
+        the status quo's points.
+        """
+        return xy_points(self.resident_xy)
+
+    @functools.cached_property
     def residents(self) -> gpd.GeoDataFrame:
         """The residents table with each resident's point."""
-        points = xy_points(self.resident_xy)
-        return gpd.GeoDataFrame(self.resident_table, geometry=points, crs=self.crs)
+        return gpd.GeoDataFrame(self.resident_table, geometry=self.resident_points, crs=self.crs)
 
     @functools.cached_property
     def facilities(self) -> gpd.GeoDataFrame:
@@ -131,6 +144,7 @@ def run_audit(
     on_residents: Callable[[pd.DataFrame], None] | None = None,
     *,
     keep_internals: bool = False,
+    reuse: Reuse | None = None,
 ) -> AuditResult:
     """Run one audit and return its tables and summary.
 
@@ -138,7 +152,9 @@ def run_audit(
     CRS → snaps → travel costs → checks → coverage → summary. ``progress`` is called with each
     stage's name as it starts; ``on_residents`` with the residents table as soon as it is final
     (before coverage and the summary are worked out), so that a caller can start formatting it
-    meanwhile. With ``keep_internals`` the result carries :class:`AuditInternals`.
+    meanwhile. With ``keep_internals`` the result carries :class:`AuditInternals`. A ``reuse``
+    given to the status quo's audit and then to the planned one lets the second take what the
+    first found and still holds (see :mod:`circles.reuse`).
 
     Raises
     ------
@@ -151,7 +167,7 @@ def run_audit(
     with collector_paused():
         warm_up.start()
         try:
-            return _run(options, progress, on_residents, keep_internals=keep_internals)
+            return _run(options, progress, on_residents, keep_internals=keep_internals, reuse=reuse)
         finally:
             warm_up.join()
 
@@ -172,10 +188,13 @@ def _run(
     on_residents: Callable[[pd.DataFrame], None] | None,
     *,
     keep_internals: bool = False,
+    reuse: Reuse | None = None,
 ) -> AuditResult:
     warnings: list[str] = []
     progress("rules")
-    loaded = load_rules(options.rules or None, circle_ids=options.circle_ids or None)
+    loaded = (load_rules if reuse is None else reuse.load_rules)(
+        options.rules or None, circle_ids=options.circle_ids or None
+    )
     circles = [lc.circle for lc in loaded]
     check_options(options)
 
@@ -184,7 +203,11 @@ def _run(
     layers = read_layers(options, warnings, keep_columns=capacity_fields)
 
     progress("network")
-    nets = build_networks(circles, options)
+    nets = (
+        build_networks(circles, options)
+        if reuse is None
+        else reuse.build_networks(circles, options)
+    )
     release_osm()
     network_warnings(nets, options.network, warnings)
     placed = place_layers(layers, next(iter(nets.values())).network.crs, options, warnings)
@@ -196,7 +219,7 @@ def _run(
         max_snap_m=options.max_snap_m,
         min_component_nodes=options.min_component_nodes,
     )
-    attached = attach(
+    attached = (attach if reuse is None else reuse.attach)(
         nets,
         circles,
         placed.resident_xy,
@@ -207,7 +230,7 @@ def _run(
 
     progress("travel")
     walk_m_s = options.walk_speed_m_per_min / 60.0 if options.walk_speed_m_per_min else None
-    costs = travel_costs(
+    costs = (travel_costs if reuse is None else reuse.travel_costs)(
         loaded, nets, placed.facilities, walking_speeds(loaded, walk_m_s), options.engine
     )
     evaluable = {c.id: attached.evaluable(network_key(c)) for c in circles}
@@ -253,7 +276,8 @@ def _run(
     areas, facility_areas = None, None
     if options.service_areas != "none":
         progress("areas")
-        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs)
+        memo = None if reuse is None else reuse.areas()
+        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs, memo)
     summary = build_summary(
         SummaryInputs(
             options=options,
@@ -410,6 +434,7 @@ def _service_areas(
     placed: Placed,
     zones: gpd.GeoDataFrame | None,
     costs: TravelCosts,
+    memo: AreaMemo | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The service areas of the walking and driving requirements (see circles.areas)."""
     from circles.areas import ServiceAreaOptions, service_areas
@@ -426,6 +451,7 @@ def _service_areas(
             zones=zones,
             zone_values=None if zones is None else zones["zone"].to_numpy(dtype=object),
         ),
+        memo,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from circles.audit import AuditResult, run_audit
@@ -27,13 +28,15 @@ if TYPE_CHECKING:
 class Scenario:
     """An audit's results, and with planned facilities the planned audit and the comparison.
 
-    ``residents_csv`` is the status quo's residents table already formatted as CSV (or None).
+    ``residents_csv`` is the status quo's residents table already formatted as CSV (or None),
+    ``planned_residents_csv`` the planned audit's.
     """
 
     result: AuditResult
     planned: AuditResult | None
     comparison: pd.DataFrame | None
     residents_csv: PendingCsv | None
+    planned_residents_csv: PendingCsv | None = None
 
 
 def run_scenario(
@@ -57,24 +60,33 @@ def run_scenario(
     writer = threading.Thread(
         target=importlib.import_module, args=("circles.report.files",), daemon=True
     )
-    formatted: list[Any] = []
+    formatted: dict[str, Any] = {}
 
     def stage(name: str) -> None:
         progress(name)
         if name == "snap" and writer.ident is None:
             writer.start()
 
-    def on_residents(table: pd.DataFrame) -> None:
+    def on_residents(table: pd.DataFrame, key: str = "status_quo") -> None:
         from circles.report.files import PendingCsv
 
-        formatted.append(PendingCsv(table))  # formatted while coverage is worked out
+        formatted[key] = PendingCsv(table)  # formatted while coverage is worked out
 
+    def on_planned_residents(table: pd.DataFrame) -> None:
+        on_residents(table, "planned")
+
+    # the planned audit takes what the status quo's found and still holds (circles.reuse)
+    reuse = None
+    if planned_path is not None:
+        from circles.reuse import Reuse
+
+        reuse = Reuse()
     try:
-        result = run_audit(status_quo, progress=stage, on_residents=on_residents)
+        result = run_audit(status_quo, progress=stage, on_residents=on_residents, reuse=reuse)
         planned = None
         if planned_path is not None:
             progress("planned")
-            planned = run_audit(options)
+            planned = run_audit(options, reuse=reuse, on_residents=on_planned_residents)
     finally:
         if writer.ident is not None:  # no thread of the scenario outlives it
             writer.join()
@@ -83,4 +95,17 @@ def run_scenario(
         from circles.evaluate.compare import compare
 
         comparison = compare(result.coverage, planned.coverage, result.residents, planned.residents)
-    return Scenario(result, planned, comparison, formatted[0] if formatted else None)
+        before, after = result.geo, planned.geo
+        if (
+            before is not None
+            and after is not None
+            and np.array_equal(after.resident_xy, before.resident_xy, equal_nan=True)
+        ):
+            after.resident_points = before.resident_points  # made once, for both reports
+    return Scenario(
+        result,
+        planned,
+        comparison,
+        formatted.get("status_quo"),
+        formatted.get("planned"),
+    )

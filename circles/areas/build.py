@@ -10,7 +10,7 @@ give one area per zone, clipped to the zone's polygons (the default threshold ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -75,6 +75,21 @@ class _Prepared:
 
 
 @dataclass
+class AreaMemo:
+    """Service areas kept for a later audit of the same rules and networks (:mod:`circles.reuse`).
+
+    The first audit fills it: each network's samples and raster, and each requirement's rows
+    (requirement and per-facility layers). A later audit whose facilities add facilities of
+    ``changed_types`` only takes the rows of every requirement using none of these types, and
+    the samples and raster (their anchors are found again on its own search graph).
+    """
+
+    prepared: dict[str, _Prepared] = field(default_factory=dict)
+    rows: dict[tuple[str, str], tuple[list[dict], list[dict]]] = field(default_factory=dict)
+    changed_types: frozenset[str] | None = None
+
+
+@dataclass
 class _Target:
     """One requirement on its network: its facility rows and the direction of travel."""
 
@@ -92,32 +107,58 @@ def service_areas(
     facilities: pd.DataFrame,
     speeds_m_s: dict[str, float],
     options: ServiceAreaOptions,
+    memo: AreaMemo | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The service area of every walking and driving requirement, in the networks' CRS.
 
     Returns the requirement layer (one row per requirement, one per zone of a zoned one) and,
     with ``options.per_facility``, the facility layer (one row per facility and requirement
     using its type), else None. Hub circles have no service area (their reach is a timetable).
+    ``memo`` keeps the areas for a later audit, or gives an earlier audit's (see
+    :class:`AreaMemo`).
     """
     crs = next(iter(nets.values())).network.crs
     types = facilities["facility_type"].to_numpy(dtype=object)
+    # an earlier audit's memo is taken from; an empty one is filled for a later audit
+    changed = memo.changed_types if memo is not None else None
+    taking = memo if changed is not None else None
+    keeping = memo if changed is None else None
     traced = [c for c in (lc.circle for lc in loaded) if c.mode in ("walk", "drive")]
     found: dict[int, tuple[list[dict], list[dict]]] = {}
     # network by network, so that one raster at a time is held; the rows in the rules' order
     for key in dict.fromkeys(network_key(c) for c in traced):
         net = nets[key]
-        prep = _prepare(net, options.max_snap_m)
+        prep: _Prepared | None = None  # made on first need
         for i, c in enumerate(traced):
             if network_key(c) != key:
                 continue
             direction = "to_facility" if c.mode == "walk" else c.direction
             found[i] = ([], [])
             for r in c.requirements:
+                kept = taking.rows.get((c.id, r.id)) if taking is not None else None
+                if kept is not None and changed is not None and not changed & set(r.facility_types):
+                    found[i][0].extend(kept[0])
+                    found[i][1].extend(kept[1])
+                    continue
+                if prep is None:
+                    if taking is not None and key in taking.prepared:
+                        prep = _unanchored(taking.prepared[key])
+                    else:
+                        prep = _prepare(net, options.max_snap_m)
+                    if keeping is not None:
+                        keeping.prepared[key] = _unanchored(prep)
                 on = net.snapped()[1].on_network & np.isin(types, r.facility_types)
                 target = _Target(c, r, net, prep, np.flatnonzero(on), direction)
-                found[i][0].extend(_requirement_rows(target, speeds_m_s, options))
-                if options.per_facility:
-                    found[i][1].extend(_facility_rows(target, facilities, speeds_m_s, options))
+                areas = _requirement_rows(target, speeds_m_s, options)
+                per_facility = (
+                    _facility_rows(target, facilities, speeds_m_s, options)
+                    if options.per_facility
+                    else []
+                )
+                found[i][0].extend(areas)
+                found[i][1].extend(per_facility)
+                if keeping is not None:
+                    keeping.rows[(c.id, r.id)] = (areas, per_facility)
         del prep
     rows = [row for i in sorted(found) for row in found[i][0]]
     facility_rows = [row for i in sorted(found) for row in found[i][1]]
@@ -147,6 +188,11 @@ def _prepare(net: AuditNetwork, max_snap_m: float) -> _Prepared:
     arrays = derived(network, "areas", params, make)
     samples = samples_at(network, arrays["edge"], arrays["offset"], arrays["xy"])
     return _Prepared(samples=samples, raster=raster_from(arrays))
+
+
+def _unanchored(prep: _Prepared) -> _Prepared:
+    """The samples and raster without the samples' anchors (they belong to a search graph)."""
+    return replace(prep, samples=replace(prep.samples, anchors={}))
 
 
 def _engine(net: AuditNetwork, direction: str, engine: str):

@@ -249,6 +249,7 @@ def _run(
         comparison=comparison,
         warnings=map_warnings,
         residents_csv=scenario.residents_csv,
+        planned_residents_csv=scenario.planned_residents_csv,
         layers=LayerOptions(
             options.layer_format, options.crs_out, options.csv_bom, options.basemap
         ),

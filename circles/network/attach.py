@@ -19,7 +19,7 @@ from circles.errors import InputDataError
 from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
 from circles.network import snap
 from circles.network.networks import AuditNetwork, network_key
-from circles.network.snap import snap_xy
+from circles.network.snap import Snaps, snap_xy
 from circles.projection import point_coordinates
 from circles.rules.schema import Circle
 
@@ -63,11 +63,16 @@ def attach(
     resident_status: np.ndarray,
     facilities: pd.DataFrame,
     names: Names,
+    *,
+    known: dict[str, tuple[Snaps, Snaps]] | None = None,
 ) -> Attachment:
     """Snap residents and the facilities each network needs to every network (in place).
 
     Each network's ``residents`` and ``facilities`` snaps are set; the networks snap at once,
-    on two threads (the kernels run without the GIL).
+    on two threads (the kernels run without the GIL). ``known`` gives, per network, snaps made
+    before on the same network (the status quo's, see :mod:`circles.reuse`): the residents'
+    and those of the first facility rows, which are kept (a point's snap depends on that point
+    alone); only the facility rows after them are snapped.
 
     Raises
     ------
@@ -89,21 +94,27 @@ def attach(
     fac_snap_m = np.full(len(facilities), np.nan)
     fac_xy = point_coordinates(facilities.geometry.to_numpy(dtype=object))
     wanted_by = {key: np.isin(fac_types, sorted(needed_types[key])) for key in nets}
+    known = known or {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        snapping = {
-            key: (
-                pool.submit(snap_xy, net.network, resident_xy, max_snap_m),
+        snapping = {}
+        for key, net in nets.items():
+            res_snaps, fac_snaps = known.get(key, (None, None))
+            first = 0 if fac_snaps is None else len(fac_snaps.edge)
+            snapping[key] = (
+                pool.submit(snap_xy, net.network, resident_xy, max_snap_m)
+                if res_snaps is None
+                else None,
                 pool.submit(
                     snap_xy,
                     net.network,
-                    np.where(wanted_by[key][:, None], fac_xy, np.nan),
+                    np.where(wanted_by[key][first:, None], fac_xy[first:], np.nan),
                     max_snap_m,
                 ),
             )
-            for key, net in nets.items()
-        }
         for key, (res_job, fac_job) in snapping.items():
-            nets[key].residents, nets[key].facilities = res_job.result(), fac_job.result()
+            res_snaps, fac_snaps = known.get(key, (None, None))
+            nets[key].residents = res_snaps if res_job is None else res_job.result()
+            nets[key].facilities = _joined(fac_snaps, fac_job.result())
     located = status == STATUS_OK
     by_network = {
         key: np.where(located & ~net.snapped()[0].on_network, STATUS_OFF_NETWORK, status)
@@ -122,6 +133,18 @@ def attach(
         facility_used=fac_used,
         facility_snap_m=fac_snap_m,
         facility_status=fac_status,
+    )
+
+
+def _joined(first: Snaps | None, rest: Snaps) -> Snaps:
+    """The snaps of ``first``'s rows followed by those of ``rest``."""
+    if first is None:
+        return rest
+    return Snaps(
+        edge=np.concatenate([first.edge, rest.edge]),
+        offset_m=np.concatenate([first.offset_m, rest.offset_m]),
+        snap_m=np.concatenate([first.snap_m, rest.snap_m]),
+        on_network=np.concatenate([first.on_network, rest.on_network]),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import math
@@ -20,6 +21,7 @@ from circles.report.checkup import checkup_table
 from circles.report.excel import write_workbook
 from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import ReportModel, build_report_model
+from circles.report.shared import shared_transforms
 from circles.report.staging import staged_output
 from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
@@ -139,8 +141,13 @@ def _write_files(
     if result.geo is not None:  # made here, not on two threads at once
         result.geo.residents, result.geo.facilities  # noqa: B018
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circles-layers")
-    gis = pool.submit(
-        write_layers, stage, result, layer_format=layers.layer_format, crs_out=layers.crs_out
+    gis = pool.submit(  # in this context: a scenario's transforms are shared (report.shared)
+        contextvars.copy_context().run,
+        write_layers,
+        stage,
+        result,
+        layer_format=layers.layer_format,
+        crs_out=layers.crs_out,
     )
     pool.shutdown(wait=False)
     try:
@@ -251,14 +258,16 @@ def write_report(
     warnings: list[str] | None = None,
     residents_csv: PendingCsv | None = None,
     layers: LayerOptions | None = None,
+    planned_residents_csv: PendingCsv | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
     the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
     table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
-    ``on_residents``). ``layers`` says how the GIS layers (residents, communities, facilities)
-    and the CSV files are written (default: GeoPackage in WGS 84, CSV with a byte order mark).
+    ``on_residents``), ``planned_residents_csv`` that of ``planned``. ``layers`` says how the
+    GIS layers (residents, communities, facilities) and the CSV files are written (default:
+    GeoPackage in WGS 84, CSV with a byte order mark).
 
     Raises
     ------
@@ -289,6 +298,7 @@ def write_report(
     )
     with (
         collector_paused(),
+        shared_transforms(),  # the planned report takes the status quo's unchanged areas
         staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
     ):
         _write_files(stage, result, residents_csv=residents_csv, **options)
@@ -296,7 +306,7 @@ def write_report(
             from circles.report.compare_report import write_comparison_workbook
 
             (stage / "planned").mkdir()
-            _write_files(stage / "planned", planned, **options)
+            _write_files(stage / "planned", planned, residents_csv=planned_residents_csv, **options)
             write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
             write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
     return [out / name for name in names]

@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError
 
 from circles.audit import AuditResult
 from circles.errors import OutputError
+from circles.report.shared import each
 
 #: The layer file kinds: ``--format`` value → file suffix
 LAYER_FORMATS = {"gpkg": ".gpkg", "parquet": ".parquet"}
@@ -179,7 +180,10 @@ def write_layers(
         frames["facility_areas"] = geo.facility_areas
     names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
-        out = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
+        if layer.endswith("_areas") and frame.crs is not None:
+            out = areas_to_crs(frame, crs)
+        else:
+            out = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
         out = out.reset_index(drop=True)
         if layer_format == "parquet":
             out.to_parquet(folder / name, index=False)
@@ -195,6 +199,25 @@ def write_layers(
                     layer_options=options,
                 )
     return names
+
+
+def areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """``frame.to_crs(crs)``, each area projected once for the reports of a scenario.
+
+    The planned audit keeps the status quo's areas of the requirements without a planned type
+    (:mod:`circles.report.shared`).
+    """
+    source = frame.crs
+
+    def project(geoms: np.ndarray) -> np.ndarray:
+        return gpd.GeoSeries(geoms, crs=source).to_crs(crs).to_numpy()
+
+    key = ("layer", CRS.from_user_input(source).to_wkt(), crs.to_wkt())
+    out = frame.copy()
+    out[frame.geometry.name] = gpd.GeoSeries(
+        each(frame.geometry.to_numpy(), key, project), index=frame.index, crs=crs
+    )
+    return out
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from circles.inputs.validate import STATUS_OFF_NETWORK, STATUS_OK
 from circles.report.basemaps import Basemap
 from circles.report.excel_book import Book
 from circles.report.model import ReportModel
+from circles.report.shared import each
 from circles.report.text import text_for
 from circles.report.values import number
 from circles.report.webmap_rules import theme_rules, type_name
@@ -105,8 +106,10 @@ class _Lonlat:
     """Metric coordinates → rounded WGS 84 (or GCJ-02) longitude/latitude."""
 
     def __init__(self, crs: Any, *, gcj02: bool) -> None:
-        self._to = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+        source = CRS.from_user_input(crs)
+        self._to = Transformer.from_crs(source, "EPSG:4326", always_xy=True)
         self._gcj02 = gcj02
+        self.key = ("map.html", source.to_wkt(), gcj02, SIMPLIFY_M)  # for report.shared
 
     def __call__(self, xy: np.ndarray) -> np.ndarray:
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -439,6 +442,8 @@ def _service_areas(
             }
             for i in rows
         ]
-        out[theme] = _features(lonlat.geometries(geoms[rows]), props)
+        # the status quo's and the planned report share the areas of unchanged requirements
+        shapes = each(geoms[rows], lonlat.key, lonlat.geometries)
+        out[theme] = _features(shapes, props)
         themes[theme]["area"] = True
     return out

@@ -68,13 +68,23 @@ def travel_costs(
     facilities: pd.DataFrame,
     speeds_m_s: dict[str, float],
     engine: str,
+    *,
+    known: TravelCosts | None = None,
+    changed_types: frozenset[str] = frozenset(),
 ) -> TravelCosts:
-    """Run every search of the audit (networks already snapped, see circles.network.attach)."""
+    """Run every search of the audit (networks already snapped, see circles.network.attach).
+
+    ``known`` are the costs of an earlier audit of the same rules, residents and networks
+    whose facilities differ from these only by facilities of ``changed_types`` (the status
+    quo's, see :mod:`circles.reuse`): every group and hub circle using none of these types
+    keeps its costs there, unsearched.
+    """
     circles = [lc.circle for lc in loaded]
     walking = [c for c in circles if c.mode == "walk"]
     walk = GroupCosts(groups=walk_groups(walking, speeds_m_s))
     if walk.groups:
-        walk.costs = search(nets["walk"], facilities, walk.groups, "to_facility", engine)
+        given = unchanged_costs(known.walk if known else None, walk.groups, changed_types)
+        walk.costs = search(nets["walk"], facilities, walk.groups, "to_facility", engine, given)
     drive: dict[str, GroupCosts] = {}
     hubs: dict[str, dict] = {}
     for lc in loaded:
@@ -82,7 +92,30 @@ def travel_costs(
         net = nets[network_key(c)]
         if c.mode == "drive":
             groups = drive_groups(c)
-            drive[c.id] = GroupCosts(search(net, facilities, groups, c.direction, engine), groups)
+            given = unchanged_costs(known.drive.get(c.id) if known else None, groups, changed_types)
+            found = search(net, facilities, groups, c.direction, engine, given)
+            drive[c.id] = GroupCosts(found, groups)
         elif c.mode == "hub":
-            hubs[c.id] = hub_circle(lc, net, facilities, speeds_m_s, engine)
+            assert c.hub is not None
+            if (
+                known is not None
+                and c.id in known.hubs
+                and not changed_types & set(c.hub.hub_types)
+            ):
+                hubs[c.id] = known.hubs[c.id]
+            else:
+                hubs[c.id] = hub_circle(lc, net, facilities, speeds_m_s, engine)
     return TravelCosts(walk=walk, drive=drive, hubs=hubs, speeds_m_s=speeds_m_s)
+
+
+def unchanged_costs(
+    known: GroupCosts | None, groups: Groups, changed_types: frozenset[str]
+) -> dict[tuple[str, ...], np.ndarray]:
+    """The known costs of the groups (same k and horizon) that use none of ``changed_types``."""
+    if known is None:
+        return {}
+    return {
+        key: cost
+        for key, cost in known.costs.items()
+        if known.groups.get(key) == groups.get(key) and not changed_types & set(key)
+    }

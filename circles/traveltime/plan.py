@@ -65,8 +65,23 @@ def search(
     groups: dict[tuple[str, ...], tuple[int, float]],
     direction: str,
     engine: str,
+    given: dict[tuple[str, ...], np.ndarray] | None = None,
 ) -> dict[tuple[str, ...], np.ndarray]:
-    """Costs from every resident to the k nearest facilities of each group on one network."""
+    """Costs from every resident to the k nearest facilities of each group on one network.
+
+    ``given`` holds groups whose costs are known already (an earlier audit's, see
+    :mod:`circles.reuse`): they are taken as they are, not searched.
+    """
+    out: dict[tuple[str, ...], np.ndarray] = dict(given or {})
+    # the nearest of an any-of group is the nearest of its members, when they reach as far
+    derived = {
+        key
+        for key, (k, horizon) in groups.items()
+        if len(key) > 1 and k == 1 and all(groups.get((t,), (0, -1.0))[1] >= horizon for t in key)
+    } - set(out)
+    searched = [key for key in groups if key not in derived and key not in out]
+    if not searched:
+        return _derive(out, groups, derived)
     graph = net.search_graph()
     on_network = net.snapped()[1].on_network
     reverse = graph.directed and direction == "from_facility"
@@ -74,14 +89,6 @@ def search(
         net.engines[reverse] = make_engine(engine, graph, reverse=reverse)
     anchors = anchors_for(net, direction)
     fac_types = facilities["facility_type"].to_numpy(dtype=object)
-    out: dict[tuple[str, ...], np.ndarray] = {}
-    # the nearest of an any-of group is the nearest of its members, when they reach as far
-    derived = {
-        key
-        for key, (k, horizon) in groups.items()
-        if len(key) > 1 and k == 1 and all(groups.get((t,), (0, -1.0))[1] >= horizon for t in key)
-    }
-    searched = [key for key in groups if key not in derived]
     queries = []
     for key in searched:
         k, horizon = groups[key]
@@ -101,6 +108,15 @@ def search(
         horizons = np.array([groups[key][1] for key in nearest])
         costs = resident_costs_each(anchors, np.column_stack(node_costs), horizons)
         out.update({key: costs[:, j : j + 1] for j, key in enumerate(nearest)})
+    return _derive(out, groups, derived)
+
+
+def _derive(
+    out: dict[tuple[str, ...], np.ndarray],
+    groups: dict[tuple[str, ...], tuple[int, float]],
+    derived: set[tuple[str, ...]],
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Add the ``derived`` any-of groups, the nearest of their members' nearest, to ``out``."""
     for key in derived:
         horizon = groups[key][1]
         with np.errstate(invalid="ignore"):
