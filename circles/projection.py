@@ -31,15 +31,17 @@ def parse_crs(value: str) -> CRS:
         ) from exc
 
 
-def local_utm(layer: gpd.GeoDataFrame) -> CRS:
+def local_utm(layer: gpd.GeoDataFrame | np.ndarray) -> CRS:
     """The WGS 84 UTM zone holding the centre of ``layer``'s extent.
+
+    ``layer`` may also be the extent itself: west, south, east, north in degrees.
 
     Raises
     ------
     InputDataError
         When the layer is empty or its extent is not on the Earth.
     """
-    bounds = layer.to_crs(WGS84).total_bounds
+    bounds = layer if isinstance(layer, np.ndarray) else layer.to_crs(WGS84).total_bounds
     west, south, east, north = (float(b) for b in bounds)
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InputDataError(
@@ -55,8 +57,10 @@ def local_utm(layer: gpd.GeoDataFrame) -> CRS:
     return CRS.from_epsg(int(infos[0].code))
 
 
-def metric_crs(layer: gpd.GeoDataFrame, forced: str | None) -> CRS:
+def metric_crs(layer: gpd.GeoDataFrame | np.ndarray, forced: str | None) -> CRS:
     """The CRS an audit measures in: ``forced`` when given (must be projected), else local UTM.
+
+    ``layer`` may also be its extent in degrees (see :func:`local_utm`).
 
     Raises
     ------

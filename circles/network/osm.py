@@ -262,12 +262,32 @@ def kept_ways(ways: OsmWays, mode: str) -> np.ndarray:
     return out
 
 
-def osm_edges(path: Path, mode: str) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
-    """Edges between consecutive nodes of the ``mode`` network's ways, with their ways' tags.
+@dataclass
+class Segments:
+    """Edges between consecutive nodes of a network's ways, in file order.
 
-    Returns the edges (``u_key``, ``v_key``: OSM node ids; ``geometry``: two-point
-    LineStrings in degrees, in file order), each edge's way (a row of the tag arrays) and
-    the tag arrays of :class:`OsmWays`.
+    Attributes
+    ----------
+    u_key, v_key
+        OSM ids of each edge's first and last node.
+    start, end
+        Their longitude and latitude (``n × 2``, degrees).
+    way
+        Each edge's way: its row in ``tags``.
+    tags
+        The tag arrays of :class:`OsmWays`.
+    """
+
+    u_key: np.ndarray
+    v_key: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    way: np.ndarray
+    tags: dict[str, np.ndarray]
+
+
+def osm_edges(path: Path, mode: str) -> Segments:
+    """Edges between consecutive nodes of the ``mode`` (``walk``/``drive``) network's ways.
 
     Raises
     ------
@@ -291,10 +311,12 @@ def osm_edges(path: Path, mode: str) -> tuple[pd.DataFrame, np.ndarray, dict[str
     used = np.flatnonzero(keep[way_of_node] & ways.valid)
     way = way_of_node[used]
     pair = way[1:] == way[:-1]  # consecutive used nodes of one way
-    start, end = used[:-1][pair], used[1:][pair]
-    xy = np.column_stack([ways.lon, ways.lat])
-    geometry = shapely.linestrings(np.stack([xy[start], xy[end]], axis=1)) if len(start) else []
-    edges = pd.DataFrame(
-        {"u_key": ways.node_id[start], "v_key": ways.node_id[end], "geometry": geometry}
+    first, last = used[:-1][pair], used[1:][pair]
+    return Segments(
+        u_key=ways.node_id[first],
+        v_key=ways.node_id[last],
+        start=np.column_stack([ways.lon[first], ways.lat[first]]),
+        end=np.column_stack([ways.lon[last], ways.lat[last]]),
+        way=way[:-1][pair],
+        tags=ways.tags,
     )
-    return edges, way[:-1][pair], ways.tags

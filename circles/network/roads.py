@@ -18,7 +18,7 @@ import shapely
 from circles.errors import NetworkError
 from circles.inputs.read import read_layer
 from circles.network.levels import line_levels
-from circles.network.osm import osm_edges, release_osm
+from circles.network.osm import Segments, osm_edges, release_osm
 
 MPH_TO_KMH = 1.609344
 # one-way values (lower case, numbers also as 1.0/-1.0): along the geometry, against it, both
@@ -39,44 +39,64 @@ NOT_DRIVABLE = {
     "platform",
 }
 ROLE_WORDS = {"walk": "walkable", "drive": "drivable"}
-__all__ = ["read_centre_lines", "read_osm", "release_osm"]
+__all__ = ["osm_segments", "read_centre_lines", "read_osm", "release_osm"]
 
 
-def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
-    """Walkable (``mode="walk"``) or drivable (``"drive"``) ways of an OSM extract.
+def osm_segments(path: Path, mode: str) -> tuple[Segments, pd.DataFrame | None]:
+    """Walkable (``mode="walk"``) or drivable (``"drive"``) edges of an OSM extract.
 
     Walking leaves out motorways, cycleways and ways closed to pedestrians by
     ``access``/``foot``; driving keeps car-accessible ways (:mod:`circles.network.osm` has
-    the filters). Ways are split at every node; ``oneway`` and ``junction=roundabout`` set the
-    direction.
+    the filters). Ways are split at every node. For driving, the second item gives each edge's
+    ``road_class``, ``maxspeed_km_h`` and ``oneway`` (``oneway`` and ``junction=roundabout``
+    set the direction); None for walking.
+
+    Raises
+    ------
+    NetworkError
+        When the file cannot be read, or holds no ways of the mode.
     """
-    edges, way, tags = osm_edges(path, mode)
-    if len(edges) == 0:
+    edges = osm_edges(path, mode)
+    if len(edges.u_key) == 0:
         what = (
             "walkable ways (footway, path, steps, pedestrian, residential, service...)"
             if mode == "walk"
             else "drivable ways (motorway to residential and service roads)"
         )
         raise NetworkError(f"OSM extract {path} holds no {what}; check it covers the study area")
+    if mode != "drive":
+        return edges, None
+    # attributes of the ways (tens of thousands), then of their edges
+    ways = pd.DataFrame({key: edges.tags[key] for key in ("highway", "maxspeed", "oneway")})
+    ways["junction"] = edges.tags["junction"]
+    road_class = _text(ways, "highway")
+    speed = _unique_map(_text(ways, "maxspeed"), parse_maxspeed)
+    one = _text(ways, "oneway")
+    oneway = oneway_flags(one)
+    roundabout = _text(ways, "junction").isin(["roundabout", "circular"]).to_numpy()
+    # a roundabout is one-way along its drawing unless tagged oneway=no outright
+    implied = (oneway == 0) & roundabout & ~explicit_two_way(one)
+    attributes = pd.DataFrame(
+        {
+            "road_class": road_class.to_numpy()[edges.way],
+            "maxspeed_km_h": speed[edges.way],
+            "oneway": np.where(implied, 1, oneway)[edges.way],
+        }
+    )
+    return edges, attributes
+
+
+def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
+    """The edges of :func:`osm_segments` as two-point LineStrings in WGS 84, with attributes."""
+    edges, attributes = osm_segments(path, mode)
     out = gpd.GeoDataFrame(
-        {"u_key": edges["u_key"].to_numpy(), "v_key": edges["v_key"].to_numpy()},
-        geometry=edges["geometry"].to_numpy(),
+        {"u_key": edges.u_key, "v_key": edges.v_key},
+        geometry=shapely.linestrings(np.stack([edges.start, edges.end], axis=1)),
         crs="EPSG:4326",
     )
-    if mode == "drive":  # attributes of the ways (tens of thousands), then of their edges
-        ways = pd.DataFrame(
-            {key: tags[key] for key in ("highway", "maxspeed", "oneway", "junction")}
-        )
-        road_class = _text(ways, "highway")
-        speed = _unique_map(_text(ways, "maxspeed"), parse_maxspeed)
-        one = _text(ways, "oneway")
-        oneway = oneway_flags(one)
-        roundabout = _text(ways, "junction").isin(["roundabout", "circular"]).to_numpy()
-        # a roundabout is one-way along its drawing unless tagged oneway=no outright
-        implied = (oneway == 0) & roundabout & ~explicit_two_way(one)
-        out["road_class"] = road_class.to_numpy()[way]
-        out["maxspeed_km_h"] = speed[way]
-        out["oneway"] = np.where(implied, 1, oneway)[way]
+    if attributes is not None:
+        for column in attributes.columns:
+            out[column] = attributes[column].to_numpy()
     return out
 
 

