@@ -286,26 +286,26 @@ def _segment_coordinates(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray
 
 def _osm_lines(
     path: Path, mode: str, crs: str | None
-) -> tuple[pd.DataFrame, CRS, tuple[np.ndarray, np.ndarray]]:
-    """OSM edges: their node ids and attributes, the metric CRS, first and last points in it.
+) -> tuple[pd.DataFrame, CRS, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OSM edges: node ids and attributes, the metric CRS, and the nodes as :func:`_nodes` gives.
 
-    The points are those :func:`to_metric` gives the edges' lines; one-way edges drawn
-    against their direction are turned round (as :func:`_turn_against_oneways` turns lines).
+    Each node is projected once (its points in the edges' lines are the same numbers), and
+    one-way edges drawn against their direction are turned round (as
+    :func:`_turn_against_oneways` turns lines).
     """
     edges, attributes = osm_segments(path, mode)
-    lonlat = np.concatenate([edges.start, edges.end])
+    keys, u, v, lonlat = _nodes(edges.u_key, edges.v_key, edges.start, edges.end)
     target = metric_crs(np.concatenate([lonlat.min(axis=0), lonlat.max(axis=0)]), crs)
-    x, y = Transformer.from_crs(WGS84, target, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
-    n = len(edges.u_key)
-    start, end = np.column_stack([x[:n], y[:n]]), np.column_stack([x[n:], y[n:]])
+    transformer = Transformer.from_crs(WGS84, target, always_xy=True)
+    xy = np.column_stack(transformer.transform(lonlat[:, 0], lonlat[:, 1]))
     raw = pd.DataFrame({"u_key": edges.u_key, "v_key": edges.v_key})
     if attributes is not None:
         raw = pd.concat([raw, attributes], axis=1)
         flip = raw["oneway"].to_numpy() == -1
-        start[flip], end[flip] = end[flip], start[flip].copy()
+        u, v = np.where(flip, v, u), np.where(flip, u, v)
         raw.loc[flip, ["u_key", "v_key"]] = raw.loc[flip, ["v_key", "u_key"]].to_numpy()
         raw.loc[flip, "oneway"] = 1
-    return raw, target, (start, end)
+    return raw, target, keys, u, v, xy
 
 
 def _closed_and_parallel(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[int, int]:
@@ -373,9 +373,9 @@ def build_network(
     repair_stats: dict = {}
     oneway_unknown: dict = {}
     if source == "osm":  # two-point edges: kept as coordinate arrays, no shapes until the end
-        raw, target, ends = _osm_lines(path, mode, crs)
+        raw, target, keys, u, v, xy = _osm_lines(path, mode, crs)
+        ends = (xy[u], xy[v])
         lengths = _segment_lengths(*ends)
-        keys, u, v, xy = _nodes(raw["u_key"].to_numpy(), raw["v_key"].to_numpy(), *ends)
         geoms = None
     else:
         raw, target, geoms, lengths, issues, repair_stats, oneway_unknown = _centre_lines(

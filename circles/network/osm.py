@@ -160,11 +160,15 @@ def _read(path: str) -> OsmWays:
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
-    keys = KEYS
+    keys = KEYS  # highway first (ATTRIBUTES lead)
+    no_more = (None,) * (len(keys) - 1)
     for entity in processor:
         way = cast("osmium.osm.Way", entity)  # the entity filter lets only ways through
         tags = way.tags
-        rows.append(tuple([tags.get(k) for k in keys]))
+        if len(tags) == 1:  # highway alone, as a fifth of the ways of a city
+            rows.append((tags.get("highway"), *no_more))
+        else:
+            rows.append(tuple([tags.get(k) for k in keys]))
         nodes = way.nodes
         refs.append([n.ref for n in nodes])
         try:
