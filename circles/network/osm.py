@@ -119,6 +119,10 @@ KEYS = tuple(
 )
 
 
+class HistoryFileError(Exception):
+    """An extract holding every version of its objects (an OSM history file)."""
+
+
 @dataclass
 class OsmWays:
     """The highway ways of an extract, as flat arrays.
@@ -160,6 +164,8 @@ def _read(path: str) -> OsmWays:
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
+    if processor.header.has_multiple_object_versions:
+        raise HistoryFileError
     keys = KEYS  # highway first (ATTRIBUTES lead)
     no_more = (None,) * (len(keys) - 1)
     for entity in processor:
@@ -290,6 +296,13 @@ class Segments:
     tags: dict[str, np.ndarray]
 
 
+def _current_name(path: Path) -> str:
+    """A name for the current state of history file ``path`` (``x.osh.pbf`` → ``x.osm.pbf``)."""
+    name = path.name
+    stem = name[: -len(".osh.pbf")] if name.lower().endswith(".osh.pbf") else path.stem
+    return f"{stem.removesuffix('.osm')}-current.osm.pbf"
+
+
 def osm_edges(path: Path, mode: str) -> Segments:
     """Edges between consecutive nodes of the ``mode`` (``walk``/``drive``) network's ways.
 
@@ -303,6 +316,11 @@ def osm_edges(path: Path, mode: str) -> Segments:
         if stat.st_size == 0:
             raise ValueError("the file is empty")
         ways = _osm(str(path), stat.st_mtime_ns)
+    except HistoryFileError as exc:
+        raise NetworkError(
+            f"OSM extract {path} is a history file (every version of every object); give the "
+            f"current state: osmium time-filter {path.name} -o {_current_name(path)}"
+        ) from exc
     except Exception as exc:  # osmium raises RuntimeError on a damaged file
         reason = str(exc) if isinstance(exc, RuntimeError | ValueError) else repr(exc)
         raise NetworkError(

@@ -356,3 +356,25 @@ def test_edge_speeds_as_before() -> None:
         new = build_module.edge_speeds_m_s(raw, drive)
         assert new.tobytes() == _former_edge_speeds_m_s(raw, drive).tobytes()
         assert len(build_module.edge_speeds_m_s(raw.iloc[:0], drive)) == 0
+
+
+def test_history_file(tmp_path: Path) -> None:
+    """A history file (every version of every way) is refused with the command that fixes it."""
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    path = tmp_path / "district.osh.pbf"
+    header = osmium.io.Header()
+    header.has_multiple_object_versions = True
+    writer = osmium.SimpleWriter(str(path), header=header, overwrite=True)
+    for node_id, location in list(GRID.items())[:2]:
+        writer.add_node(Node(id=node_id, version=1, location=location, tags={}))
+    for version, refs in ((1, [1, 2]), (2, [2, 1])):
+        writer.add_way(Way(id=10, version=version, nodes=refs, tags={"highway": "residential"}))
+    writer.close()
+    message = (
+        f"OSM extract {path} is a history file (every version of every object); give the current "
+        "state: osmium time-filter district.osh.pbf -o district-current.osm.pbf"
+    )
+    with pytest.raises(build_module.NetworkError, match=re.escape(message)):
+        build_network(path)
