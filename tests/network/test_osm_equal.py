@@ -292,12 +292,29 @@ AWKWARD_WAYS = [
     (25, [6, 11], {"highway": "steps", "service": "private"}),
     (26, [9, 13], {"waterway": "ditch"}),
     (27, [1, 2], {"highway": "residential", "maxspeed": "40", "oneway": "reversible"}),
+    (28, [3, 4], {"highway": "", "access": "", "name": "empty values"}),
+    (29, [], {"highway": "residential", "name": "no nodes"}),
+    (30, [96, 95], {"highway": "residential", "name": "all nodes missing"}),
+    (31, [4, 3], {"highway": "service", "service": "parking_aisle; driveway", "foot": "no; yes"}),
+    (32, [16, 15], {"highway": "trunk", "oneway": "-1", "junction": "roundabout"}),
+    (33, [12, 11], {"highway": "primary", "maxspeed": "RU:urban", "oneway": "yes;no"}),
 ]
 
 
 def test_awkward_ways(tmp_path: Path) -> None:
     path = _write(tmp_path / "awkward.osm.pbf", GRID | RING, AWKWARD_WAYS)
     _compare(path)
+
+
+def test_ways_without_nodes(tmp_path: Path) -> None:
+    """An extract of ways whose nodes are all missing holds no network, as before."""
+    path = _write(tmp_path / "ways.osm.pbf", {}, AWKWARD_WAYS)
+    for mode in ("walk", "drive"):
+        with pytest.raises(build_module.NetworkError, match="holds no") as new:
+            read_osm(path, mode)
+        with pytest.raises(build_module.NetworkError, match="holds no"):
+            _pyrosm_read_osm(path, mode)
+        assert f"OSM extract {path} holds no" in str(new.value)
 
 
 @pytest.mark.parametrize("mode", ["walk", "drive"])
