@@ -8,6 +8,7 @@ flag normalised to ``1`` (along the geometry), ``-1`` (against it) or ``0`` (bot
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,8 +68,9 @@ def osm_segments(path: Path, mode: str) -> tuple[Segments, pd.DataFrame | None]:
     if mode != "drive":
         return edges, None
     # attributes of the ways (tens of thousands), then of their edges
-    ways = pd.DataFrame({key: edges.tags[key] for key in ("highway", "maxspeed", "oneway")})
-    ways["junction"] = edges.tags["junction"]
+    ways = pd.DataFrame(
+        {key: edges.tags[key] for key in ("highway", "maxspeed", "oneway", "junction")}
+    )
     road_class = _text(ways, "highway")
     speed = _unique_map(_text(ways, "maxspeed"), parse_maxspeed)
     one = _text(ways, "oneway")
@@ -100,7 +102,7 @@ def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _unique_map(values: pd.Series, parse) -> np.ndarray:
+def _unique_map(values: pd.Series, parse: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
     """``parse`` applied once per distinct value."""
     codes, uniques = pd.factorize(values)
     return parse(pd.Series(uniques, dtype=object))[codes]
