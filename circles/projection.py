@@ -31,15 +31,17 @@ def parse_crs(value: str) -> CRS:
         ) from exc
 
 
-def local_utm(layer: gpd.GeoDataFrame) -> CRS:
+def local_utm(layer: gpd.GeoDataFrame | np.ndarray) -> CRS:
     """The WGS 84 UTM zone holding the centre of ``layer``'s extent.
+
+    ``layer`` may also be the extent itself: west, south, east, north in degrees.
 
     Raises
     ------
     InputDataError
         When the layer is empty or its extent is not on the Earth.
     """
-    bounds = layer.to_crs(WGS84).total_bounds
+    bounds = layer if isinstance(layer, np.ndarray) else layer.to_crs(WGS84).total_bounds
     west, south, east, north = (float(b) for b in bounds)
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InputDataError(
@@ -47,6 +49,9 @@ def local_utm(layer: gpd.GeoDataFrame) -> CRS:
             "check its CRS or pass --crs"
         )
     lon, lat = (west + east) / 2, (south + north) / 2
+    code = utm_zone_inside(lon, lat)
+    if code is not None:
+        return CRS.from_epsg(code)
     infos = query_utm_crs_info(
         datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
     )
@@ -55,8 +60,31 @@ def local_utm(layer: gpd.GeoDataFrame) -> CRS:
     return CRS.from_epsg(int(infos[0].code))
 
 
-def metric_crs(layer: gpd.GeoDataFrame, forced: str | None) -> CRS:
+def utm_zone_inside(lon: float, lat: float) -> int | None:
+    """EPSG code of the WGS 84 UTM zone a point lies well inside; None within 1e-6° of an edge.
+
+    The zones' areas of use in the EPSG database are plain 6° bands, north zones from the
+    equator to 84° N, south zones from 80° S to it: inside one, this is the zone that
+    ``pyproj.database.query_utm_crs_info`` finds (without its ~50 ms database query). Near
+    an edge, where the query may find two, the caller asks the database.
+    """
+    margin = 1e-6
+    band = (lon + 180.0) / 6.0
+    zone = int(np.floor(band)) + 1
+    near_edge = min(band - np.floor(band), np.ceil(band) - band) * 6.0 < margin
+    if near_edge or not (-180.0 < lon < 180.0) or not (1 <= zone <= 60):
+        return None
+    if margin < lat < 84.0 - margin:
+        return 32600 + zone
+    if -80.0 + margin < lat < -margin:
+        return 32700 + zone
+    return None
+
+
+def metric_crs(layer: gpd.GeoDataFrame | np.ndarray, forced: str | None) -> CRS:
     """The CRS an audit measures in: ``forced`` when given (must be projected), else local UTM.
+
+    ``layer`` may also be its extent in degrees (see :func:`local_utm`).
 
     Raises
     ------

@@ -306,11 +306,9 @@ CASES = [
     case(
         "garbage-osm-pbf",
         garbage("network", "district.osm.pbf"),
-        "error: cannot read OSM extract {d}/district.osm.pbf (InvalidOSMFileError: "
-        "'{d}/district.osm.pbf' is not a valid OSM PBF file. Pyrosm reads OpenStreetMap data in "
-        "the OSM PBF format (https://wiki.openstreetmap.org/wiki/PBF_Format); this file does not "
-        "follow the OSM PBF schema (declared BlobHeader size 1907910735 exceeds the 65536-byte "
-        "maximum).); check that it is a complete .osm.pbf file",
+        "error: cannot read OSM extract {d}/district.osm.pbf (not a valid OSM PBF file: PBF "
+        "error: invalid BlobHeader size (> max_blob_header_size)); check that it is a complete "
+        ".osm.pbf file",
     ),
     case(
         "truncated-geojson",

@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from circles.errors import InputDataError, NetworkError
 from circles.network.chains import merge_chains
 from circles.network.issues import UNJOINED, empty_issues, find_crossings, merge_issues
-from circles.network.roads import read_centre_lines, read_osm
+from circles.network.roads import osm_segments, read_centre_lines
 from circles.network.topology import repair_lines
 from circles.network.unnoded import REPAIR_STATS, looks_unnoded
-from circles.projection import metric_crs, to_metric
+from circles.projection import WGS84, metric_crs, to_metric
 from circles.rules.schema import DriveSpeeds
 
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
@@ -186,8 +186,12 @@ def _tiny_components(
 def edge_speeds_m_s(raw: pd.DataFrame, drive: DriveSpeeds) -> np.ndarray:
     """Speed of each drivable edge: tagged maxspeed (if used) else its class speed, × congestion."""
     table = drive.road_class_km_per_h
-    classes = raw["road_class"].astype(str).str.extract(r"([a-z_]+)", expand=False).fillna("")
-    class_speed = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    # once per distinct class (a few dozen), not per edge
+    codes, distinct = pd.factorize(raw["road_class"], use_na_sentinel=False)
+    classes = pd.Series(distinct, dtype=object).astype(str)
+    classes = classes.str.extract(r"([a-z_]+)", expand=False).fillna("")
+    speeds = classes.map(lambda c: table.get(c, table.get("default", 20.0))).to_numpy(float)
+    class_speed = speeds[codes]
     tagged = raw["maxspeed_km_h"].to_numpy(dtype=float)
     use = np.isfinite(tagged) if drive.use_maxspeed else np.zeros(len(raw), dtype=bool)
     km_h = np.where(use, tagged, class_speed) * drive.congestion_factor
@@ -210,20 +214,104 @@ def _end_nodes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Node keys, each line's end nodes and the nodes' coordinates.
 
-    OSM ways carry their node ids; centre-lines meet where end points coincide (1 mm grid).
+    Centre-lines meet where end points coincide (1 mm grid).
     """
     start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
-    if "u_key" in raw:
-        keys_u = raw["u_key"].to_numpy(dtype=np.int64)
-        keys_v = raw["v_key"].to_numpy(dtype=np.int64)
-    else:
-        keys_u, keys_v = _node_keys(start), _node_keys(end)
-    keys, inverse = np.unique(np.concatenate([keys_u, keys_v]), return_inverse=True)
-    u, v = inverse[: len(geoms)], inverse[len(geoms) :]
+    start_xy, end_xy = shapely.get_coordinates(start), shapely.get_coordinates(end)
+    return _nodes(_node_keys(start), _node_keys(end), start_xy, end_xy)
+
+
+def _nodes(
+    keys_u: np.ndarray, keys_v: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node keys, each line's end nodes (indices into them) and the nodes' coordinates."""
+    keys, inverse = np.unique(
+        np.concatenate([keys_u, keys_v]).astype(np.int64, copy=False), return_inverse=True
+    )
+    u, v = inverse[: len(keys_u)], inverse[len(keys_u) :]
     xy = np.empty((len(keys), 2))
-    xy[u] = shapely.get_coordinates(start)
-    xy[v] = shapely.get_coordinates(end)
+    xy[u] = start
+    xy[v] = end
     return keys, u, v, xy
+
+
+def _centre_lines(
+    path: Path,
+    mode: str,
+    crs: str | None,
+    *,
+    class_field: str | None,
+    speed_field: str | None,
+    oneway_field: str | None,
+    split_crossings: bool | None,
+    join_ends_m: float,
+    min_component_nodes: int,
+) -> tuple[pd.DataFrame, CRS, np.ndarray, np.ndarray, pd.DataFrame, dict, dict]:
+    """Centre-lines read, projected, repaired as asked and turned along their one-way direction.
+
+    Returns the lines, the metric CRS, their geometries and lengths, the issues found, the
+    repair counts and the one-way values read as two-way.
+    """
+    raw = read_centre_lines(
+        path,
+        crs,
+        mode,
+        class_field=class_field,
+        speed_field=speed_field,
+        oneway_field=oneway_field,
+    )
+    target = metric_crs(raw, crs)
+    oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
+    raw = to_metric(raw, target).reset_index(drop=True)
+    raw, repairs, repair_stats = _repair(
+        raw,
+        split_crossings=split_crossings,
+        join_ends_m=join_ends_m,
+        min_component_nodes=min_component_nodes,
+    )
+    if mode == "drive":
+        raw = _turn_against_oneways(raw)
+    geoms = raw.geometry.to_numpy(dtype=object)
+    found = repair_stats.pop("unrepaired_issues", None)
+    issues = found if found is not None else find_crossings(geoms, raw["line"].to_numpy())
+    issues = merge_issues(repairs, _levels_apart(issues, raw))
+    return raw, target, geoms, shapely.length(geoms), issues, repair_stats, oneway_unknown
+
+
+def _segment_lengths(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Lengths of straight segments, computed as GEOS measures a two-point LineString."""
+    dx, dy = end[:, 0] - start[:, 0], end[:, 1] - start[:, 1]
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _segment_coordinates(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points of straight segments and the segment each belongs to (as shapely gives)."""
+    coords = np.stack([start, end], axis=1).reshape(-1, 2)
+    return coords, np.repeat(np.arange(len(start)), 2)
+
+
+def _osm_lines(
+    path: Path, mode: str, crs: str | None
+) -> tuple[pd.DataFrame, CRS, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OSM edges: node ids and attributes, the metric CRS, and the nodes as :func:`_nodes` gives.
+
+    Each node is projected once (its points in the edges' lines are the same numbers), and
+    one-way edges drawn against their direction are turned round (as
+    :func:`_turn_against_oneways` turns lines).
+    """
+    edges, attributes = osm_segments(path, mode)
+    keys, u, v, lonlat = _nodes(edges.u_key, edges.v_key, edges.start, edges.end)
+    target = metric_crs(np.concatenate([lonlat.min(axis=0), lonlat.max(axis=0)]), crs)
+    transformer = Transformer.from_crs(WGS84, target, always_xy=True)
+    xy = np.column_stack(transformer.transform(lonlat[:, 0], lonlat[:, 1]))
+    raw = pd.DataFrame({"u_key": edges.u_key, "v_key": edges.v_key})
+    if attributes is not None:
+        raw = pd.concat([raw, attributes], axis=1)
+        flip = raw["oneway"].to_numpy() == -1
+        u, v = np.where(flip, v, u), np.where(flip, u, v)
+        raw.loc[flip, ["u_key", "v_key"]] = raw.loc[flip, ["v_key", "u_key"]].to_numpy()
+        raw.loc[flip, "oneway"] = 1
+    return raw, target, keys, u, v, xy
 
 
 def _closed_and_parallel(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[int, int]:
@@ -287,41 +375,28 @@ def build_network(
     if mode == "drive" and drive is None:
         raise NetworkError("a drive network needs drive speeds (the rule's drive block)")
     source = "osm" if is_pbf(path) else "lines"
-    raw = (
-        read_osm(path, mode)
-        if source == "osm"
-        else read_centre_lines(
+    issues = empty_issues()
+    repair_stats: dict = {}
+    oneway_unknown: dict = {}
+    if source == "osm":  # two-point edges: kept as coordinate arrays, no shapes until the end
+        raw, target, keys, u, v, xy = _osm_lines(path, mode, crs)
+        ends = (xy[u], xy[v])
+        lengths = _segment_lengths(*ends)
+        geoms = None
+    else:
+        raw, target, geoms, lengths, issues, repair_stats, oneway_unknown = _centre_lines(
             path,
-            crs,
             mode,
+            crs,
             class_field=class_field,
             speed_field=speed_field,
             oneway_field=oneway_field,
-        )
-    )
-    target = metric_crs(raw, crs)
-    oneway_unknown = dict(raw.attrs.get("oneway_unknown") or {})
-    raw = to_metric(raw, target).reset_index(drop=True)
-    repairs = empty_issues()
-    repair_stats: dict = {}
-    if source == "lines":
-        raw, repairs, repair_stats = _repair(
-            raw,
             split_crossings=split_crossings,
             join_ends_m=join_ends_m,
             min_component_nodes=min_component_nodes,
         )
-    if mode == "drive":
-        raw = _turn_against_oneways(raw)
-    geoms = raw.geometry.to_numpy(dtype=object)
-    lengths = shapely.length(geoms)
-    issues = empty_issues()
-    if source == "lines":
-        found = repair_stats.pop("unrepaired_issues", None)
-        issues = found if found is not None else find_crossings(geoms, raw["line"].to_numpy())
-        issues = merge_issues(repairs, _levels_apart(issues, raw))
-    keys, u, v, xy = _end_nodes(raw, geoms)
-    n_edges_in = len(geoms)
+        keys, u, v, xy = _end_nodes(raw, geoms)
+    n_edges_in = len(u)
 
     if mode == "drive":
         speed = edge_speeds_m_s(raw, drive)  # type: ignore[arg-type]
@@ -337,7 +412,7 @@ def build_network(
     keep = np.isfinite(cost) & (lengths > 0)
     closed, parallel = _closed_and_parallel(u[keep], v[keep], len(keys))
     chosen = np.flatnonzero(keep)
-    u, v, geoms, lengths = u[chosen], v[chosen], geoms[chosen], lengths[chosen]
+    u, v, lengths = u[chosen], v[chosen], lengths[chosen]
 
     if len(u) == 0:
         raise NetworkError(
@@ -345,11 +420,15 @@ def build_network(
             "length; give road centre-lines that meet at shared end points"
         )
     on_fragment, comp_stats = _tiny_components(u, v, len(keys), min_component_nodes)
-    n_nodes_in = len(np.unique(np.concatenate([u, v])))
+    n_nodes_in = int(np.count_nonzero(np.bincount(np.concatenate([u, v]), minlength=len(keys))))
     n_edges_kept = len(u)
     backward = None if mode == "walk" else both[chosen]
     speed = None if speed is None else speed[chosen]
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    coords, index = (
+        _segment_coordinates(ends[0][chosen], ends[1][chosen])
+        if geoms is None
+        else shapely.get_coordinates(geoms[chosen], return_index=True)
+    )
     merged = merge_chains(len(keys), u, v, coords, index, lengths, backward=backward, speed=speed)
     u, v, lengths = merged.u, merged.v, merged.length_m
     on_fragment = on_fragment[merged.first]

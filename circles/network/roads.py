@@ -7,12 +7,8 @@ flag normalised to ``1`` (along the geometry), ``-1`` (against it) or ``0`` (bot
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import gc
-import io
 import re
-import warnings as pywarnings
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +19,7 @@ import shapely
 from circles.errors import NetworkError
 from circles.inputs.read import read_layer
 from circles.network.levels import line_levels
+from circles.network.osm import Segments, osm_edges, release_osm
 
 MPH_TO_KMH = 1.609344
 # one-way values (lower case, numbers also as 1.0/-1.0): along the geometry, against it, both
@@ -43,74 +40,72 @@ NOT_DRIVABLE = {
     "platform",
 }
 ROLE_WORDS = {"walk": "walkable", "drive": "drivable"}
+__all__ = ["osm_segments", "read_centre_lines", "read_osm", "release_osm"]
 
 
-@functools.lru_cache(maxsize=1)
-def _osm(path: str, mtime_ns: int):
-    """One parsed extract, shared by the walking and driving networks of an audit."""
-    import pyrosm
+def osm_segments(path: Path, mode: str) -> tuple[Segments, pd.DataFrame | None]:
+    """Walkable (``mode="walk"``) or drivable (``"drive"``) edges of an OSM extract.
 
-    return pyrosm.OSM(path)
+    Walking leaves out motorways, cycleways and ways closed to pedestrians by
+    ``access``/``foot``; driving keeps car-accessible ways (:mod:`circles.network.osm` has
+    the filters). Ways are split at every node. For driving, the second item gives each edge's
+    ``road_class``, ``maxspeed_km_h`` and ``oneway`` (``oneway`` and ``junction=roundabout``
+    set the direction); None for walking.
 
-
-def release_osm() -> None:
-    """Forget the parsed extract: its millions of Python objects slow every later collection."""
-    if _osm.cache_info().currsize:
-        _osm.cache_clear()
-        gc.collect()
-
-
-def _pyrosm_edges(path: Path, network_type: str) -> gpd.GeoDataFrame:
-
-    sink = io.StringIO()
-    try:
-        with (
-            contextlib.redirect_stdout(sink),
-            contextlib.redirect_stderr(sink),
-            pywarnings.catch_warnings(),
-        ):
-            pywarnings.simplefilter("ignore")
-            _, edges = _osm(str(path), path.stat().st_mtime_ns).get_network(
-                network_type=network_type, nodes=True
-            )
-    except Exception as exc:  # pyrosm raises assorted types on corrupt input
-        raise NetworkError(
-            f"cannot read OSM extract {path} ({type(exc).__name__}: {exc}); check that it is a "
-            "complete .osm.pbf file"
-        ) from exc
-    return edges
-
-
-def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
-    """Walkable (``mode="walk"``) or drivable (``"drive"``) ways of an OSM extract.
-
-    Walking follows pyrosm's ``walking`` filter (no motorways, cycleways, or ways closed to
-    pedestrians by ``access``/``foot``); driving follows its ``driving`` filter (car-accessible
-    ways). Ways are split at junctions; ``oneway`` and ``junction=roundabout`` set the direction.
+    Raises
+    ------
+    NetworkError
+        When the file cannot be read, or holds no ways of the mode.
     """
-    edges = _pyrosm_edges(path, "walking" if mode == "walk" else "driving")
-    if edges is None or len(edges) == 0:
+    edges = osm_edges(path, mode)
+    if len(edges.u_key) == 0:
         what = (
             "walkable ways (footway, path, steps, pedestrian, residential, service...)"
             if mode == "walk"
             else "drivable ways (motorway to residential and service roads)"
         )
         raise NetworkError(f"OSM extract {path} holds no {what}; check it covers the study area")
-    out = gpd.GeoDataFrame(
-        {"u_key": edges["u"].to_numpy(), "v_key": edges["v"].to_numpy()},
-        geometry=edges.geometry.to_numpy(),
-        crs=edges.crs or "EPSG:4326",
+    if mode != "drive":
+        return edges, None
+    # attributes of the ways (tens of thousands), then of their edges
+    ways = pd.DataFrame(
+        {key: edges.tags[key] for key in ("highway", "maxspeed", "oneway", "junction")}
     )
-    if mode == "drive":
-        out["road_class"] = _text(edges, "highway")
-        out["maxspeed_km_h"] = parse_maxspeed(_text(edges, "maxspeed"))
-        tags = _text(edges, "oneway")
-        oneway = oneway_flags(tags)
-        roundabout = _text(edges, "junction").isin(["roundabout", "circular"]).to_numpy()
-        # a roundabout is one-way along its drawing unless tagged oneway=no outright
-        implied = (oneway == 0) & roundabout & ~explicit_two_way(tags)
-        out["oneway"] = np.where(implied, 1, oneway)
+    road_class = _text(ways, "highway")
+    speed = _unique_map(_text(ways, "maxspeed"), parse_maxspeed)
+    one = _text(ways, "oneway")
+    oneway = oneway_flags(one)
+    roundabout = _text(ways, "junction").isin(["roundabout", "circular"]).to_numpy()
+    # a roundabout is one-way along its drawing unless tagged oneway=no outright
+    implied = (oneway == 0) & roundabout & ~explicit_two_way(one)
+    attributes = pd.DataFrame(
+        {
+            "road_class": road_class.to_numpy()[edges.way],
+            "maxspeed_km_h": speed[edges.way],
+            "oneway": np.where(implied, 1, oneway)[edges.way],
+        }
+    )
+    return edges, attributes
+
+
+def read_osm(path: Path, mode: str) -> gpd.GeoDataFrame:
+    """The edges of :func:`osm_segments` as two-point LineStrings in WGS 84, with attributes."""
+    edges, attributes = osm_segments(path, mode)
+    out = gpd.GeoDataFrame(
+        {"u_key": edges.u_key, "v_key": edges.v_key},
+        geometry=shapely.linestrings(np.stack([edges.start, edges.end], axis=1)),
+        crs="EPSG:4326",
+    )
+    if attributes is not None:
+        for column in attributes.columns:
+            out[column] = attributes[column].to_numpy()
     return out
+
+
+def _unique_map(values: pd.Series, parse: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """``parse`` applied once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    return parse(pd.Series(uniques, dtype=object))[codes]
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -41,3 +41,27 @@ def test_outside_china_is_unshifted() -> None:
     glon, glat = wgs84_to_gcj02(lon, lat)
     assert np.array_equal(glon, lon) and np.array_equal(glat, lat)
     assert np.allclose(gcj02_to_wgs84(lon, lat), (lon, lat))
+
+
+def test_utm_zone_inside_is_the_database_zone() -> None:
+    """The UTM zone found without the database is the one the database gives, or None."""
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    from circles.projection import utm_zone_inside
+
+    rng = np.random.default_rng(17)
+    points = [(lon, lat) for lon, lat in rng.uniform((-180, -90), (180, 90), (300, 2))]
+    points += [(114.3, 30.6), (-8.6, 41.15), (-6.0, 41.0), (0.0, 0.0), (6.0 + 1e-9, 1.0)]
+    points += [(-179.999, 83.9), (179.999, -79.9), (3.0, 84.0), (3.0, -80.0), (3.0, 1e-7)]
+    found = 0
+    for lon, lat in points:
+        code = utm_zone_inside(float(lon), float(lat))
+        if code is None:
+            continue
+        infos = query_utm_crs_info(
+            datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
+        )
+        assert [int(i.code) for i in infos] == [code], (lon, lat)
+        found += 1
+    assert found > 200
