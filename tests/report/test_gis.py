@@ -187,3 +187,82 @@ def test_communities_layer_names_the_subdistrict(toy: dict[str, Path]) -> None:
     _audit(toy, out)
     layer = gpd.read_file(out / "communities.gpkg")
     assert layer["subdistrict"].tolist() == ["北街道", "南街道", "南街道"]
+
+
+def _scratch(out: Path) -> list[Path]:
+    """Private folders left beside ``out`` (named like staging folders)."""
+    return sorted(out.parent.glob(f".{out.name}.*.tmp"))
+
+
+def test_residents_layer_written_early_is_the_one_written_in_the_report(
+    toy: dict[str, Path],
+) -> None:
+    from circles.report.files import write_report
+    from circles.scenario import run_scenario
+    from tests.conftest import toy_options
+
+    early, late = toy["dir"] / "early", toy["dir"] / "late"
+    scenario = run_scenario(toy_options(toy, out=early), early_layers=True)
+    assert scenario.residents is not None and scenario.residents.layer is not None
+    write_report(scenario.result, early, overwrite=False, residents=scenario.residents)
+    write_report(scenario.result, late, overwrite=False)
+    a = gpd.read_file(early / "residents.gpkg")
+    b = gpd.read_file(late / "residents.gpkg")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(a.drop(columns="geometry")), b.drop(columns="geometry")
+    )
+    assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist()
+    assert a.crs == b.crs
+    assert _scratch(early) == [] and _scratch(late) == []
+
+
+def test_residents_layer_written_early_is_removed_when_the_report_is_refused(
+    toy: dict[str, Path], report: Path
+) -> None:
+    from circles.errors import OutputError
+    from circles.report.files import write_report
+    from circles.scenario import run_scenario
+    from tests.conftest import toy_options
+
+    scenario = run_scenario(toy_options(toy, out=report), early_layers=True)
+    assert _scratch(report)  # the layer waits beside the report folder
+    with pytest.raises(OutputError, match="--overwrite"):
+        write_report(scenario.result, report, overwrite=False, residents=scenario.residents)
+    assert _scratch(report) == []
+
+
+def test_a_layer_written_early_in_another_format_is_not_taken(toy: dict[str, Path]) -> None:
+    from circles.report.files import LayerOptions, write_report
+    from circles.scenario import run_scenario
+    from tests.conftest import toy_options
+
+    out = toy["dir"] / "out"
+    scenario = run_scenario(toy_options(toy, out=out), early_layers=True)  # as GeoPackage
+    layers = LayerOptions(layer_format="parquet")
+    write_report(scenario.result, out, overwrite=False, residents=scenario.residents, layers=layers)
+    assert (out / "residents.parquet").exists() and not (out / "residents.gpkg").exists()
+    assert _scratch(out) == []
+
+
+def test_unsynced_sqlite_blocks_on_two_threads_restore_gdal_setting() -> None:
+    import threading
+
+    import pyogrio
+
+    from circles.report import gis
+
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    inside = threading.Barrier(2)
+
+    def block() -> None:
+        with gis.unsynced_sqlite():
+            inside.wait()
+            assert pyogrio.get_gdal_config_option(key) in ("OFF", False)
+
+    threads = [threading.Thread(target=block) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert pyogrio.get_gdal_config_option(key) == before
