@@ -134,16 +134,20 @@ def read_osm_pois(path: Path, role: str = "facilities") -> gpd.GeoDataFrame:
 
 def _read_pbf(path: Path, selecting: dict[str, list[str]]) -> gpd.GeoDataFrame | None:
     """Elements of a ``.osm.pbf`` holding a selecting tag: ``id``, ``osm_type``, tags, geometry."""
+    import warnings
+
     import pyrosm
 
-    return pyrosm.OSM(str(path)).get_data_by_custom_criteria(
-        custom_filter=selecting,
-        osm_keys_to_keep=list(selecting),
-        filter_type="keep",
-        keep_nodes=True,
-        keep_ways=True,
-        keep_relations=True,
-    )
+    with warnings.catch_warnings():  # "Could not find any OSM data": said in our own words
+        warnings.simplefilter("ignore", UserWarning)
+        return pyrosm.OSM(str(path)).get_data_by_custom_criteria(
+            custom_filter=selecting,
+            osm_keys_to_keep=list(selecting),
+            filter_type="keep",
+            keep_nodes=True,
+            keep_ways=True,
+            keep_relations=True,
+        )
 
 
 def _read_osm_xml(path: Path) -> gpd.GeoDataFrame:
