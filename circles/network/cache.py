@@ -62,6 +62,8 @@ def _save(network: Network, file: Path) -> None:
         "mode": np.array(network.mode),
         "issues": np.array(network.issues.to_json(orient="split")),
     }
+    if network.built_number is not None:
+        arrays["built_number"] = network.built_number
     if network.backward is not None and network.speed_m_s is not None:
         arrays["backward"] = network.backward
         arrays["speed_m_s"] = network.speed_m_s
@@ -95,6 +97,7 @@ def _load(file: Path) -> Network:
             mode=str(data["mode"]),
             backward=data.get("backward"),
             speed_m_s=data.get("speed_m_s"),
+            built_number=data.get("built_number"),
         )
 
 

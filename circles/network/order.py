@@ -87,10 +87,16 @@ def in_hilbert_order(network: Network) -> Network:
     Only numbers change: each edge keeps its geometry, length and end points, and a search
     settles the same labels in the same order (its heap compares costs only, and each node's
     arcs keep the edges' order), so every result is the same, found with fewer cache misses.
+    Each node's number as built is kept (``Network.built_number``) for the names users see.
     """
-    number = hilbert_numbers(network.node_x, network.node_y)
-    node_x, node_y = np.empty_like(network.node_x), np.empty_like(network.node_y)
-    node_x[number], node_y[number] = network.node_x, network.node_y
+    order = hilbert_order(network.node_x, network.node_y)
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(len(order))
     return dataclasses.replace(
-        network, node_x=node_x, node_y=node_y, u=number[network.u], v=number[network.v]
+        network,
+        node_x=network.node_x[order],
+        node_y=network.node_y[order],
+        u=number[network.u],
+        v=number[network.v],
+        built_number=network.node_numbers_as_built()[order],
     )

@@ -63,3 +63,22 @@ def test_renumbered_network_gives_the_same_searches() -> None:
     for (cost_a, ids_a), (cost_b, ids_b) in zip(answers[:2], answers[2:], strict=True):
         np.testing.assert_array_equal(cost_a, cost_b)
         np.testing.assert_array_equal(ids_a, ids_b)
+
+
+def test_numbers_as_built_survive_the_cache(tmp_path: Path, monkeypatch) -> None:
+    """A cached network keeps each node's number as built, for the names users see."""
+    import pyrosm
+
+    from circles.network.cache import load_network
+
+    monkeypatch.setenv("CIRCLES_CACHE_DIR", str(tmp_path))
+    pbf = Path(pyrosm.get_data("test_pbf"))
+    built = build_network(pbf)
+    for _ in range(2):  # a miss, then a hit
+        net = load_network(pbf)
+        number = net.node_numbers_as_built()
+        assert sorted(number.tolist()) == list(range(built.n_nodes))
+        np.testing.assert_array_equal(built.node_x[number], net.node_x)
+        np.testing.assert_array_equal(number[net.u], built.u)
+    assert net.stats["cache"] == "hit"
+    assert built.node_numbers_as_built().tolist() == list(range(built.n_nodes))
