@@ -83,12 +83,21 @@ class Network:
     _coords: tuple[np.ndarray, np.ndarray] | None = None
     #: the network's entry in the cache (None when built without it): derived arrays go beside
     cache_file: Path | None = None
+    #: each node's number as built, when the nodes were renumbered since
+    #: (:func:`circles.network.order.in_hilbert_order`): names users see keep these numbers
+    built_number: np.ndarray | None = None
 
     def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         """Every vertex of every edge (``n × 2``) and the edge each belongs to."""
         if self._coords is None:
             self._coords = shapely.get_coordinates(self.geometry, return_index=True)
         return self._coords
+
+    def node_numbers_as_built(self) -> np.ndarray:
+        """Each node's number as :func:`build_network` gave it (node names in outputs use it)."""
+        if self.built_number is None:
+            return np.arange(self.n_nodes)
+        return self.built_number
 
     @property
     def n_nodes(self) -> int:

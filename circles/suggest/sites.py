@@ -93,7 +93,9 @@ def intersection_sites(
     """The network's intersections (degree ≥ 3, off fragments) inside the gap communities."""
     ends = np.concatenate([network.u[~network.fragment], network.v[~network.fragment]])
     degree = np.bincount(ends, minlength=network.n_nodes)
+    built = network.node_numbers_as_built()  # names and order as built: not the search order
     nodes = np.flatnonzero(degree >= 3)
+    nodes = nodes[np.argsort(built[nodes], kind="stable")]
     xy = np.column_stack([network.node_x[nodes], network.node_y[nodes]])
     if communities is not None and len(communities):
         chosen = communities[communities["community_id"].astype(str).isin(gap_ids)]
@@ -103,5 +105,5 @@ def intersection_sites(
             shapely.union_all(chosen.geometry.to_numpy()), xy[:, 0], xy[:, 1]
         )
         nodes, xy = nodes[inside], xy[inside]
-    ids = np.array([f"node_{n}" for n in nodes], dtype=object)
+    ids = np.array([f"node_{n}" for n in built[nodes]], dtype=object)
     return Sites(ids=ids, xy=xy, source="intersections")

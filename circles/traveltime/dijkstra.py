@@ -18,42 +18,57 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def push_label(hd, hn, size, d, n):
-    """Push label ``n`` at cost ``d`` on the binary heap ``hd``/``hn`` (grown when full)."""
-    if size == len(hd):
-        grow_d, grow_n = np.empty(2 * size), np.empty(2 * size, np.int64)
-        grow_d[:size], grow_n[:size] = hd, hn
-        hd, hn = grow_d, grow_n
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hd[parent] <= d:
-            break
-        hd[i], hn[i] = hd[parent], hn[parent]
-        i = parent
-    hd[i], hn[i] = d, n
-    return hd, hn, size + 1
+def new_heap(capacity):
+    """An empty heap for :func:`push_label` and :func:`pop_label`, room for ``capacity`` labels."""
+    return np.empty(2 * max(capacity, 1))
 
 
 @numba.njit(cache=True, nogil=True)
-def pop_label(hd, hn, size):
+def push_label(heap, size, d, n):
+    """Push label ``n`` at cost ``d`` on the binary heap ``heap`` (grown when full).
+
+    The heap is one array of (cost, label) pairs, a label beside its cost: a sift touches one
+    place in memory per level, not two. Labels are stored as floats, exact below 2**53.
+    """
+    if 2 * size == len(heap):
+        grown = np.empty(2 * len(heap))
+        grown[: len(heap)] = heap
+        heap = grown
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        parent_d = heap[2 * parent]
+        if parent_d <= d:
+            break
+        heap[2 * i], heap[2 * i + 1] = parent_d, heap[2 * parent + 1]
+        i = parent
+    heap[2 * i], heap[2 * i + 1] = d, n
+    return heap, size + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def pop_label(heap, size):
     """Pop the cheapest label: its cost, the label and the new heap size."""
-    d, n = hd[0], hn[0]
+    d, n = heap[0], np.int64(heap[1])
     size -= 1
     if size > 0:
-        last_d, last_n = hd[size], hn[size]
+        last_d, last_n = heap[2 * size], heap[2 * size + 1]
         i = 0
         while True:
             child = 2 * i + 1
             if child >= size:
                 break
-            if child + 1 < size and hd[child + 1] < hd[child]:
-                child += 1
-            if hd[child] >= last_d:
+            child_d = heap[2 * child]
+            if child + 1 < size:
+                other_d = heap[2 * child + 2]
+                if other_d < child_d:
+                    child += 1
+                    child_d = other_d
+            if child_d >= last_d:
                 break
-            hd[i], hn[i] = hd[child], hn[child]
+            heap[2 * i], heap[2 * i + 1] = child_d, heap[2 * child + 1]
             i = child
-        hd[i], hn[i] = last_d, last_n
+        heap[2 * i], heap[2 * i + 1] = last_d, last_n
     return d, n, size
 
 
@@ -65,26 +80,26 @@ def nearest_source(indptr, indices, weights, n_nodes, sources, max_cost):
     """
     dist = np.full(n_nodes, np.inf)
     winner = np.full(n_nodes, -1, np.int64)
-    settled = np.zeros(n_nodes, np.bool_)
-    hd, hn = np.empty(max(1024, 2 * len(sources))), np.empty(max(1024, 2 * len(sources)), np.int64)
+    heap = new_heap(max(1024, 2 * len(sources)))
     size = 0
     for i in range(len(sources)):
         s = sources[i]
         if dist[s] <= 0.0:
             continue
         dist[s], winner[s] = 0.0, i
-        hd, hn, size = push_label(hd, hn, size, 0.0, s)
+        heap, size = push_label(heap, size, 0.0, s)
     while size > 0:
-        d, u, size = pop_label(hd, hn, size)
-        if settled[u] or d > dist[u]:
+        d, u, size = pop_label(heap, size)
+        # a node's labels are pushed at ever lower costs: all but its last are stale, and the
+        # last leaves the heap once (so no "settled" flags are needed)
+        if d > dist[u]:
             continue
-        settled[u] = True
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             nd = d + weights[e]
             if nd < dist[v] and nd <= max_cost:
                 dist[v], winner[v] = nd, winner[u]
-                hd, hn, size = push_label(hd, hn, size, nd, v)
+                heap, size = push_label(heap, size, nd, v)
     return dist, winner
 
 
@@ -109,16 +124,16 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
     count = np.zeros(n_nodes, np.int64)
     tentative = np.full(n_nodes, np.inf)  # used when k == 1 to skip labels that cannot win
     cap = max(1024, 4 * len(sources))
-    hd, hn = np.empty(cap), np.empty(cap, np.int64)
+    heap = new_heap(cap)
     size = 0
     for i in range(len(sources)):
         if k == 1:
             if tentative[sources[i]] <= 0.0:
                 continue
             tentative[sources[i]] = 0.0
-        hd, hn, size = push_label(hd, hn, size, 0.0, i * n_nodes + sources[i])
+        heap, size = push_label(heap, size, 0.0, i * n_nodes + sources[i])
     while size > 0:
-        d, label, size = pop_label(hd, hn, size)
+        d, label, size = pop_label(heap, size)
         origin, u = label // n_nodes, label % n_nodes
         s = source_ids[origin]
         c = count[u]
@@ -138,7 +153,7 @@ def k_nearest(indptr, indices, weights, n_nodes, sources, source_ids, k, max_cos
                 if nd >= tentative[v]:
                     continue
                 tentative[v] = nd
-            hd, hn, size = push_label(hd, hn, size, nd, origin * n_nodes + v)
+            heap, size = push_label(heap, size, nd, origin * n_nodes + v)
     return cost, ids
 
 

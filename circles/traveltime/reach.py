@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from circles.traveltime.dijkstra import pop_label, push_label
+from circles.traveltime.dijkstra import new_heap, pop_label, push_label
 from circles.traveltime.graph import Anchors
 
 THREADS = 2
@@ -68,7 +68,7 @@ def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra
     out_res = np.empty(1024, np.int64)
     out_cost = np.empty(1024)
     n_out = 0
-    hd, hn = np.empty(1024), np.empty(1024, np.int64)
+    heap = new_heap(1024)
     for s in range(len(sources)):
         src = sources[s]
         n_touched, n_found, size = 0, 0, 0
@@ -76,9 +76,9 @@ def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra
             dist[src] = 0.0
             touched[0] = src
             n_touched = 1
-            hd, hn, size = push_label(hd, hn, size, 0.0, src)
+            heap, size = push_label(heap, size, 0.0, src)
         while size > 0:
-            d, u, size = pop_label(hd, hn, size)
+            d, u, size = pop_label(heap, size)
             if d > dist[u]:
                 continue
             for e in range(at_ptr[u], at_ptr[u + 1]):
@@ -104,7 +104,7 @@ def _reach(indptr, indices, weights, sources, max_cost, at_ptr, at_res, at_extra
                     touched[n_touched] = v
                     n_touched += 1
                 dist[v] = nd
-                hd, hn, size = push_label(hd, hn, size, nd, v)
+                heap, size = push_label(heap, size, nd, v)
         for t in range(n_touched):
             dist[touched[t]] = np.inf
         out_res = _grow(out_res, n_out + n_found)
