@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from circles.reuse import Reuse
 
 Progress = Callable[[str], None]
-#: called with the final residents table, their points (x, y) and the points' CRS
-ResidentsHook = Callable[[pd.DataFrame, np.ndarray, CRS], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
 STAGES = {
     "rules": "validating the rules",
@@ -143,7 +141,7 @@ def _quiet(_: str) -> None:
 def run_audit(
     options: AuditOptions,
     progress: Progress = _quiet,
-    on_residents: ResidentsHook | None = None,
+    on_residents: Callable[[pd.DataFrame], None] | None = None,
     *,
     keep_internals: bool = False,
     reuse: Reuse | None = None,
@@ -153,11 +151,10 @@ def run_audit(
     The stages run in a straight line: rules → layers → networks → placement in the metric
     CRS → snaps → travel costs → checks → coverage → summary. ``progress`` is called with each
     stage's name as it starts; ``on_residents`` with the residents table as soon as it is final
-    (before coverage, the service areas and the summary are worked out) and the residents'
-    points, so that a caller can start writing them meanwhile. With ``keep_internals`` the
-    result carries :class:`AuditInternals`. A ``reuse`` given to the status quo's audit and
-    then to the planned one lets the second take what the first found and still holds (see
-    :mod:`circles.reuse`).
+    (before coverage and the summary are worked out), so that a caller can start formatting it
+    meanwhile. With ``keep_internals`` the result carries :class:`AuditInternals`. A ``reuse``
+    given to the status quo's audit and then to the planned one lets the second take what the
+    first found and still holds (see :mod:`circles.reuse`).
 
     Raises
     ------
@@ -188,7 +185,7 @@ def _warm_up_kernels() -> None:
 def _run(
     options: AuditOptions,
     progress: Progress,
-    on_residents: ResidentsHook | None,
+    on_residents: Callable[[pd.DataFrame], None] | None,
     *,
     keep_internals: bool = False,
     reuse: Reuse | None = None,
@@ -257,7 +254,7 @@ def _run(
     progress("evaluate")
     table = _residents_table(placed, nets, attached, checks, loaded)
     if on_residents is not None:
-        on_residents(table, placed.resident_xy, next(iter(nets.values())).network.crs)
+        on_residents(table)
     frame = pd.DataFrame(
         {
             "community_id": placed.residents["community_id"],

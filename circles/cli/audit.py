@@ -232,7 +232,7 @@ def _run(
         marks.append((stage, time.perf_counter()))
 
     if quiet or not err.is_terminal:
-        scenario = run_scenario(options, progress=mark, early_layers=True)
+        scenario = run_scenario(options, progress=mark)
     else:
         scenario = _run_with_progress(options, mark, STAGES)
     result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
@@ -241,21 +241,20 @@ def _run(
     from circles.report.terminal import render
 
     map_warnings: list[str] = []
-    try:
-        write_report(
-            result,
-            out_dir,
-            overwrite=overwrite,
-            planned=planned,
-            comparison=comparison,
-            warnings=map_warnings,
-            residents=scenario.residents,
-            planned_residents=scenario.planned_residents,
-            layers=LayerOptions.of(options),
-            **report,
-        )
-    finally:
-        scenario.discard()  # what the report did not take (it takes all unless it failed)
+    write_report(
+        result,
+        out_dir,
+        overwrite=overwrite,
+        planned=planned,
+        comparison=comparison,
+        warnings=map_warnings,
+        residents_csv=scenario.residents_csv,
+        planned_residents_csv=scenario.planned_residents_csv,
+        layers=LayerOptions(
+            options.layer_format, options.crs_out, options.csv_bom, options.basemap
+        ),
+        **report,
+    )
     mark("end")
     if timings:
         for (stage, begin), (_, end) in itertools.pairwise(marks[1:]):
@@ -308,4 +307,4 @@ def _run_with_progress(options: Settings, mark: Any, stages: dict[str, str]) -> 
             done = list(stages).index(stage) if stage in stages else None
             progress.update(task, description=stages.get(stage, stage) + "…", completed=done)
 
-        return run_scenario(options, progress=show, early_layers=True)
+        return run_scenario(options, progress=show)

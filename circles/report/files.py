@@ -10,9 +10,8 @@ from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -20,21 +19,12 @@ import pyarrow.csv as pacsv
 from circles.audit import AuditResult
 from circles.report.checkup import checkup_table
 from circles.report.excel import write_workbook
-from circles.report.gis import (
-    LAYER_FORMATS,
-    ResidentsLayer,
-    areas_written,
-    layer_names,
-    write_layers,
-)
+from circles.report.gis import LAYER_FORMATS, areas_written, layer_names, write_layers
 from circles.report.model import ReportModel, build_report_model
 from circles.report.shared import shared_transforms
 from circles.report.staging import staged_output
 from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
-
-if TYPE_CHECKING:
-    from circles.settings import Settings
 
 #: The tables of every report folder, whatever the format of its GIS layers
 TABLE_FILES = [
@@ -139,14 +129,14 @@ def _write_files(
     excel_residents: bool,
     warnings: list[str],
     layers: LayerOptions,
-    residents: ResidentsFiles | None = None,
+    residents_csv: PendingCsv | None = None,
 ) -> list[str]:
     """Write one audit's report files into ``stage``; return their names.
 
     The residents table, by far the largest, is formatted on other threads meanwhile (or
-    already was, and its layer written: ``residents``).
+    already was: ``residents_csv``).
     """
-    pending = residents.csv if residents is not None else PendingCsv(result.residents)
+    pending = residents_csv if residents_csv is not None else PendingCsv(result.residents)
     # the GIS layers are written on another thread meanwhile (GDAL works without Python's lock)
     if result.geo is not None:  # made here, not on two threads at once
         result.geo.residents, result.geo.facilities  # noqa: B018
@@ -158,7 +148,6 @@ def _write_files(
         result,
         layer_format=layers.layer_format,
         crs_out=layers.crs_out,
-        ready=residents.layer if residents is not None else None,
     )
     pool.shutdown(wait=False)
     try:
@@ -217,40 +206,6 @@ def _write_tables(
     return names, model
 
 
-@dataclass
-class ResidentsFiles:
-    """A residents table's files, made while the audit ends: CSV text and maybe the layer."""
-
-    csv: PendingCsv
-    layer: ResidentsLayer | None = None
-
-    def discard(self) -> None:
-        """Remove the layer if it was not taken into a report."""
-        if self.layer is not None:
-            self.layer.discard()
-
-
-def residents_files(
-    table: pd.DataFrame,
-    xy: np.ndarray,
-    crs: object,
-    *,
-    out: Path | None = None,
-    layers: LayerOptions | None = None,
-) -> ResidentsFiles:
-    """Start formatting ``table`` as CSV and, given the report folder ``out``, its GIS layer.
-
-    ``xy`` and ``crs`` are the residents' points as the audit placed them.
-    """
-    layer = None
-    if out is not None:
-        layers = layers or LayerOptions()
-        layer = ResidentsLayer(
-            table, xy, crs, out, layer_format=layers.layer_format, crs_out=layers.crs_out
-        )
-    return ResidentsFiles(PendingCsv(table), layer)
-
-
 @dataclass(frozen=True)
 class LayerOptions:
     """How the report's files are written: GIS layers, CSV byte order mark, map.html basemap.
@@ -262,11 +217,6 @@ class LayerOptions:
     crs_out: str = "EPSG:4326"
     csv_bom: bool = True
     basemap: str = "none"
-
-    @classmethod
-    def of(cls, settings: Settings) -> LayerOptions:
-        """The options a run's settings give."""
-        return cls(settings.layer_format, settings.crs_out, settings.csv_bom, settings.basemap)
 
 
 def report_names(
@@ -306,17 +256,16 @@ def write_report(
     planned: AuditResult | None = None,
     comparison: pd.DataFrame | None = None,
     warnings: list[str] | None = None,
-    residents: ResidentsFiles | None = None,
+    residents_csv: PendingCsv | None = None,
     layers: LayerOptions | None = None,
-    planned_residents: ResidentsFiles | None = None,
+    planned_residents_csv: PendingCsv | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
-    the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents`` are the residents
-    files of ``result`` already being made (:func:`residents_files`, from
-    :func:`circles.audit.run_audit`'s ``on_residents``), ``planned_residents`` those of
-    ``planned``; whatever of them is not taken is removed. ``layers`` says how the
+    the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
+    table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
+    ``on_residents``), ``planned_residents_csv`` that of ``planned``. ``layers`` says how the
     GIS layers (residents, communities, facilities) and the CSV files are written (default:
     GeoPackage in WGS 84, CSV with a byte order mark).
 
@@ -347,22 +296,17 @@ def write_report(
             maps=True, planned=True, layer_format=None, areas=None, impact=True, capacity=True
         )
     )
-    try:
-        with (
-            collector_paused(),
-            shared_transforms(),  # the planned report takes the status quo's unchanged areas
-            staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
-        ):
-            _write_files(stage, result, residents=residents, **options)
-            if planned is not None and comparison is not None:
-                from circles.report.compare_report import write_comparison_workbook
+    with (
+        collector_paused(),
+        shared_transforms(),  # the planned report takes the status quo's unchanged areas
+        staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
+    ):
+        _write_files(stage, result, residents_csv=residents_csv, **options)
+        if planned is not None and comparison is not None:
+            from circles.report.compare_report import write_comparison_workbook
 
-                (stage / "planned").mkdir()
-                _write_files(stage / "planned", planned, residents=planned_residents, **options)
-                write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
-                write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
-    finally:
-        for made in (residents, planned_residents):
-            if made is not None:
-                made.discard()
+            (stage / "planned").mkdir()
+            _write_files(stage / "planned", planned, residents_csv=planned_residents_csv, **options)
+            write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
+            write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
     return [out / name for name in names]

@@ -13,7 +13,6 @@ GIS (see :func:`community_columns`).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,19 +148,12 @@ def _legend(result: AuditResult) -> str:
 
 
 def write_layers(
-    folder: Path,
-    result: AuditResult,
-    *,
-    layer_format: str = "gpkg",
-    crs_out: str = "EPSG:4326",
-    ready: ResidentsLayer | None = None,
+    folder: Path, result: AuditResult, *, layer_format: str = "gpkg", crs_out: str = "EPSG:4326"
 ) -> list[str]:
     """Write the GIS layers into ``folder``; return their names.
 
     The residents, communities and facilities, and the service areas the audit traced
-    (``service_areas``, and ``facility_areas`` when it traced them per facility). ``ready`` is
-    the residents layer already being written (:class:`ResidentsLayer`), with the same format
-    and CRS.
+    (``service_areas``, and ``facility_areas`` when it traced them per facility).
 
     Raises
     ------
@@ -188,116 +180,25 @@ def write_layers(
         frames["facility_areas"] = geo.facility_areas
     names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
-        written_as = (layer_format, crs_out)
-        if layer == "residents" and ready is not None and ready.take(folder / name, written_as):
-            continue
         if layer.endswith("_areas") and frame.crs is not None:
             out = areas_to_crs(frame, crs)
         else:
             out = frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
-        legend = _legend(result) if layer == "communities" else None
-        _write_layer(out.reset_index(drop=True), folder / name, layer, layer_format, legend)
+        out = out.reset_index(drop=True)
+        if layer_format == "parquet":
+            out.to_parquet(folder / name, index=False)
+        else:
+            options = {"DESCRIPTION": _legend(result)} if layer == "communities" else {}
+            with _unsynced_sqlite():
+                out.to_file(  # through Arrow: twice as fast for a city's residents
+                    folder / name,
+                    layer=layer,
+                    driver="GPKG",
+                    engine="pyogrio",
+                    use_arrow=True,
+                    layer_options=options,
+                )
     return names
-
-
-def _write_layer(
-    out: gpd.GeoDataFrame, path: Path, layer: str, layer_format: str, legend: str | None
-) -> None:
-    if layer_format == "parquet":
-        out.to_parquet(path, index=False)
-        return
-    options = {"DESCRIPTION": legend} if legend is not None else {}
-    with unsynced_sqlite():
-        out.to_file(  # through Arrow: twice as fast for a city's residents
-            path,
-            layer=layer,
-            driver="GPKG",
-            engine="pyogrio",
-            use_arrow=True,
-            layer_options=options,
-        )
-
-
-class ResidentsLayer:
-    """The residents layer written on another thread as soon as the residents table is final.
-
-    GDAL writes without Python's lock, so the layer is written while the audit traces its
-    service areas; :func:`write_layers` then moves the file into the report (``take``). The
-    file goes to a private folder beside ``out`` (:func:`circles.report.staging.scratch_folder`);
-    a layer that could not be written early is written again in the report, where any error is
-    reported. ``discard`` removes what was not taken.
-    """
-
-    def __init__(
-        self,
-        table: pd.DataFrame,
-        xy: np.ndarray,
-        crs: object,
-        out: Path,
-        *,
-        layer_format: str = "gpkg",
-        crs_out: str = "EPSG:4326",
-    ):
-        from concurrent.futures import ThreadPoolExecutor
-
-        from circles.report.staging import scratch_folder
-
-        self._folder: Path | None = None
-        self._job = None
-        self.written_as = (layer_format, crs_out)
-        try:
-            target = CRS.from_user_input(crs_out)
-            self._folder = scratch_folder(out)
-        except (CRSError, OSError):
-            return
-        name = f"residents{LAYER_FORMATS.get(layer_format, '.gpkg')}"
-        path = self._folder / name
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circles-residents-layer")
-        self._job = pool.submit(_early, table, xy, crs, target, path, layer_format)
-        pool.shutdown(wait=False)
-
-    def take(self, path: Path, written_as: tuple[str, str]) -> bool:
-        """Move the written layer to ``path``; False when it was not written ``written_as``."""
-        if self._job is None or self._folder is None or written_as != self.written_as:
-            self.discard()
-            return False
-        written = self._job.exception() is None  # waits for the thread
-        if written:
-            written = _move(self._job.result(), path)
-        self.discard()
-        return written
-
-    def discard(self) -> None:
-        """Wait for the thread and remove the private folder (and anything left in it)."""
-        import shutil
-
-        if self._job is not None:
-            self._job.exception()
-            self._job = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
-
-
-def _early(
-    table: pd.DataFrame, xy: np.ndarray, crs: object, target: CRS, path: Path, layer_format: str
-) -> Path:
-    from circles.projection import xy_points
-
-    frame = gpd.GeoDataFrame(table, geometry=xy_points(xy), crs=crs)
-    out = frame.to_crs(target) if frame.crs is not None else frame.set_crs(target)
-    _write_layer(out.reset_index(drop=True), path, "residents", layer_format, None)
-    return path
-
-
-def _move(source: Path, path: Path) -> bool:
-    import os
-
-    try:
-        os.replace(source, path)
-    except OSError:  # another file system: write it again
-        return False
-    return True
 
 
 def areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
@@ -319,35 +220,19 @@ def areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     return out
 
 
-class _Sync:
-    """The blocks inside :func:`unsynced_sqlite`, and GDAL's setting before the first."""
-
-    lock = threading.Lock()
-    users = 0
-    before: str | None = None
-
-
 @contextlib.contextmanager
-def unsynced_sqlite() -> Iterator[None]:
+def _unsynced_sqlite() -> Iterator[None]:
     """GDAL writes GeoPackages without waiting for the disk at each commit, for the block.
 
     The layers are written to the report's staging folder, swapped in only when complete, so a
-    crash mid-write loses nothing; a fifth of the time of 300,000 residents is saved. GDAL's
-    setting is process-wide: blocks on several threads share it, and the last one out puts
-    the former value back.
+    crash mid-write loses nothing; a fifth of the time of 300,000 residents is saved.
     """
     import pyogrio
 
     key = "OGR_SQLITE_SYNCHRONOUS"
-    with _Sync.lock:
-        if _Sync.users == 0:
-            _Sync.before = pyogrio.get_gdal_config_option(key)
-            pyogrio.set_gdal_config_options({key: "OFF"})
-        _Sync.users += 1
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
     try:
         yield
     finally:
-        with _Sync.lock:
-            _Sync.users -= 1
-            if _Sync.users == 0:
-                pyogrio.set_gdal_config_options({key: _Sync.before})
+        pyogrio.set_gdal_config_options({key: before})

@@ -74,22 +74,6 @@ def _remove_stale_stages(parent: Path, out: Path) -> None:
             continue
 
 
-def scratch_folder(out: Path) -> Path:
-    """A private folder beside ``out`` for files made before the report is written.
-
-    Named like a staging folder, so that one left by a killed run is removed by the next.
-
-    Raises
-    ------
-    OSError
-        When the folder cannot be made.
-    """
-    parent = out.parent if out.parent != Path("") else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    prefix = f"{_stage_prefix(out)}{os.getpid()}."
-    return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
-
-
 def glob_escape(text: str) -> str:
     """``text`` with glob's special characters taken literally."""
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)
