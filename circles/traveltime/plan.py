@@ -219,7 +219,8 @@ def hub_circle(
             trips = trips_via_each_hub(
                 anchors, node_cost, horizon, per_s, transfer_s, line_haul[part]
             )
-            times = np.fmin(times, trips)
+            np.fmin(times, trips, out=times)  # in place: no third n × destinations array
+            del trips  # before the next pass makes its own
     tags: dict[str, set[str]] = {}
     for row in lc.hub_table:
         tags.setdefault(row.destination, set()).add(row.source.tag.value)
