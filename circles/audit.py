@@ -241,6 +241,9 @@ def _run(
         names,
     )
 
+    if spent:  # every snap is made
+        for net in nets.values():
+            snap.release_pieces(net.network)
     progress("travel")
     walk_m_s = options.walk_speed_m_per_min / 60.0 if options.walk_speed_m_per_min else None
     costs = (travel_costs if reuse is None else reuse.travel_costs)(
