@@ -249,6 +249,8 @@ def _run(
     costs = (travel_costs if reuse is None else reuse.travel_costs)(
         loaded, nets, placed.facilities, walking_speeds(loaded, walk_m_s), options.engine
     )
+    # every search is made (the capacity stage anchors the residents again if it needs to)
+    _release(*(net.anchors for net in nets.values()), spent=spent)
     evaluable = {c.id: attached.evaluable(network_key(c)) for c in circles}
     checks = evaluate_requirements(
         circles,
@@ -269,7 +271,6 @@ def _run(
             options, loaded, nets, placed, checks, evaluable, costs, warnings
         )
 
-    _release(*(net.anchors for net in nets.values()), spent=spent)  # searched: all of them
     progress("evaluate")
     table = _residents_table(placed, nets, attached, checks, loaded)
     if on_residents is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -41,13 +42,16 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_memory() -> None:
-    """Hand the memory freed so far back to the system (glibc keeps it otherwise).
+    """Hand the memory freed so far back to the system (glibc and Arrow keep it otherwise).
 
     The arrays of a city (a few megabytes each, below the size glibc maps on its own) are
     carved from the heap; freed, they stay there as holes the process still counts. Trimming
     after a stage has dropped what it no longer needs returns those pages: the peak of the next
     stage starts lower. A no-op where the C library cannot trim.
     """
+    arrow = sys.modules.get("pyarrow")  # its own allocator keeps what it freed, too
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
