@@ -33,7 +33,7 @@ from circles.network.roads import release_osm
 from circles.projection import to_metric, xy_points
 from circles.rules.load import LoadedCircle, load_rules
 from circles.rules.schema import Requirement
-from circles.runtime import collector_paused, release_memory
+from circles.runtime import collector_paused, map_large_blocks, release_memory
 from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
@@ -164,6 +164,7 @@ def run_audit(
     # the parsed extract, the one heap of short-lived objects, is collected when released;
     # the compiled kernels load on a thread while the inputs are read (joined before return)
     warm_up = threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True)
+    map_large_blocks()  # freed arrays go back to the system (see circles.runtime)
     with collector_paused():
         warm_up.start()
         try:
