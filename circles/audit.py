@@ -223,7 +223,7 @@ def _run(
     # released once the stage that needs it is done (the city-sized arrays, see _release)
     spent = reuse is None and not (keep_internals or options.facility_impact)
     if spent:  # the residents' points: their coordinates are resident_xy
-        placed.residents = pd.DataFrame(placed.residents.drop(columns="geometry"))
+        placed.residents = pd.DataFrame(placed.residents.drop(columns="geometry", errors="ignore"))
     release_memory()
 
     progress("snap")
