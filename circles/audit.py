@@ -33,7 +33,7 @@ from circles.network.roads import release_osm
 from circles.projection import to_metric, xy_points
 from circles.rules.load import LoadedCircle, load_rules
 from circles.rules.schema import Requirement
-from circles.runtime import collector_paused
+from circles.runtime import collector_paused, map_large_blocks, release_memory
 from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
@@ -164,12 +164,17 @@ def run_audit(
     # the parsed extract, the one heap of short-lived objects, is collected when released;
     # the compiled kernels load on a thread while the inputs are read (joined before return)
     warm_up = threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True)
+    map_large_blocks()  # freed arrays go back to the system (see circles.runtime)
     with collector_paused():
         warm_up.start()
         try:
-            return _run(options, progress, on_residents, keep_internals=keep_internals, reuse=reuse)
+            result = _run(
+                options, progress, on_residents, keep_internals=keep_internals, reuse=reuse
+            )
         finally:
             warm_up.join()
+        release_memory()  # what the stages worked with, not kept in the result
+        return result
 
 
 def _warm_up_kernels() -> None:
@@ -211,6 +216,15 @@ def _run(
     release_osm()
     network_warnings(nets, options.network, warnings)
     placed = place_layers(layers, next(iter(nets.values())).network.crs, options, warnings)
+    # the layers as read are placed now: only these are needed of them
+    zone_layer, classified, converted = layers.zones, layers.classified, layers.converted
+    del layers
+    # nothing after this audit reads its search costs (no reuse, no internals): each is
+    # released once the stage that needs it is done (the city-sized arrays, see _release)
+    spent = reuse is None and not (keep_internals or options.facility_impact)
+    if spent:  # the residents' points: their coordinates are resident_xy
+        placed.residents = pd.DataFrame(placed.residents.drop(columns="geometry", errors="ignore"))
+    release_memory()
 
     progress("snap")
     names = Names(
@@ -228,20 +242,27 @@ def _run(
         names,
     )
 
+    if spent:  # every snap is made
+        for net in nets.values():
+            snap.release_pieces(net.network)
     progress("travel")
     walk_m_s = options.walk_speed_m_per_min / 60.0 if options.walk_speed_m_per_min else None
     costs = (travel_costs if reuse is None else reuse.travel_costs)(
         loaded, nets, placed.facilities, walking_speeds(loaded, walk_m_s), options.engine
     )
+    # every search is made (the capacity stage anchors the residents again if it needs to)
+    _release(*(net.anchors for net in nets.values()), spent=spent)
     evaluable = {c.id: attached.evaluable(network_key(c)) for c in circles}
     checks = evaluate_requirements(
         circles,
         costs,
         evaluable,
         placed.zone_raw,
-        zones_given=layers.zones is not None,
+        zones_given=zone_layer is not None,
         warnings=warnings,
     )
+    # the checks hold what the report needs of the groups' costs
+    _release(costs.walk.costs, *(found.costs for found in costs.drive.values()), spent=spent)
 
     units: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     allocation = None
@@ -270,14 +291,10 @@ def _run(
         times_min=checks.times_min,
         units=units,
     )
+    _release(checks.columns, checks.times_min, spent=spent)  # in the table and the coverage now
     fac_table = _facilities_table(placed, attached, capacity_fields)
     main_net = nets.get("walk", next(iter(nets.values()))).network
-    zones = _zones(layers.zones, main_net.crs, options.zone_field)
-    areas, facility_areas = None, None
-    if options.service_areas != "none":
-        progress("areas")
-        memo = None if reuse is None else reuse.areas()
-        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs, memo)
+    zones = _zones(zone_layer, main_net.crs, options.zone_field)
     summary = build_summary(
         SummaryInputs(
             options=options,
@@ -294,12 +311,18 @@ def _run(
             engine=options.engine,
             reach_min=checks.reach_min,
             column_speed=checks.column_speed,
-            classified=layers.classified,
+            classified=classified,
             provenance=gather_provenance(options, loaded),
-            converted=layers.converted,
+            converted=converted,
             subdistricts=placed.subdistricts,
         )
     )
+    _release(costs.hubs, spent=spent)  # the hub circles' times: in the checks and the summary now
+    areas, facility_areas = None, None
+    if options.service_areas != "none":
+        progress("areas")
+        memo = None if reuse is None else reuse.areas()
+        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs, memo)
     result = AuditResult(
         residents=table,
         facilities=fac_table,
@@ -333,6 +356,17 @@ def _run(
         if not keep_internals:
             result.internals = None
     return result
+
+
+def _release(*holders: dict, spent: bool) -> None:
+    """Empty ``holders`` (of city-sized arrays no later stage reads) when the audit is ``spent``.
+
+    The freed memory goes back to the system at once, before the next stage's peak.
+    """
+    if spent:
+        for holder in holders:
+            holder.clear()
+        release_memory()
 
 
 def _capacity_checks(

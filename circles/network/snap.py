@@ -134,6 +134,15 @@ def _pieces(network: Network) -> _Pieces:
     return cached
 
 
+def release_pieces(network: Network) -> None:
+    """Let the network's pieces go, once nothing is snapped to it any more.
+
+    They are made (or loaded) again on the next need; an audit whose snaps are done holds them
+    no longer (tens of megabytes for a city).
+    """
+    network.__dict__.pop("_snap_pieces", None)
+
+
 _GRID_SCALARS = ("x0", "y0", "cell", "nx", "ny")
 
 

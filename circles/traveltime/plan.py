@@ -201,7 +201,7 @@ def hub_circle(
     n = len(res_snaps.edge)
     graph = net.search_graph()
     transfer_s = c.hub.transfer_min * 60.0
-    times = np.full((len(destinations), n), np.inf).T  # destination by destination
+    times = None  # destination by destination (each column contiguous), inf where unreached
     if serving.any():
         walking = c.hub.access == "walk"
         per_s = speeds_m_s[c.id] if walking else 1.0  # cost units per second
@@ -219,7 +219,13 @@ def hub_circle(
             trips = trips_via_each_hub(
                 anchors, node_cost, horizon, per_s, transfer_s, line_haul[part]
             )
-            times = np.fmin(times, trips)
+            if times is None:  # the first pass's trips are the times (no second such array)
+                times = np.fmin(trips, np.inf, out=trips)
+            else:
+                np.fmin(times, trips, out=times)  # in place: no third n × destinations array
+            del trips  # before the next pass makes its own
+    if times is None:
+        times = np.full((len(destinations), n), np.inf).T
     tags: dict[str, set[str]] = {}
     for row in lc.hub_table:
         tags.setdefault(row.destination, set()).add(row.source.tag.value)
