@@ -33,10 +33,11 @@ def collector_paused() -> Iterator[None]:
 
 #: glibc's ``mallopt`` parameter for the size from which a block is mapped on its own
 M_MMAP_THRESHOLD = -3
-#: blocks from this size up are mapped on their own, for good: a city's arrays (a column of
-#: 300,000 numbers is 2.4 MB). glibc's 128 KiB start costs 0.4 s more of page faults on Porto
-#: (measured: 963 vs 969 MiB peak, wall 8.9 vs 8.55 s median of four)
-MMAP_THRESHOLD_BYTES = 1024 * 1024
+#: blocks from this size up are mapped on their own, for good: a city's largest arrays (a
+#: raster of 4 million cells, a column of 2 million numbers). Smaller blocks come from the
+#: heap, reused without page faults: on Porto a 1 MiB threshold cost 0.5 s of page faults
+#: more than 16 MiB, 128 KiB another 0.4 s, for 20-30 MiB less peak
+MMAP_THRESHOLD_BYTES = 16 * 1024 * 1024
 
 
 @functools.cache
@@ -53,11 +54,11 @@ def _glibc() -> ctypes.CDLL | None:
 
 @functools.cache
 def map_large_blocks() -> None:
-    """Have glibc map every block of 1 MiB or more on its own, for good (once a process).
+    """Have glibc map every block of 16 MiB or more on its own, for good (once a process).
 
     glibc maps from 128 KiB at first, but raises the size each time such a block is freed, up
-    to 32 MiB: the arrays of a city (a few megabytes each) then come from the heap, and once
-    freed stay there as holes the process still counts. Mapped, a freed array goes back to the
+    to 32 MiB: the largest arrays of a city then come from the heap, and once freed stay there
+    as holes the process still counts. Mapped, a freed array goes back to the
     system at once. Left alone when ``MALLOC_MMAP_THRESHOLD_`` sets the size; a no-op elsewhere
     than glibc.
     """
