@@ -45,6 +45,7 @@ import shapely
 from pyproj import CRS
 
 from circles.batch.manifest import Partition, unit_name
+from circles.batch.unit import write_table
 from circles.errors import ManifestError
 from circles.inputs.layers import Layers, read_layers
 from circles.inputs.read import read_layer
@@ -331,8 +332,8 @@ def write_unit_inputs(unit: UnitLayers, folder: Path, settings: Settings) -> Set
     """
     folder.mkdir(parents=True, exist_ok=True)
     res_path, fac_path = folder / "residents.parquet", folder / "facilities.parquet"
-    _to_parquet(unit.residents, res_path)
-    _to_parquet(unit.facilities, fac_path)
+    write_table(unit.residents, res_path)  # GeoParquet: the geometry is no object column
+    write_table(unit.facilities, fac_path)
     coords = dict(settings.coords)
     changes: dict = {}
     if unit.outside_communities:  # the audit refuses communities none of its residents is in
@@ -357,15 +358,3 @@ def write_unit_inputs(unit: UnitLayers, folder: Path, settings: Settings) -> Set
             **changes,
         }
     )
-
-
-def _to_parquet(layer: gpd.GeoDataFrame, path: Path) -> None:
-    """GeoParquet; object columns of mixed kinds are written as text."""
-    try:
-        layer.to_parquet(path, index=False)
-    except (TypeError, ValueError, ArithmeticError):  # pyarrow: mixed kinds in a column
-        fixed = layer.copy()
-        for column in fixed.columns:
-            if column != fixed.geometry.name and fixed[column].dtype == object:
-                fixed[column] = fixed[column].map(lambda v: None if v is None else str(v))
-        fixed.to_parquet(path, index=False)

@@ -163,7 +163,7 @@ def _run(task: UnitTask, start: float) -> dict:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """A table as Parquet, exactly; a column of mixed kinds (ids) is written as text."""
+    """A table (a layer: GeoParquet) as Parquet, exactly; a column of mixed kinds (ids) as text."""
     try:
         frame.to_parquet(path, index=False)
     except (TypeError, ValueError, ArithmeticError):  # pyarrow: mixed kinds in a column

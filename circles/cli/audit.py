@@ -63,15 +63,18 @@ def settings_parameters(model: type[Settings] = Settings) -> list[inspect.Parame
             option = typer.Option(
                 *edge.flags(name), help=option_help(name, model), show_default=False
             )
-        params.append(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=default,
-                annotation=Annotated[annotation, option],
-            )
-        )
+        params.append(command_parameter(name, annotation, default, option))
     return params
+
+
+def command_parameter(name: str, kind: Any, default: Any, option: Any) -> inspect.Parameter:
+    """One parameter of a command's signature, as Typer reads it (a Typer option or argument)."""
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=default,
+        annotation=Annotated[kind, option],
+    )
 
 
 def _command_parameters() -> list[inspect.Parameter]:
@@ -133,22 +136,9 @@ def _command_parameters() -> list[inspect.Parameter]:
         show_default=False,
     )
     return [
-        inspect.Parameter(
-            "project",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=None,
-            annotation=Annotated[Path | None, project],
-        ),
+        command_parameter("project", Path | None, None, project),
         *settings_parameters(),
-        *(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=default,
-                annotation=Annotated[kind, option],
-            )
-            for name, kind, default, option in options
-        ),
+        *(command_parameter(*option) for option in options),
     ]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from circles.cli.audit import settings_parameters
+from circles.cli.audit import command_parameter, settings_parameters
 from circles.cli.exits import err, reported
 from circles.errors import ProjectFileError
 from circles.settings import merge
@@ -93,15 +93,7 @@ def _own_parameters() -> list[inspect.Parameter]:
         ("lang", str, "en", typer.Option(help="Language of the workbook and curve: en or zh.")),
         ("debug", bool, False, typer.Option("--debug", help="Show the traceback of an error.")),
     ]
-    return [
-        inspect.Parameter(
-            name,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=default,
-            annotation=Annotated[kind, option],
-        )
-        for name, kind, default, option in options
-    ]
+    return [command_parameter(*option) for option in options]
 
 
 def suggest(**given: Any) -> None:
@@ -255,18 +247,15 @@ def render(console: Console, result: Any, title: str, rows: int = 20) -> None:
 
 suggest.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [
-        inspect.Parameter(
+        command_parameter(
             "project",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=None,
-            annotation=Annotated[
-                Path | None,
-                typer.Argument(
-                    help="Project file (circles.yaml) holding the audit options; options given "
-                    "on the command line win.",
-                    show_default=False,
-                ),
-            ],
+            Path | None,
+            None,
+            typer.Argument(
+                help="Project file (circles.yaml) holding the audit options; options given "
+                "on the command line win.",
+                show_default=False,
+            ),
         ),
         *_own_parameters(),  # the suggestion's own options first, then the audit's
         *[p for p in settings_parameters() if p.name != "out"],

@@ -161,10 +161,7 @@ def exact(
 
     start = time.perf_counter()
     n_sites = len(reach.indptr) - 1
-    owner = np.repeat(np.arange(n_sites), reach.sizes)
-    res = reach.residents
-    wants = need[res] > 0
-    owner, res = owner[wants], res[wants]
+    owner, res = _wanted_pairs(reach, need)
     reachable = np.bincount(res, minlength=len(need))
     rows = np.flatnonzero((need > 0) & (reachable >= need) & (population > 0))
     if not len(rows) or p <= 0:
@@ -199,6 +196,14 @@ def exact(
     population_met = float(population[(need > 0) & (got >= need)].sum())
     gap = getattr(answer, "mip_gap", None)
     return Exact([int(s) for s in chosen], population_met, status, gap, seconds, bound)
+
+
+def _wanted_pairs(reach: ReachSets, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (site, resident) pair of the reach sets whose resident still needs a site."""
+    owner = np.repeat(np.arange(len(reach.indptr) - 1), reach.sizes)
+    res = reach.residents
+    wants = need[res] > 0
+    return owner[wants], res[wants]
 
 
 def _groups(res: np.ndarray, owner: np.ndarray, need: np.ndarray, population: np.ndarray):
@@ -259,10 +264,7 @@ def interchange(
     """
     start = time.perf_counter()
     n_sites = len(reach.indptr) - 1
-    owner = np.repeat(np.arange(n_sites), reach.sizes)
-    res = reach.residents
-    wants = need[res] > 0
-    owner, res = owner[wants], res[wants]
+    owner, res = _wanted_pairs(reach, need)
     weight = population[res]
     chosen = list(chosen)
     count = np.bincount(res[np.isin(owner, chosen)], minlength=len(need))
