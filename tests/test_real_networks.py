@@ -53,6 +53,20 @@ def _reference_graph(edges: gpd.GeoDataFrame, crs: str) -> tuple[nx.Graph, dict]
     return graph, lonlat
 
 
+def main_vertices(pbf: Path) -> tuple[nx.Graph, dict, np.ndarray, str]:
+    """The reference graph of ``pbf``'s walkable ways in their UTM zone, node → lon/lat, the
+    vertices of its largest component that share their place with no other vertex, and the CRS.
+    """
+    edges = _pyrosm_edges(pbf)
+    lon, lat = edges.geometry.union_all().centroid.coords[0]
+    zone = int((lon + 180) // 6) + 1
+    crs = f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+    graph, lonlat = _reference_graph(edges, crs)
+    nodes = np.array(sorted(max(nx.connected_components(graph), key=len)))
+    where = pd.Series([lonlat[n] for n in nodes])
+    return graph, lonlat, nodes[~where.duplicated(keep=False).to_numpy()], crs
+
+
 def _rules(folder: Path) -> Path:
     path = folder / "ref.yaml"
     path.write_text(

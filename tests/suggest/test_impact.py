@@ -25,7 +25,7 @@ from circles.project import load_project
 from circles.settings import merge
 from circles.suggest.impact import IMPACT_COLUMNS, facility_impact
 from tests.conftest import ROOT, shared, toy_options
-from tests.test_real_networks import _pyrosm_edges, _reference_graph
+from tests.test_real_networks import main_vertices
 
 EXAMPLE = ROOT / "examples" / "synthetic_district" / "circles.yaml"
 SPEED = 80.0  # m/min, the rules below
@@ -175,14 +175,7 @@ def test_same_figures_from_internals() -> None:
 
 def _vertex_layers(pbf: Path, tmp_path: Path, seed: int) -> tuple[nx.Graph, dict, str]:
     """Residents and facilities on vertices of the main component; the reference graph."""
-    edges = _pyrosm_edges(pbf)
-    lon, lat = edges.geometry.union_all().centroid.coords[0]
-    zone = int((lon + 180) // 6) + 1
-    crs = f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
-    graph, lonlat = _reference_graph(edges, crs)
-    nodes = np.array(sorted(max(nx.connected_components(graph), key=len)))
-    where = pd.Series([lonlat[n] for n in nodes])
-    nodes = nodes[~where.duplicated(keep=False).to_numpy()]  # one place, one vertex
+    graph, lonlat, nodes, crs = main_vertices(pbf)  # one place, one vertex
     rng = np.random.default_rng(seed)
     n_res = 1500
     types = ["primary_school"] * 25 + ["fresh_market"] * 40 + ["pocket_park", "playground"] * 15

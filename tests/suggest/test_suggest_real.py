@@ -16,7 +16,6 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -24,7 +23,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from circles.audit import AuditOptions, run_audit
 from circles.suggest.run import SuggestOptions, run_suggest
 from tests.conftest import shared
-from tests.test_real_networks import _pyrosm_edges, _reference_graph
+from tests.test_real_networks import main_vertices
 
 SPEED = 60.0  # m/min
 
@@ -60,14 +59,7 @@ def _rules(folder: Path, minutes: float, min_count: int) -> Path:
 
 def _instance(pbf: Path, tmp_path: Path, seed: int, sizes: tuple[int, int, int]):
     """Residents, facilities and candidates on distinct vertices of the largest component."""
-    edges = _pyrosm_edges(pbf)
-    lon, lat = edges.geometry.union_all().centroid.coords[0]
-    zone = int((lon + 180) // 6) + 1
-    crs = f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
-    graph, lonlat = _reference_graph(edges, crs)
-    nodes = np.array(sorted(max(nx.connected_components(graph), key=len)))
-    where = pd.Series([lonlat[n] for n in nodes])
-    nodes = nodes[~where.duplicated(keep=False).to_numpy()]
+    graph, lonlat, nodes, _ = main_vertices(pbf)  # one place, one vertex
     rng = np.random.default_rng(seed)
     n_res, n_fac, n_cand = sizes
     picks = rng.choice(nodes, size=sum(sizes), replace=False)
