@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from circles.reuse import Reuse
 
 Progress = Callable[[str], None]
+#: called with the residents table as soon as it is final, their metric points and its CRS
+OnResidents = Callable[[pd.DataFrame, np.ndarray, object], None]
 #: The stages ``run_audit`` reports to its ``progress`` callback, in order, with their labels.
 STAGES = {
     "rules": "validating the rules",
@@ -141,7 +143,7 @@ def _quiet(_: str) -> None:
 def run_audit(
     options: AuditOptions,
     progress: Progress = _quiet,
-    on_residents: Callable[[pd.DataFrame], None] | None = None,
+    on_residents: OnResidents | None = None,
     *,
     keep_internals: bool = False,
     reuse: Reuse | None = None,
@@ -151,7 +153,8 @@ def run_audit(
     The stages run in a straight line: rules → layers → networks → placement in the metric
     CRS → snaps → travel costs → checks → coverage → summary. ``progress`` is called with each
     stage's name as it starts; ``on_residents`` with the residents table as soon as it is final
-    (before coverage and the summary are worked out), so that a caller can start formatting it
+    (before coverage and the summary are worked out), each resident's point (``n × 2``, in the
+    metric CRS, NaN without one) and that CRS, so that a caller can start writing them
     meanwhile. With ``keep_internals`` the result carries :class:`AuditInternals`. A ``reuse``
     given to the status quo's audit and then to the planned one lets the second take what the
     first found and still holds (see :mod:`circles.reuse`).
@@ -190,7 +193,7 @@ def _warm_up_kernels() -> None:
 def _run(
     options: AuditOptions,
     progress: Progress,
-    on_residents: Callable[[pd.DataFrame], None] | None,
+    on_residents: OnResidents | None,
     *,
     keep_internals: bool = False,
     reuse: Reuse | None = None,
@@ -274,7 +277,8 @@ def _run(
     progress("evaluate")
     table = _residents_table(placed, nets, attached, checks, loaded)
     if on_residents is not None:
-        on_residents(table)
+        crs = nets.get("walk", next(iter(nets.values()))).network.crs
+        on_residents(table, placed.resident_xy, crs)
     frame = pd.DataFrame(
         {
             "community_id": placed.residents["community_id"],

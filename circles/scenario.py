@@ -12,7 +12,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,32 +21,45 @@ from circles.audit import AuditResult, run_audit
 from circles.settings import Settings
 
 if TYPE_CHECKING:
-    from circles.report.files import PendingCsv
+    from circles.report.files import Ahead
 
 
 @dataclass
 class Scenario:
     """An audit's results, and with planned facilities the planned audit and the comparison.
 
-    ``residents_csv`` is the status quo's residents table already formatted as CSV (or None),
-    ``planned_residents_csv`` the planned audit's.
+    ``ahead`` is what was started for the status quo's residents while it was audited (their
+    table formatted as CSV, and with ``layers_ahead`` their GIS layer: see
+    :func:`run_scenario`), ``planned_ahead`` the same for the planned audit's, or None. The
+    report writer closes these; a caller that writes no report closes them with :meth:`close`.
     """
 
     result: AuditResult
     planned: AuditResult | None
     comparison: pd.DataFrame | None
-    residents_csv: PendingCsv | None
-    planned_residents_csv: PendingCsv | None = None
+    ahead: Ahead | None = None
+    planned_ahead: Ahead | None = None
+
+    def close(self) -> None:
+        """Stop what is still being made for the report (for a caller that writes none)."""
+        for started in (self.ahead, self.planned_ahead):
+            if started is not None:
+                started.close()
 
 
 def run_scenario(
     options: Settings,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    layers_ahead: bool = False,
 ) -> Scenario:
     """Audit the status quo, and the planned scenario when ``options.planned`` is given.
 
     ``progress`` receives each stage's name (see :data:`circles.audit.STAGES`), and
-    ``"planned"`` before the planned audit.
+    ``"planned"`` before the planned audit. With ``layers_ahead`` and GeoPackage layers
+    (``options.layer_format``), each audit's residents layer is written by a child process
+    while the audit goes on, into a scratch folder beside ``options.out`` (see
+    :mod:`circles.report.layer_process`).
 
     Raises
     ------
@@ -60,20 +73,18 @@ def run_scenario(
     writer = threading.Thread(
         target=importlib.import_module, args=("circles.report.files",), daemon=True
     )
-    formatted: dict[str, Any] = {}
+    started: dict[str, Ahead] = {}
 
     def stage(name: str) -> None:
         progress(name)
         if name == "snap" and writer.ident is None:
             writer.start()
 
-    def on_residents(table: pd.DataFrame, key: str = "status_quo") -> None:
-        from circles.report.files import PendingCsv
+    def on_residents(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
+        started["status_quo"] = _ahead(table, xy, crs, options, layers=layers_ahead)
 
-        formatted[key] = PendingCsv(table)  # formatted while coverage is worked out
-
-    def on_planned_residents(table: pd.DataFrame) -> None:
-        on_residents(table, "planned")
+    def on_planned_residents(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
+        started["planned"] = _ahead(table, xy, crs, options, layers=layers_ahead)
 
     # the planned audit takes what the status quo's found and still holds (circles.reuse)
     reuse = None
@@ -87,6 +98,10 @@ def run_scenario(
         if planned_path is not None:
             progress("planned")
             planned = run_audit(options, reuse=reuse, on_residents=on_planned_residents)
+    except BaseException:
+        for ahead in started.values():  # no child process outlives a failed audit
+            ahead.close()
+        raise
     finally:
         if writer.ident is not None:  # no thread of the scenario outlives it
             writer.join()
@@ -106,6 +121,29 @@ def run_scenario(
         result,
         planned,
         comparison,
-        formatted.get("status_quo"),
-        formatted.get("planned"),
+        started.get("status_quo"),
+        started.get("planned"),
     )
+
+
+def _ahead(
+    table: pd.DataFrame, xy: np.ndarray, crs: object, options: Settings, *, layers: bool
+) -> Ahead:
+    """Start on an audit's residents report files as soon as its table is final.
+
+    The table is formatted as CSV while coverage is worked out; with ``layers`` its GeoPackage
+    layer is written by a child process meanwhile (when a scratch folder can be made).
+    """
+    from circles.report.files import Ahead, PendingCsv
+
+    ahead = Ahead(csv=PendingCsv(table))
+    if layers and options.layer_format == "gpkg":
+        from circles.report.layer_process import PendingLayer
+        from circles.report.staging import scratch_folder
+
+        scratch = scratch_folder(options.out)
+        if scratch is not None:
+            ahead.layer = PendingLayer(
+                table, xy, crs, options.crs_out, layer="residents", scratch=scratch
+            )
+    return ahead

@@ -222,7 +222,7 @@ def _run(
         marks.append((stage, time.perf_counter()))
 
     if quiet or not err.is_terminal:
-        scenario = run_scenario(options, progress=mark)
+        scenario = run_scenario(options, progress=mark, layers_ahead=True)
     else:
         scenario = _run_with_progress(options, mark, STAGES)
     result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
@@ -231,20 +231,23 @@ def _run(
     from circles.report.terminal import render
 
     map_warnings: list[str] = []
-    write_report(
-        result,
-        out_dir,
-        overwrite=overwrite,
-        planned=planned,
-        comparison=comparison,
-        warnings=map_warnings,
-        residents_csv=scenario.residents_csv,
-        planned_residents_csv=scenario.planned_residents_csv,
-        layers=LayerOptions(
-            options.layer_format, options.crs_out, options.csv_bom, options.basemap
-        ),
-        **report,
-    )
+    try:
+        write_report(
+            result,
+            out_dir,
+            overwrite=overwrite,
+            planned=planned,
+            comparison=comparison,
+            warnings=map_warnings,
+            layers=LayerOptions(
+                options.layer_format, options.crs_out, options.csv_bom, options.basemap
+            ),
+            ahead=scenario.ahead,
+            planned_ahead=scenario.planned_ahead,
+            **report,
+        )
+    finally:
+        scenario.close()  # the residents' layers written ahead: done, or stopped
     mark("end")
     if timings:
         for (stage, begin), (_, end) in itertools.pairwise(marks[1:]):
@@ -252,6 +255,9 @@ def _run(
         err.print(f"timing: total {marks[-1][1] - marks[0][1]:.3f} s", highlight=False)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
+        child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if child_kib:  # the process that wrote the residents' layer meanwhile
+            err.print(f"timing: peak_rss_child {child_kib / 1024:.0f} MiB", highlight=False)
     if not quiet:
         from circles.report.terminal_brief import render_brief, render_warnings
 
@@ -297,4 +303,4 @@ def _run_with_progress(options: Settings, mark: Any, stages: dict[str, str]) -> 
             done = list(stages).index(stage) if stage in stages else None
             progress.update(task, description=stages.get(stage, stage) + "…", completed=done)
 
-        return run_scenario(options, progress=show)
+        return run_scenario(options, progress=show, layers_ahead=True)

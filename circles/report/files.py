@@ -10,7 +10,7 @@ from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +25,9 @@ from circles.report.shared import shared_transforms
 from circles.report.staging import staged_output
 from circles.report.webmap import write_web_map
 from circles.runtime import collector_paused
+
+if TYPE_CHECKING:
+    from circles.report.layer_process import PendingLayer
 
 #: The tables of every report folder, whatever the format of its GIS layers
 TABLE_FILES = [
@@ -111,6 +114,23 @@ class PendingCsv:
                 handle.write(part)
 
 
+@dataclass
+class Ahead:
+    """One audit's residents outputs started before its report is written.
+
+    ``csv`` is the residents table being formatted as CSV, ``layer`` its GeoPackage layer
+    being written by a child process (see :mod:`circles.report.layer_process`), each or None.
+    """
+
+    csv: PendingCsv | None = None
+    layer: PendingLayer | None = None
+
+    def close(self) -> None:
+        """Stop what is still being made for a report that will not be written."""
+        if self.layer is not None:
+            self.layer.close()
+
+
 def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = True) -> None:
     """A table as UTF-8 CSV through Arrow (see :class:`PendingCsv`); NaN becomes empty.
 
@@ -129,14 +149,15 @@ def _write_files(
     excel_residents: bool,
     warnings: list[str],
     layers: LayerOptions,
-    residents_csv: PendingCsv | None = None,
+    ahead: Ahead | None = None,
 ) -> list[str]:
     """Write one audit's report files into ``stage``; return their names.
 
     The residents table, by far the largest, is formatted on other threads meanwhile (or
-    already was: ``residents_csv``).
+    already was, and its GIS layer may already be being written: ``ahead``).
     """
-    pending = residents_csv if residents_csv is not None else PendingCsv(result.residents)
+    ahead = ahead if ahead is not None else Ahead()
+    pending = ahead.csv if ahead.csv is not None else PendingCsv(result.residents)
     # the GIS layers are written on another thread meanwhile (GDAL works without Python's lock)
     if result.geo is not None:  # made here, not on two threads at once
         result.geo.residents, result.geo.facilities  # noqa: B018
@@ -148,6 +169,7 @@ def _write_files(
         result,
         layer_format=layers.layer_format,
         crs_out=layers.crs_out,
+        ready={"residents": ahead.layer} if ahead.layer is not None else None,
     )
     pool.shutdown(wait=False)
     try:
@@ -256,18 +278,18 @@ def write_report(
     planned: AuditResult | None = None,
     comparison: pd.DataFrame | None = None,
     warnings: list[str] | None = None,
-    residents_csv: PendingCsv | None = None,
     layers: LayerOptions | None = None,
-    planned_residents_csv: PendingCsv | None = None,
+    ahead: Ahead | None = None,
+    planned_ahead: Ahead | None = None,
 ) -> list[Path]:
     """Write every report file into ``out`` atomically; return the paths written.
 
     With a ``planned`` audit, its report goes to ``out/planned/`` and the ``comparison`` of
-    the two to ``comparison.csv`` and ``comparison.xlsx``. ``residents_csv`` is the residents
-    table of ``result`` already being formatted (see :func:`circles.audit.run_audit`'s
-    ``on_residents``), ``planned_residents_csv`` that of ``planned``. ``layers`` says how the
-    GIS layers (residents, communities, facilities) and the CSV files are written (default:
-    GeoPackage in WGS 84, CSV with a byte order mark).
+    the two to ``comparison.csv`` and ``comparison.xlsx``. ``ahead`` is what was started for
+    ``result``'s residents before (see :func:`circles.scenario.run_scenario`), ``planned_ahead``
+    for ``planned``'s; both are closed when this returns. ``layers`` says how the GIS layers
+    (residents, communities, facilities) and the CSV files are written (default: GeoPackage in
+    WGS 84, CSV with a byte order mark).
 
     Raises
     ------
@@ -296,17 +318,22 @@ def write_report(
             maps=True, planned=True, layer_format=None, areas=None, impact=True, capacity=True
         )
     )
-    with (
-        collector_paused(),
-        shared_transforms(),  # the planned report takes the status quo's unchanged areas
-        staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
-    ):
-        _write_files(stage, result, residents_csv=residents_csv, **options)
-        if planned is not None and comparison is not None:
-            from circles.report.compare_report import write_comparison_workbook
+    try:
+        with (
+            collector_paused(),
+            shared_transforms(),  # the planned report takes the status quo's unchanged areas
+            staged_output(out, names, overwrite=overwrite, whole=True, known=known) as stage,
+        ):
+            _write_files(stage, result, ahead=ahead, **options)
+            if planned is not None and comparison is not None:
+                from circles.report.compare_report import write_comparison_workbook
 
-            (stage / "planned").mkdir()
-            _write_files(stage / "planned", planned, residents_csv=planned_residents_csv, **options)
-            write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
-            write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
+                (stage / "planned").mkdir()
+                _write_files(stage / "planned", planned, ahead=planned_ahead, **options)
+                write_csv(comparison, stage / "comparison.csv", bom=layers.csv_bom)
+                write_comparison_workbook(stage / "comparison.xlsx", comparison, lang)
+    finally:
+        for started in (ahead, planned_ahead):
+            if started is not None:  # no child process outlives the report
+                started.close()
     return [out / name for name in names]

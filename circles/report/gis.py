@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +26,9 @@ from pyproj.exceptions import CRSError
 from circles.audit import AuditResult
 from circles.errors import OutputError
 from circles.report.shared import each
+
+if TYPE_CHECKING:
+    from circles.report.layer_process import PendingLayer
 
 #: The layer file kinds: ``--format`` value → file suffix
 LAYER_FORMATS = {"gpkg": ".gpkg", "parquet": ".parquet"}
@@ -148,12 +152,19 @@ def _legend(result: AuditResult) -> str:
 
 
 def write_layers(
-    folder: Path, result: AuditResult, *, layer_format: str = "gpkg", crs_out: str = "EPSG:4326"
+    folder: Path,
+    result: AuditResult,
+    *,
+    layer_format: str = "gpkg",
+    crs_out: str = "EPSG:4326",
+    ready: dict[str, PendingLayer] | None = None,
 ) -> list[str]:
     """Write the GIS layers into ``folder``; return their names.
 
     The residents, communities and facilities, and the service areas the audit traced
-    (``service_areas``, and ``facility_areas`` when it traced them per facility).
+    (``service_areas``, and ``facility_areas`` when it traced them per facility). ``ready``
+    holds GeoPackage layers already being written elsewhere (by name: see
+    :mod:`circles.report.layer_process`), moved in instead.
 
     Raises
     ------
@@ -180,6 +191,9 @@ def write_layers(
         frames["facility_areas"] = geo.facility_areas
     names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
+        if layer_format == "gpkg" and layer in (ready or {}):
+            ready[layer].move_to(folder / name)  # type: ignore[index]
+            continue
         if layer.endswith("_areas") and frame.crs is not None:
             out = areas_to_crs(frame, crs)
         else:
@@ -189,16 +203,23 @@ def write_layers(
             out.to_parquet(folder / name, index=False)
         else:
             options = {"DESCRIPTION": _legend(result)} if layer == "communities" else {}
-            with _unsynced_sqlite():
-                out.to_file(  # through Arrow: twice as fast for a city's residents
-                    folder / name,
-                    layer=layer,
-                    driver="GPKG",
-                    engine="pyogrio",
-                    use_arrow=True,
-                    layer_options=options,
-                )
+            write_frame(out, folder / name, layer, options)
     return names
+
+
+def write_frame(
+    frame: gpd.GeoDataFrame, path: Path, layer: str, options: dict[str, str] | None = None
+) -> None:
+    """One GeoPackage layer (through Arrow: twice as fast for a city's residents)."""
+    with _unsynced_sqlite():
+        frame.to_file(
+            path,
+            layer=layer,
+            driver="GPKG",
+            engine="pyogrio",
+            use_arrow=True,
+            layer_options=options or {},
+        )
 
 
 def areas_to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:

@@ -54,6 +54,24 @@ def _stage_prefix(out: Path) -> str:
     return f".{out.name}."
 
 
+def scratch_folder(out: Path) -> Path | None:
+    """A hidden folder beside ``out`` for files made before the report is written, or None.
+
+    None when ``out``'s parent folder does not exist yet or cannot be written.
+    Named as staging folders are, so that one left by a killed run is removed as they are.
+    The caller removes it.
+    """
+    parent = out.parent if out.parent != Path("") else Path(".")
+    try:
+        return Path(
+            tempfile.mkdtemp(
+                prefix=f"{_stage_prefix(out)}{os.getpid()}.", suffix=".tmp", dir=parent
+            )
+        )
+    except OSError:
+        return None
+
+
 def _remove_stale_stages(parent: Path, out: Path) -> None:
     """Remove staging folders of ``out`` left by runs that were killed (their process is gone)."""
     prefix = _stage_prefix(out)

@@ -58,6 +58,8 @@ def test_refuses_to_overwrite_and_leaves_report_intact(toy: dict[str, Path]) -> 
     assert again.exit_code == 2
     assert "--overwrite" in again.output and "Traceback" not in again.output
     assert (out / "summary.json").read_bytes() == before
+    # the residents' layer written ahead by a child process: stopped, its scratch folder gone
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
     assert runner.invoke(app, [*_args(toy, out), "--overwrite", "-q"]).exit_code == 0
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
 
