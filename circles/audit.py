@@ -6,6 +6,7 @@ writes: reports are written by :mod:`circles.report.files` from the :class:`Audi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable
@@ -40,7 +41,7 @@ from circles.traveltime import graph as traveltime
 from circles.traveltime.costs import TravelCosts, travel_costs, walking_speeds
 
 if TYPE_CHECKING:
-    from circles.areas.build import AreaMemo
+    from circles.areas.build import AreaMemo, Preparation
     from circles.reuse import Reuse
 
 Progress = Callable[[str], None]
@@ -168,14 +169,17 @@ def run_audit(
     # the compiled kernels load on a thread while the inputs are read (joined before return)
     warm_up = threading.Thread(target=_warm_up_kernels, name="circles-kernels", daemon=True)
     map_large_blocks()  # freed arrays go back to the system (see circles.runtime)
-    with collector_paused():
+    with collector_paused(), contextlib.ExitStack() as threads:
         warm_up.start()
-        try:
-            result = _run(
-                options, progress, on_residents, keep_internals=keep_internals, reuse=reuse
-            )
-        finally:
-            warm_up.join()
+        threads.callback(warm_up.join)
+        result = _run(
+            options,
+            progress,
+            on_residents,
+            keep_internals=keep_internals,
+            reuse=reuse,
+            threads=threads,
+        )
         release_memory()  # what the stages worked with, not kept in the result
         return result
 
@@ -197,7 +201,9 @@ def _run(
     *,
     keep_internals: bool = False,
     reuse: Reuse | None = None,
+    threads: contextlib.ExitStack,
 ) -> AuditResult:
+    """The stages of :func:`run_audit`; ``threads`` joins the threads they start."""
     warnings: list[str] = []
     progress("rules")
     loaded = (load_rules if reuse is None else reuse.load_rules)(
@@ -244,13 +250,12 @@ def _run(
         names,
     )
 
-    if spent:  # every snap is made
-        for net in nets.values():
-            snap.release_pieces(net.network)
+    for net in nets.values() if spent else ():  # every snap is made
+        snap.release_pieces(net.network)
+    areas_ahead = _areas_ahead(options, loaded, nets, reuse, threads)
     progress("travel")
-    walk_m_s = options.walk_speed_m_per_min / 60.0 if options.walk_speed_m_per_min else None
     costs = (travel_costs if reuse is None else reuse.travel_costs)(
-        loaded, nets, placed.facilities, walking_speeds(loaded, walk_m_s), options.engine
+        loaded, nets, placed.facilities, _walking_speeds(options, loaded), options.engine
     )
     # every search is made (the capacity stage anchors the residents again if it needs to)
     _release(*(net.anchors for net in nets.values()), spent=spent)
@@ -325,7 +330,9 @@ def _run(
     if options.service_areas != "none":
         progress("areas")
         memo = None if reuse is None else reuse.areas()
-        areas, facility_areas = _service_areas(options, loaded, nets, placed, zones, costs, memo)
+        areas, facility_areas = _service_areas(
+            options, loaded, nets, placed, zones, costs, memo, areas_ahead
+        )
     result = AuditResult(
         residents=table,
         facilities=fac_table,
@@ -465,6 +472,30 @@ def capacity_position(loaded: LoadedCircle, requirement: Requirement) -> str:
     return f"{loaded.path}:{line}"
 
 
+def _walking_speeds(options: AuditOptions, loaded: list[LoadedCircle]) -> dict[str, float]:
+    """Each walking circle's speed in m/s (``--walk-speed`` wins over the rule files)."""
+    given = options.walk_speed_m_per_min
+    return walking_speeds(loaded, given / 60.0 if given else None)
+
+
+def _areas_ahead(
+    options: AuditOptions,
+    loaded: list[LoadedCircle],
+    nets: dict[str, AuditNetwork],
+    reuse: Reuse | None,
+    threads: contextlib.ExitStack,
+) -> Preparation | None:
+    """The first network's samples and raster, prepared while the searches run (or None)."""
+    if options.service_areas == "none":
+        return None
+    from circles.areas import Preparation
+
+    memo = None if reuse is None else reuse.areas()
+    ahead = Preparation(loaded, nets, options.max_snap_m, memo)
+    threads.callback(ahead.close)
+    return ahead
+
+
 def _service_areas(
     options: AuditOptions,
     loaded: list[LoadedCircle],
@@ -473,6 +504,7 @@ def _service_areas(
     zones: gpd.GeoDataFrame | None,
     costs: TravelCosts,
     memo: AreaMemo | None = None,
+    ahead: Preparation | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The service areas of the walking and driving requirements (see circles.areas)."""
     from circles.areas import ServiceAreaOptions, service_areas
@@ -490,6 +522,7 @@ def _service_areas(
             zone_values=None if zones is None else zones["zone"].to_numpy(dtype=object),
         ),
         memo,
+        ahead,
     )
 
 

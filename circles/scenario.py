@@ -3,7 +3,8 @@
 ``run_scenario`` is what ``circles audit`` runs: one audit, or two when ``planned`` is given
 (the second with the planned facilities added), and the before/after comparison. While the
 audits work, the report writer is imported and the residents table is formatted as CSV on other
-threads (both joined before it returns).
+threads (both joined before it returns); on request, the residents' GIS layer is written by a
+child process (see :mod:`circles.report.layer_process`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class Scenario:
                 started.close()
 
 
+#: the stages after an audit's memory peak (coverage and the summary): the residents' layer
+#: is handed to its child process then, so that the child's memory is not added to the peak
+AFTER_PEAK = ("areas", "impact")
+
+
 def run_scenario(
     options: Settings,
     progress: Callable[[str], None] = lambda _: None,
@@ -68,43 +74,29 @@ def run_scenario(
     """
     planned_path = options.planned
     status_quo = options.model_copy(update={"planned": None}) if planned_path else options
-    # the report writer (openpyxl) is imported while the networks snap, when the main thread
-    # waits on work that runs without the GIL
-    writer = threading.Thread(
-        target=importlib.import_module, args=("circles.report.files",), daemon=True
-    )
-    started: dict[str, Ahead] = {}
-
-    def stage(name: str) -> None:
-        progress(name)
-        if name == "snap" and writer.ident is None:
-            writer.start()
-
-    def on_residents(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
-        started["status_quo"] = _ahead(table, xy, crs, options, layers=layers_ahead)
-
-    def on_planned_residents(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
-        started["planned"] = _ahead(table, xy, crs, options, layers=layers_ahead)
-
+    meanwhile = _Meanwhile(options, progress, layers=layers_ahead)
     # the planned audit takes what the status quo's found and still holds (circles.reuse)
     reuse = None
     if planned_path is not None:
         from circles.reuse import Reuse
 
         reuse = Reuse()
-    try:
-        result = run_audit(status_quo, progress=stage, on_residents=on_residents, reuse=reuse)
+    with meanwhile:
+        result = run_audit(
+            status_quo,
+            progress=meanwhile.progress("status_quo"),
+            on_residents=meanwhile.on_residents("status_quo"),
+            reuse=reuse,
+        )
         planned = None
         if planned_path is not None:
             progress("planned")
-            planned = run_audit(options, reuse=reuse, on_residents=on_planned_residents)
-    except BaseException:
-        for ahead in started.values():  # no child process outlives a failed audit
-            ahead.close()
-        raise
-    finally:
-        if writer.ident is not None:  # no thread of the scenario outlives it
-            writer.join()
+            planned = run_audit(
+                options,
+                progress=meanwhile.progress("planned"),
+                on_residents=meanwhile.on_residents("planned"),
+                reuse=reuse,
+            )
     comparison = None
     if planned is not None:
         from circles.evaluate.compare import compare
@@ -121,9 +113,60 @@ def run_scenario(
         result,
         planned,
         comparison,
-        started.get("status_quo"),
-        started.get("planned"),
+        meanwhile.started.get("status_quo"),
+        meanwhile.started.get("planned"),
     )
+
+
+class _Meanwhile:
+    """What the scenario does while its audits run, for the report that follows.
+
+    The report writer (openpyxl) is imported while the networks snap, when the main thread
+    waits on work that runs without the GIL; each audit's residents table is formatted as CSV
+    as soon as it is final, and its GIS layer handed to a child process once the audit's
+    memory peak has passed (:data:`AFTER_PEAK`, or when the audit ends). Leaving the block
+    joins the import; when an audit failed, what was started is stopped.
+    """
+
+    def __init__(self, options: Settings, progress: Callable[[str], None], *, layers: bool):
+        self._options, self._progress, self._layers = options, progress, layers
+        self._writer = threading.Thread(
+            target=importlib.import_module, args=("circles.report.files",), daemon=True
+        )
+        self.started: dict[str, Ahead] = {}
+
+    def progress(self, key: str) -> Callable[[str], None]:
+        """The ``progress`` callback of one audit (only the status quo's stages are shown)."""
+
+        def stage(name: str) -> None:
+            if key == "status_quo":
+                self._progress(name)
+            if name == "snap" and self._writer.ident is None:
+                self._writer.start()
+            if name in AFTER_PEAK and key in self.started:
+                self.started[key].start()
+
+        return stage
+
+    def on_residents(self, key: str) -> Callable[[pd.DataFrame, np.ndarray, object], None]:
+        """The ``on_residents`` callback of one audit."""
+
+        def started(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
+            self.started[key] = _ahead(table, xy, crs, self._options, layers=self._layers)
+
+        return started
+
+    def __enter__(self) -> _Meanwhile:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self._writer.ident is not None:  # no thread of the scenario outlives it
+            self._writer.join()
+        for ahead in self.started.values():
+            if error is not None:  # no child process outlives a failed audit
+                ahead.close()
+            else:  # an audit without service areas: started now
+                ahead.start()
 
 
 def _ahead(

@@ -9,6 +9,6 @@ traced into polygons (:mod:`circles.areas.build`). A point is inside a requireme
 resident there would meet it, up to the raster's cell size.
 """
 
-from circles.areas.build import AREA_COLUMNS, ServiceAreaOptions, service_areas
+from circles.areas.build import AREA_COLUMNS, Preparation, ServiceAreaOptions, service_areas
 
-__all__ = ["AREA_COLUMNS", "ServiceAreaOptions", "service_areas"]
+__all__ = ["AREA_COLUMNS", "Preparation", "ServiceAreaOptions", "service_areas"]

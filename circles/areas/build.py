@@ -10,6 +10,7 @@ give one area per zone, clipped to the zone's polygons (the default threshold ou
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
@@ -89,6 +90,46 @@ class AreaMemo:
     changed_types: frozenset[str] | None = None
 
 
+class Preparation:
+    """The first traced network's samples and raster, made on a thread while the audit goes on.
+
+    Building the raster of a city (cold) or reading it from the network cache (warm) is mostly
+    numpy and the distance transform, which run without Python's lock: started as soon as the
+    networks are built, it is ready when the service areas are traced. Only the first network
+    is prepared ahead, so that one raster at a time is held, as :func:`service_areas` does.
+    Nothing is prepared when ``memo`` gives that network's (the planned audit's).
+    """
+
+    def __init__(
+        self,
+        loaded: list[LoadedCircle],
+        nets: dict[str, AuditNetwork],
+        max_snap_m: float,
+        memo: AreaMemo | None = None,
+    ):
+        traced = [lc.circle for lc in loaded if lc.circle.mode in ("walk", "drive")]
+        self.key = network_key(traced[0]) if traced else None
+        self._future: Future[_Prepared] | None = None
+        if self.key is None or (memo is not None and self.key in memo.prepared):
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circles-areas")
+        self._future = pool.submit(_prepare, nets[self.key], max_snap_m)
+        pool.shutdown(wait=False)
+
+    def take(self, key: str) -> _Prepared | None:
+        """``key``'s samples and raster when prepared ahead (re-raises what went wrong), once."""
+        if key != self.key or self._future is None:
+            return None
+        future, self._future = self._future, None
+        return future.result()
+
+    def close(self) -> None:
+        """Wait for the thread (no thread outlives the audit) and drop what it made."""
+        if self._future is not None:
+            future, self._future = self._future, None
+            future.exception()  # waits; an error no one takes is the audit's error already
+
+
 @dataclass
 class _Target:
     """One requirement on its network: its facility rows and the direction of travel."""
@@ -108,6 +149,7 @@ def service_areas(
     speeds_m_s: dict[str, float],
     options: ServiceAreaOptions,
     memo: AreaMemo | None = None,
+    ahead: Preparation | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The service area of every walking and driving requirement, in the networks' CRS.
 
@@ -115,7 +157,7 @@ def service_areas(
     with ``options.per_facility``, the facility layer (one row per facility and requirement
     using its type), else None. Hub circles have no service area (their reach is a timetable).
     ``memo`` keeps the areas for a later audit, or gives an earlier audit's (see
-    :class:`AreaMemo`).
+    :class:`AreaMemo`); ``ahead`` is the first network's samples and raster being prepared.
     """
     crs = next(iter(nets.values())).network.crs
     types = facilities["facility_type"].to_numpy(dtype=object)
@@ -144,7 +186,8 @@ def service_areas(
                     if taking is not None and key in taking.prepared:
                         prep = _unanchored(taking.prepared[key])
                     else:
-                        prep = _prepare(net, options.max_snap_m)
+                        prep = ahead.take(key) if ahead is not None else None
+                        prep = prep if prep is not None else _prepare(net, options.max_snap_m)
                     if keeping is not None:
                         keeping.prepared[key] = _unanchored(prep)
                 on = net.snapped()[1].on_network & np.isin(types, r.facility_types)

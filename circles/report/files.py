@@ -125,6 +125,11 @@ class Ahead:
     csv: PendingCsv | None = None
     layer: PendingLayer | None = None
 
+    def start(self) -> None:
+        """Start writing the GIS layer (see :meth:`PendingLayer.start`)."""
+        if self.layer is not None:
+            self.layer.start()
+
     def close(self) -> None:
         """Stop what is still being made for a report that will not be written."""
         if self.layer is not None:

@@ -37,8 +37,9 @@ GEOMETRY = "geometry"
 
 
 class PendingLayer:
-    """A point layer (``table`` with points at ``xy`` in ``crs``) being written in ``crs_out``.
+    """A point layer (``table`` with points at ``xy`` in ``crs``) to be written in ``crs_out``.
 
+    Written by a child process once :meth:`start` is called, else by :meth:`move_to` itself.
     ``scratch`` is a folder of the caller's (beside the report, so the file moves in with one
     rename); it is removed by :meth:`close`.
     """
@@ -54,21 +55,34 @@ class PendingLayer:
         scratch: Path,
     ):
         self.layer = layer
-        self._inputs = (table, xy, crs, crs_out)
+        self._inputs: tuple | None = (table, xy, crs, crs_out)
         self._scratch = scratch
         self._path = scratch / f"{layer}.gpkg"
         self._process: subprocess.Popen | None = None
+        self._started = False
+
+    def start(self) -> None:
+        """Hand the rows to a child process and start it (once; nothing when it cannot).
+
+        Started when the audit's peak has passed (see :func:`circles.scenario.run_scenario`),
+        so that the child's memory is not added to it.
+        """
+        if self._started or self._inputs is None:
+            return
+        self._started = True
+        table, xy, crs, crs_out = self._inputs
         if any(not _plain(table[c]) for c in table.columns):
             return  # pyogrio converts such columns itself: written in the parent instead
-        stream = scratch / f"{layer}.arrows"
+        stream = self._scratch / f"{self.layer}.arrows"
+        args_path = self._scratch / "args.json"
         try:  # a full disk, say: the parent writes the layer later, or says what went wrong
             args = _write_stream(table, *_projected(xy, crs, crs_out), stream)
-            args |= {"stream": str(stream), "path": str(self._path), "layer": layer}
-            (scratch / "args.json").write_text(json.dumps(args), encoding="utf-8")
-            with open(scratch / "stderr.txt", "wb") as err:
+            args |= {"stream": str(stream), "path": str(self._path), "layer": self.layer}
+            args_path.write_text(json.dumps(args), encoding="utf-8")
+            with open(self._scratch / "stderr.txt", "wb") as err:
                 self._process = subprocess.Popen(
                     # our own interpreter and module; -P: not a circles/ of the working folder
-                    [sys.executable, "-P", "-m", __name__, str(scratch / "args.json")],
+                    [sys.executable, "-P", "-m", __name__, str(args_path)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=err,
@@ -83,7 +97,7 @@ class PendingLayer:
         return self._process is not None
 
     def move_to(self, path: Path) -> None:
-        """Put the finished layer at ``path``; written here when the child could not.
+        """Put the finished layer at ``path``; written here when no child did.
 
         Writing it here raises what :func:`circles.report.gis.write_frame` raises.
         """
@@ -92,7 +106,7 @@ class PendingLayer:
             done = self._wait() == 0 and self._path.exists()
         if done:
             shutil.move(self._path, path)
-        else:
+        elif self._inputs is not None:
             table, xy, crs, crs_out = self._inputs
             write_points_layer(table, *_projected(xy, crs, crs_out), path, self.layer)
         self.close()
@@ -104,7 +118,7 @@ class PendingLayer:
                 self._process.kill()
             self._wait()
             self._process = None
-        self._inputs = None  # type: ignore[assignment]
+        self._inputs = None
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _wait(self) -> int:
@@ -222,7 +236,7 @@ def _main(args_path: str) -> int:
     import pyogrio
 
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})  # see report.gis
-    with pa.memory_map(args["stream"]) as source:
+    with pa.OSFile(args["stream"]) as source:  # a batch at a time: little memory held
         reader = pa.ipc.open_stream(source)
         pyogrio.write_arrow(
             reader,

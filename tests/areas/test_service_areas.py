@@ -138,3 +138,31 @@ def test_trace_keeps_holes_and_separate_parts() -> None:
     assert len(big.interiors) == 1
     # the outline runs half-way between cell centres: each cell counts about one unit
     assert area.area == pytest.approx(mask.sum(), rel=0.1)
+
+
+def test_the_raster_prepared_ahead_gives_the_same_areas(toy: dict[str, Path]) -> None:
+    """The first network's samples and raster, made on a thread during the searches."""
+    import threading
+
+    from circles.areas import Preparation, ServiceAreaOptions, service_areas
+
+    result = run_audit(toy_options(toy, min_component_nodes=3), keep_internals=True)
+    assert not [t for t in threading.enumerate() if t.name.startswith("circles-areas")]
+    assert result.internals is not None and result.geo is not None
+    nets, placed, costs = result.internals.nets, result.internals.placed, result.internals.costs
+    options = ServiceAreaOptions(max_snap_m=250.0)
+
+    def areas(ahead: Preparation | None) -> gpd.GeoDataFrame:
+        args = (result.circles, nets, placed.facilities, costs.speeds_m_s, options)
+        return service_areas(*args, ahead=ahead)[0]
+
+    ahead = Preparation(result.circles, nets, 250.0)
+    assert ahead.key is not None and ahead.take("no such network") is None
+    with_ahead, without = areas(ahead), areas(None)
+    assert ahead.take(ahead.key) is None  # taken once
+    ahead.close()
+    assert len(with_ahead) == len(without) == len(result.geo.service_areas)
+    assert with_ahead.geometry.geom_equals_exact(without.geometry, tolerance=0).all()
+    closed = Preparation(result.circles, nets, 250.0)
+    closed.close()  # waits for the thread, drops what it made
+    assert closed.take(closed.key) is None

@@ -77,6 +77,7 @@ def written_ahead(table, xy, crs, crs_out, tmp_path: Path) -> tuple[Path, Path]:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     pending = PendingLayer(table, xy, crs, crs_out, layer="residents", scratch=scratch)
+    pending.start()
     pending.move_to(tmp_path / "ahead.gpkg")
     return tmp_path / "ahead.gpkg", scratch
 
@@ -115,6 +116,7 @@ def test_a_column_arrow_cannot_take_as_is_is_written_in_the_parent(tmp_path: Pat
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     pending = PendingLayer(table, xy, UTM, "EPSG:4326", layer="residents", scratch=scratch)
+    pending.start()
     assert not pending.in_child
     pending.move_to(tmp_path / "ahead.gpkg")
     the_parent_way(table, xy, UTM, "EPSG:4326", tmp_path / "parent.gpkg")
@@ -142,11 +144,26 @@ def test_close_stops_the_child_and_removes_the_scratch_folder(tmp_path: Path) ->
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     pending = PendingLayer(table, xy, UTM, "EPSG:4326", layer="residents", scratch=scratch)
+    assert not pending.in_child  # started on request only
+    pending.start()
     assert pending.in_child
     pending.close()
     assert not pending.in_child  # ended and reaped: no orphan, no zombie
     assert not scratch.exists()
     pending.close()  # twice is harmless
+    pending.start()  # and nothing starts once closed
+    assert not pending.in_child
+
+
+def test_never_started_it_is_written_in_the_parent(tmp_path: Path) -> None:
+    table, xy = awkward_table(40)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    pending = PendingLayer(table, xy, UTM, "EPSG:4326", layer="residents", scratch=scratch)
+    pending.move_to(tmp_path / "ahead.gpkg")
+    the_parent_way(table, xy, UTM, "EPSG:4326", tmp_path / "parent.gpkg")
+    assert_same_layer(tmp_path / "ahead.gpkg", tmp_path / "parent.gpkg")
+    assert not scratch.exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
