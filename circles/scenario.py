@@ -30,7 +30,7 @@ class Scenario:
     """An audit's results, and with planned facilities the planned audit and the comparison.
 
     ``ahead`` is what was started for the status quo's residents while it was audited (their
-    table formatted as CSV, and with ``layers_ahead`` their GIS layer: see
+    table formatted as CSV, and with ``write_ahead`` their GIS layer: see
     :func:`run_scenario`), ``planned_ahead`` the same for the planned audit's, or None. The
     report writer closes these; a caller that writes no report closes them with :meth:`close`.
     """
@@ -57,14 +57,15 @@ def run_scenario(
     options: Settings,
     progress: Callable[[str], None] = lambda _: None,
     *,
-    layers_ahead: bool = False,
+    write_ahead: bool = False,
 ) -> Scenario:
     """Audit the status quo, and the planned scenario when ``options.planned`` is given.
 
     ``progress`` receives each stage's name (see :data:`circles.audit.STAGES`), and
-    ``"planned"`` before the planned audit. With ``layers_ahead`` and GeoPackage layers
-    (``options.layer_format``), each audit's residents layer is written by a child process
-    while the audit goes on, into a scratch folder beside ``options.out`` (see
+    ``"planned"`` before the planned audit. With ``write_ahead``, each audit's residents
+    report files are written while the audit goes on, into a scratch folder beside
+    ``options.out``: the CSV as it is formatted, and with GeoPackage layers
+    (``options.layer_format``) the GIS layer by a child process (see
     :mod:`circles.report.layer_process`).
 
     Raises
@@ -74,7 +75,7 @@ def run_scenario(
     """
     planned_path = options.planned
     status_quo = options.model_copy(update={"planned": None}) if planned_path else options
-    meanwhile = _Meanwhile(options, progress, layers=layers_ahead)
+    meanwhile = _Meanwhile(options, progress, on_disk=write_ahead)
     # the planned audit takes what the status quo's found and still holds (circles.reuse)
     reuse = None
     if planned_path is not None:
@@ -128,8 +129,8 @@ class _Meanwhile:
     joins the import; when an audit failed, what was started is stopped.
     """
 
-    def __init__(self, options: Settings, progress: Callable[[str], None], *, layers: bool):
-        self._options, self._progress, self._layers = options, progress, layers
+    def __init__(self, options: Settings, progress: Callable[[str], None], *, on_disk: bool):
+        self._options, self._progress, self._on_disk = options, progress, on_disk
         self._writer = threading.Thread(
             target=importlib.import_module, args=("circles.report.files",), daemon=True
         )
@@ -152,7 +153,7 @@ class _Meanwhile:
         """The ``on_residents`` callback of one audit."""
 
         def started(table: pd.DataFrame, xy: np.ndarray, crs: object) -> None:
-            self.started[key] = _ahead(table, xy, crs, self._options, layers=self._layers)
+            self.started[key] = _ahead(table, xy, crs, self._options, on_disk=self._on_disk)
 
         return started
 
@@ -170,23 +171,32 @@ class _Meanwhile:
 
 
 def _ahead(
-    table: pd.DataFrame, xy: np.ndarray, crs: object, options: Settings, *, layers: bool
+    table: pd.DataFrame, xy: np.ndarray, crs: object, options: Settings, *, on_disk: bool
 ) -> Ahead:
     """Start on an audit's residents report files as soon as its table is final.
 
-    The table is formatted as CSV while coverage is worked out; with ``layers`` its GeoPackage
-    layer is written by a child process meanwhile (when a scratch folder can be made).
+    The table is formatted as CSV while coverage is worked out. With ``on_disk`` (and a
+    scratch folder beside ``options.out``), the formatted rows go to a file there instead of
+    memory, and a GeoPackage layer is prepared for a child process (:meth:`Ahead.start`).
     """
     from circles.report.files import Ahead, PendingCsv
 
-    ahead = Ahead(csv=PendingCsv(table))
-    if layers and options.layer_format == "gpkg":
-        from circles.report.layer_process import PendingLayer
+    scratch = None
+    if on_disk:
         from circles.report.staging import scratch_folder
 
         scratch = scratch_folder(options.out)
-        if scratch is not None:
-            ahead.layer = PendingLayer(
-                table, xy, crs, options.crs_out, layer="residents", scratch=scratch
-            )
+    if scratch is None:
+        return Ahead(csv=PendingCsv(table))
+    ahead = Ahead(
+        csv=PendingCsv(table, spool=scratch / "residents.csv", bom=options.csv_bom),
+        scratch=scratch,
+    )
+    if options.layer_format == "gpkg":
+        from circles.report.layer_process import PendingLayer
+
+        (scratch / "layer").mkdir()
+        ahead.layer = PendingLayer(
+            table, xy, crs, options.crs_out, layer="residents", scratch=scratch / "layer"
+        )
     return ahead

@@ -222,7 +222,7 @@ def _run(
         marks.append((stage, time.perf_counter()))
 
     if quiet or not err.is_terminal:
-        scenario = run_scenario(options, progress=mark, layers_ahead=True)
+        scenario = run_scenario(options, progress=mark, write_ahead=True)
     else:
         scenario = _run_with_progress(options, mark, STAGES)
     result, planned, comparison = scenario.result, scenario.planned, scenario.comparison
@@ -303,4 +303,4 @@ def _run_with_progress(options: Settings, mark: Any, stages: dict[str, str]) -> 
             done = list(stages).index(stage) if stage in stages else None
             progress.update(task, description=stages.get(stage, stage) + "…", completed=done)
 
-        return run_scenario(options, progress=show, layers_ahead=True)
+        return run_scenario(options, progress=show, write_ahead=True)

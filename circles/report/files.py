@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import io
 import json
 import math
+import shutil
+import threading
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -87,18 +90,44 @@ class PendingCsv:
     Arrow formats numbers without holding Python's lock, so the formatting goes on while the
     caller works; the rows go to Arrow and are formatted ``CHUNK_ROWS`` at a time on two
     threads, so that no copy of a large table is held whole (the bytes are the same as in one
-    go). NaN becomes an empty field.
+    go). NaN becomes an empty field. With a ``spool`` file the formatted rows go to it as soon
+    as they are ready, in order (with the byte order mark when ``bom``), instead of being held
+    in memory: a city's residents table is hundreds of megabytes of text.
     """
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, *, spool: Path | None = None, bom: bool = True):
         schema = pa.Schema.from_pandas(frame, preserve_index=False)
+        self._bom = bom
+        self._spool: Path | None = None
+        self._handle: BinaryIO | None = None
+        if spool is not None:
+            with contextlib.suppress(OSError):  # no spool file: the rows are held in memory
+                self._handle = open(spool, "wb")  # noqa: SIM115 (closed by write or close)
+                self._handle.write(UTF8_BOM if bom else b"")
+                self._spool = spool
+        self._lock = threading.Lock()
+        self._ready: dict[int, bytes] = {}
+        self._next = 0
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="circles-csv")
         starts = range(0, max(len(frame), 1), CHUNK_ROWS)
         self._parts = [
-            self._pool.submit(_csv_bytes, frame, schema, a, a + CHUNK_ROWS, header=a == 0)
-            for a in starts
+            self._pool.submit(self._format, i, frame, schema, a, header=a == 0)
+            for i, a in enumerate(starts)
         ]
         self._pool.shutdown(wait=False)
+
+    def _format(
+        self, i: int, frame: pd.DataFrame, schema: pa.Schema, start: int, *, header: bool
+    ) -> bytes:
+        text = _csv_bytes(frame, schema, start, start + CHUNK_ROWS, header=header)
+        if self._handle is None:
+            return text
+        with self._lock:  # written in order: each chunk once those before it are
+            self._ready[i] = text
+            while self._next in self._ready:
+                self._handle.write(self._ready.pop(self._next))
+                self._next += 1
+        return b""
 
     def write(self, path: Path, *, bom: bool = True) -> None:
         """Write the CSV to ``path`` once formatted (re-raises a formatting error).
@@ -107,23 +136,42 @@ class PendingCsv:
         Excel above all) opens it as UTF-8.
         """
         parts = [part.result() for part in self._parts]
+        if self._handle is not None and self._spool is not None:
+            self._handle.close()
+            self._handle = None
+            if bom == self._bom:
+                shutil.move(self._spool, path)
+                return
+            parts = [self._spool.read_bytes().removeprefix(UTF8_BOM)]
         with open(path, "wb") as handle:
             if bom:
                 handle.write(UTF8_BOM)
             for part in parts:
                 handle.write(part)
 
+    def close(self) -> None:
+        """Wait for the formatting threads and remove the spool file (when not written)."""
+        futures.wait(self._parts)
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._spool is not None:
+            self._spool.unlink(missing_ok=True)
+
 
 @dataclass
 class Ahead:
     """One audit's residents outputs started before its report is written.
 
-    ``csv`` is the residents table being formatted as CSV, ``layer`` its GeoPackage layer
-    being written by a child process (see :mod:`circles.report.layer_process`), each or None.
+    ``csv`` is the residents table being formatted as CSV (into a spool file in ``scratch``
+    when there is one), ``layer`` its GeoPackage layer being written by a child process (see
+    :mod:`circles.report.layer_process`), each or None.
     """
 
     csv: PendingCsv | None = None
     layer: PendingLayer | None = None
+    #: the folder beside the report they are written into, removed by :meth:`close`
+    scratch: Path | None = None
 
     def start(self) -> None:
         """Start writing the GIS layer (see :meth:`PendingLayer.start`)."""
@@ -131,9 +179,13 @@ class Ahead:
             self.layer.start()
 
     def close(self) -> None:
-        """Stop what is still being made for a report that will not be written."""
+        """Stop what is still being made (for a report not written) and remove the scratch."""
+        if self.csv is not None:
+            self.csv.close()
         if self.layer is not None:
             self.layer.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = True) -> None:
