@@ -78,6 +78,13 @@ def _is_gap(ratio: np.ndarray, target: float | None) -> list[bool | None]:
     return [None if np.isnan(r) else bool(r < target - 1e-12) for r in ratio]
 
 
+def _joined(parts: list) -> np.ndarray | list:
+    """One column from its parts: arrays end to end, or lists (texts, gap flags) chained."""
+    if all(isinstance(p, np.ndarray) for p in parts):
+        return np.concatenate(parts)
+    return [value for part in parts for value in part]
+
+
 def coverage(
     residents: pd.DataFrame,
     circles: Sequence[Circle],
@@ -130,7 +137,9 @@ def coverage(
         # communities with no sub-district (and unassigned residents) roll up to none
         parent = np.array([index.get(subdistricts.get(c, ""), -1) for c in communities])
         groups.append(("subdistrict", names, parent))
-    frames = []
+    columns: dict[str, list] = {}  # each column's parts, joined once at the end
+    residents_total = np.bincount(codes, minlength=len(communities)).astype(float)
+    population_total = np.bincount(codes, weights=population, minlength=len(communities))
     for circle in circles:
         targets = {"": circle.target_coverage} | {
             r.id: r.target_coverage for r in circle.requirements
@@ -143,13 +152,11 @@ def coverage(
                 if key in UNIT_KEYS
             }
             per_comm = {
-                "residents_total": np.bincount(codes, minlength=len(communities)).astype(float),
+                "residents_total": residents_total,
                 "residents_met": np.bincount(
                     codes, weights=m.astype(float), minlength=len(communities)
                 ),
-                "population_total": np.bincount(
-                    codes, weights=population, minlength=len(communities)
-                ),
+                "population_total": population_total,
                 "population_met": np.bincount(
                     codes, weights=population * m, minlength=len(communities)
                 ),
@@ -181,28 +188,27 @@ def coverage(
                 tot, got = sums["population_total"], sums["population_met"]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     ratio = np.where(tot > 0, got / np.where(tot > 0, tot, 1), np.nan)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "circle_id": circle.id,
-                            "requirement_id": req_id,
-                            "scope": scope,
-                            "community_id": labels,
-                            "residents_total": np.rint(sums["residents_total"]).astype(int),
-                            "residents_met": np.rint(sums["residents_met"]).astype(int),
-                            "population_total": tot,
-                            "population_met": got,
-                            "coverage_ratio": ratio,
-                            "target_coverage": np.nan if target is None else float(target),
-                            "is_gap": _is_gap(ratio, target),
-                            "median_min_not_met": np.round(medians, 2),
-                            **{
-                                key: np.round(sums[key], 3) if key in sums else np.nan
-                                for key in (UNIT_KEYS if units else ())
-                            },
-                        }
-                    )
-                )
-    out = pd.concat(frames, ignore_index=True)
+                n = len(labels)
+                part = {
+                    "circle_id": [circle.id] * n,
+                    "requirement_id": [req_id] * n,
+                    "scope": [scope] * n,
+                    "community_id": list(labels),
+                    "residents_total": np.rint(sums["residents_total"]).astype(int),
+                    "residents_met": np.rint(sums["residents_met"]).astype(int),
+                    "population_total": tot,
+                    "population_met": got,
+                    "coverage_ratio": ratio,
+                    "target_coverage": np.full(n, np.nan if target is None else float(target)),
+                    "is_gap": _is_gap(ratio, target),
+                    "median_min_not_met": np.round(medians, 2),
+                    **{
+                        key: np.round(sums[key], 3) if key in sums else np.full(n, np.nan)
+                        for key in (UNIT_KEYS if units else ())
+                    },
+                }
+                for key, values in part.items():
+                    columns.setdefault(key, []).append(values)
+    out = pd.DataFrame({key: _joined(parts) for key, parts in columns.items()})
     out["is_gap"] = out["is_gap"].astype(object)
     return out[COVERAGE_COLUMNS + (list(UNIT_KEYS) if units else [])]
