@@ -217,7 +217,9 @@ def _write_files(
     pending = ahead.csv if ahead.csv is not None else PendingCsv(result.residents)
     # the GIS layers are written on another thread meanwhile (GDAL works without Python's lock)
     if result.geo is not None:  # made here, not on two threads at once
-        result.geo.residents, result.geo.facilities  # noqa: B018
+        if ahead.layer is None:
+            result.geo.residents  # noqa: B018
+        result.geo.facilities  # noqa: B018
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="circles-layers")
     gis = pool.submit(  # in this context: a scenario's transforms are shared (report.shared)
         contextvars.copy_context().run,

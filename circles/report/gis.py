@@ -180,8 +180,9 @@ def write_layers(
     geo = result.geo
     if geo is None:
         raise OutputError("internal: the audit result carries no geometry for the GIS layers")
-    frames = {
-        "residents": geo.residents,
+    ready = ready if layer_format == "gpkg" and ready else {}
+    frames = {  # a layer being written elsewhere is not made here
+        "residents": None if "residents" in ready else geo.residents,
         "communities": communities_frame(result),
         "facilities": geo.facilities,
     }
@@ -191,8 +192,8 @@ def write_layers(
         frames["facility_areas"] = geo.facility_areas
     names = layer_names(layer_format, areas_written(result))
     for (layer, frame), name in zip(frames.items(), names, strict=True):
-        if layer_format == "gpkg" and layer in (ready or {}):
-            ready[layer].move_to(folder / name)  # type: ignore[index]
+        if frame is None:
+            ready[layer].move_to(folder / name)
             continue
         if layer.endswith("_areas") and frame.crs is not None:
             out = areas_to_crs(frame, crs)
