@@ -7,7 +7,7 @@ the audit's tables. Pure: no files, no clock, no terminal (provenance comes in g
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -170,17 +170,19 @@ def _zone_counts(zone_ids: np.ndarray | None, table: pd.DataFrame, c: Circle) ->
     return out
 
 
-def _destinations(c: Circle, hub: dict, table: pd.DataFrame, met: dict) -> list[dict]:
-    """Per requirement and destination: population reaching it within the threshold.
+def destination_reach(c: Circle, hub: dict, status: np.ndarray, pop: np.ndarray) -> list[dict]:
+    """Per requirement and destination of a hub circle: population reaching it in time.
 
-    ``median_min`` is the population-weighted median door-to-door time of the evaluated
-    residents who have any route to the destination (within the threshold or not); ``tags``
-    are the verification tags of the line-haul rows behind it.
+    ``hub`` is the circle's travel result (door-to-door ``times_s``, ``n × destinations``),
+    ``status`` and ``pop`` each resident's status and population. ``median_min`` is the
+    population-weighted median door-to-door time of the evaluated residents who have any route
+    to the destination (within the threshold or not); ``tags`` are the verification tags of
+    the line-haul rows behind it. Worked out before coverage, so that the city-sized times
+    can be released before the audit's peak.
     """
     by_dest = np.ascontiguousarray(hub["times_s"].T)  # one row per destination
     dests = hub["destinations"]
-    ok = (table["status"] == STATUS_OK).to_numpy()
-    pop = table["population"].to_numpy(dtype=float)
+    ok = status == STATUS_OK
     total = float(pop.sum())
     out = []
     for r in c.requirements:
@@ -218,7 +220,6 @@ class SummaryInputs:
     speeds_m_min: dict[str, float]
     zone_ids: dict[str, np.ndarray | None]
     hub_results: dict[str, dict]
-    met: dict
     engine: str
     reach_min: dict[str, float]
     column_speed: dict[str, float]
@@ -226,6 +227,8 @@ class SummaryInputs:
     classified: pd.DataFrame | None = None
     converted: list[str] | None = None
     subdistricts: dict[str, str] | None = None
+    #: per hub circle, :func:`destination_reach`
+    destinations: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def build_summary(given: SummaryInputs) -> dict:
@@ -237,7 +240,7 @@ def build_summary(given: SummaryInputs) -> dict:
     options, loaded, networks = given.options, given.loaded, given.networks
     facilities, warnings, hub_results = given.facilities, given.warnings, given.hub_results
     provenance, subdistricts = given.provenance, given.subdistricts
-    speeds_m_min, zone_ids, met = given.speeds_m_min, given.zone_ids, given.met
+    speeds_m_min, zone_ids = given.speeds_m_min, given.zone_ids
     engine, reach_min, column_speed = given.engine, given.reach_min, given.column_speed
     classified, converted = given.classified, given.converted
     table, cov = given.residents, given.coverage
@@ -345,8 +348,8 @@ def build_summary(given: SummaryInputs) -> dict:
             record["drive"] = c.drive.model_dump(mode="json")
         if c.zones:
             record["zones"] = _zone_counts(zone_ids.get(c.id), table, c)
-        if c.id in hub_results:
-            record["destinations"] = _destinations(c, hub_results[c.id], table, met)
+        if c.id in given.destinations:
+            record["destinations"] = given.destinations[c.id]
         circles_out.append(record)
     per_comm = table.groupby("community_id", sort=False).agg(
         residents=("resident_id", "size"),
