@@ -38,7 +38,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +168,68 @@ def _circles_audit(args: list[str], out: Path, cache: Path) -> dict:
     env = dict(os.environ, CIRCLES_CACHE_DIR=str(cache))
     cmd = [sys.executable, "-m", "circles", "audit", *args, "--out", str(out), "-q", "--timings"]
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    with subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as audit:
+        sampled = _sampled_peak(audit)
+        stdout, stderr = audit.communicate()
+        peak_all = sampled()
     wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"circles audit failed:\n{done.stderr}")
-    times = dict(re.findall(r"timing: (\w+) ([\d.]+)", done.stderr))
-    return {"wall_s": wall, **{k: float(v) for k, v in times.items()}}
+    if audit.returncode != 0:
+        raise SystemExit(f"circles audit failed:\n{stderr}{stdout[-2000:]}")
+    times = {k: float(v) for k, v in re.findall(r"timing: (\w+) ([\d.]+)", stderr)}
+    # the audit's own peak (exact) or, when higher, the audit and the child process writing
+    # the residents' layer together (sampled every 20 ms)
+    return {"wall_s": wall, **times, "peak_all": max(times.get("peak_rss", 0.0), peak_all)}
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _sampled_peak(process: subprocess.Popen) -> Callable[[], float]:
+    """Sample the RSS of ``process`` and its children every 20 ms on a thread; return a
+    function giving the largest sum once the process has ended (Linux; 0 elsewhere).
+
+    A child counts once it runs its own program: between fork and exec it shares its
+    parent's pages.
+    """
+    peak = [0.0]
+
+    def sample() -> None:
+        own = Path(f"/proc/{process.pid}/cmdline")
+        while process.poll() is None:
+            try:
+                mine = own.read_bytes()
+                kids = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+            except OSError:
+                break
+            total = _rss_mib(process.pid)
+            for kid in kids.split():
+                try:
+                    if Path(f"/proc/{kid}/cmdline").read_bytes() != mine:
+                        total += _rss_mib(int(kid))
+                except OSError:
+                    continue
+            peak[0] = max(peak[0], total)
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    if Path("/proc/self/status").exists():
+        thread.start()
+
+    def result() -> float:
+        if thread.ident is not None:
+            thread.join()
+        return peak[0]
+
+    return result
 
 
 #: the pandana pipeline as a user writes it: pyrosm, pandana's network, nearest_pois per type
@@ -303,7 +361,7 @@ def print_run(label: str, r: dict) -> None:
     stages = " ".join(f"{s} {r.get(s, float('nan')):.2f}" for s in STAGES)
     print(
         f"{label:<30} {stages} | total {r['total']:.2f} s, wall {r['wall_s']:.2f} s, "
-        f"peak RSS {r['peak_rss']:.0f} MiB"
+        f"peak RSS {r['peak_rss']:.0f} MiB ({r['peak_all']:.0f} with the layer writer)"
     )
 
 
@@ -391,7 +449,7 @@ def main() -> None:
             f"filled, peak RSS {user['peak_rss']:.0f} MiB"
         )
         print("\ntargets (issue 17):")
-        peak = max(cold["peak_rss"], *(r["peak_rss"] for r in warm_runs))
+        peak = max(cold["peak_all"], *(r["peak_all"] for r in warm_runs))
         met["cold"] = target("Porto cold, wall", cold["wall_s"], 3.0, "s")
         met["warm"] = target("Porto warm (median), wall", warm["wall_s"], 2.0, "s")
         met["peak"] = target("Porto peak RSS", peak / 1024, 1.0, "GiB")
@@ -448,7 +506,7 @@ def more_cases(
     print_run("  the plain audit again", plain)
     print_run("  --planned (50 planned facilities)", out["planned"])
     met["million"] = target(
-        "1,000,000 residents, peak RSS", out["million"]["peak_rss"] / 1024, 2.0, "GiB"
+        "1,000,000 residents, peak RSS", out["million"]["peak_all"] / 1024, 2.0, "GiB"
     )
     met["excel"] = target(
         "--excel-residents 300,000 rows: the write stage", out["excel"]["write"], 10.0, "s"
@@ -505,7 +563,7 @@ def tiled_case(n: int, work: Path, met: dict, given: Path | None = None) -> dict
     print(f"{n * n * 300_000:,} residents, {n * n * 20_000:,} facilities; stage times in seconds")
     print_run("  cold", cold)
     print_run("  warm", warm)
-    peak = max(cold["peak_rss"], warm["peak_rss"]) / 1024
+    peak = max(cold["peak_all"], warm["peak_all"]) / 1024
     if n == 3:
         met["tiled_cold"] = target("tiled 3 x 3 cold, wall", cold["wall_s"], 30.0, "s")
         met["tiled_warm"] = target("tiled 3 x 3 warm, wall", warm["wall_s"], 15.0, "s")

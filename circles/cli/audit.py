@@ -255,9 +255,6 @@ def _run(
         err.print(f"timing: total {marks[-1][1] - marks[0][1]:.3f} s", highlight=False)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         err.print(f"timing: peak_rss {peak_kib / 1024:.0f} MiB", highlight=False)
-        child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        if child_kib:  # the process that wrote the residents' layer meanwhile
-            err.print(f"timing: peak_rss_child {child_kib / 1024:.0f} MiB", highlight=False)
     if not quiet:
         from circles.report.terminal_brief import render_brief, render_warnings
 
