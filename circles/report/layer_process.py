@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyproj import CRS
 
-BATCH_ROWS = 65_536  # rows converted to Arrow at a time: no second copy of a city's table
+BATCH_ROWS = 16_384  # rows converted to Arrow at a time: no second copy of a city's table
 GEOMETRY = "geometry"
 
 

@@ -94,6 +94,15 @@ def test_the_child_writes_the_file_the_parent_wrote(tmp_path: Path, crs_out: str
     assert not scratch.exists()  # the Arrow stream and the child's files are gone
 
 
+def test_many_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows go to the child 64 at a time: the same file."""
+    monkeypatch.setattr(layer_process, "BATCH_ROWS", 64)
+    table, xy = awkward_table(1_000)
+    ahead, _ = written_ahead(table, xy, UTM, "EPSG:4326", tmp_path)
+    the_parent_way(table, xy, UTM, "EPSG:4326", tmp_path / "parent.gpkg")
+    assert_same_layer(ahead, tmp_path / "parent.gpkg")
+
+
 @pytest.mark.parametrize("rows", [0, 1])
 def test_tiny_and_empty_tables(tmp_path: Path, rows: int) -> None:
     table, xy = awkward_table(rows)
