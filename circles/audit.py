@@ -16,32 +16,38 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
 
-from circles.errors import InputDataError
+from circles.audit_steps import (
+    areas_ahead,
+    capacity_checks,
+    destination_reach_by_circle,
+    facilities_table,
+    residents_table,
+    traced_areas,
+    walking_speeds_of,
+    zones_layer,
+)
 from circles.evaluate.checks import coverage
 from circles.evaluate.counts import issues_lonlat
 from circles.evaluate.requirements import Checks, evaluate_requirements
-from circles.evaluate.summary import SummaryInputs, build_summary, destination_reach
+from circles.evaluate.summary import SummaryInputs, build_summary
 from circles.inputs.layers import check_options, read_layers
 from circles.inputs.place import Placed, place_layers
 from circles.inputs.provenance import gather_provenance
 from circles.network import snap
-from circles.network.attach import Attachment, Names, attach, network_warnings
+from circles.network.attach import Names, attach, network_warnings
 from circles.network.build import Network
 from circles.network.networks import AuditNetwork, build_networks, network_key
 from circles.network.roads import release_osm
-from circles.projection import to_metric, xy_points
+from circles.projection import xy_points
 from circles.rules.load import LoadedCircle, load_rules
-from circles.rules.schema import Requirement
 from circles.runtime import collector_paused, map_large_blocks, release_memory
 from circles.settings import Settings as AuditOptions
 from circles.traveltime import dijkstra, hub
 from circles.traveltime import graph as traveltime
-from circles.traveltime.costs import TravelCosts, travel_costs, walking_speeds
+from circles.traveltime.costs import TravelCosts, travel_costs
 
 if TYPE_CHECKING:
-    from circles.areas.build import AreaMemo, Preparation
     from circles.reuse import Reuse
 
 Progress = Callable[[str], None]
@@ -252,10 +258,10 @@ def _run(
 
     for net in nets.values() if spent else ():  # every snap is made
         snap.release_pieces(net.network)
-    areas_ahead = _areas_ahead(options, loaded, nets, reuse, threads)
+    preparing = areas_ahead(options, loaded, nets, reuse, threads)
     progress("travel")
     costs = (travel_costs if reuse is None else reuse.travel_costs)(
-        loaded, nets, placed.facilities, _walking_speeds(options, loaded), options.engine
+        loaded, nets, placed.facilities, walking_speeds_of(options, loaded), options.engine
     )
     # every search is made (the capacity stage anchors the residents again if it needs to)
     _release(*(net.anchors for net in nets.values()), spent=spent)
@@ -270,18 +276,18 @@ def _run(
     )
     # the checks hold what the report needs of the groups' costs
     _release(costs.walk.costs, *(found.costs for found in costs.drive.values()), spent=spent)
-    reach = _destination_reach(loaded, costs, attached, placed, spent=spent)
+    reach = destination_reach_by_circle(loaded, costs, attached, placed, spent=spent)
 
     units: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     allocation = None
     if any(r.capacity is not None for c in circles for r in c.requirements):
         progress("capacity")
-        units, allocation = _capacity_checks(
+        units, allocation = capacity_checks(
             options, loaded, nets, placed, checks, evaluable, costs, warnings
         )
 
     progress("evaluate")
-    table = _residents_table(placed, nets, attached, checks, loaded)
+    table = residents_table(placed, nets, attached, checks, loaded)
     if on_residents is not None:
         crs = nets.get("walk", next(iter(nets.values()))).network.crs
         on_residents(table, placed.resident_xy, crs)
@@ -300,9 +306,9 @@ def _run(
         units=units,
     )
     _release(checks.columns, checks.times_min, spent=spent)  # in the table and the coverage now
-    fac_table = _facilities_table(placed, attached, capacity_fields)
+    fac_table = facilities_table(placed, attached, capacity_fields)
     main_net = nets.get("walk", next(iter(nets.values()))).network
-    zones = _zones(zone_layer, main_net.crs, options.zone_field)
+    zones = zones_layer(zone_layer, main_net.crs, options.zone_field)
     summary = build_summary(
         SummaryInputs(
             options=options,
@@ -330,8 +336,8 @@ def _run(
     if options.service_areas != "none":
         progress("areas")
         memo = None if reuse is None else reuse.areas()
-        areas, facility_areas = _service_areas(
-            options, loaded, nets, placed, zones, costs, memo, areas_ahead
+        areas, facility_areas = traced_areas(
+            options, loaded, nets, placed, zones, costs, memo, preparing
         )
     result = AuditResult(
         residents=table,
@@ -378,253 +384,3 @@ def _release(*holders: dict, spent: bool) -> None:
     if spent:
         for holder in holders:
             holder.clear()
-
-
-def _capacity_checks(
-    options: AuditOptions,
-    loaded: list[LoadedCircle],
-    nets: dict[str, AuditNetwork],
-    placed: Placed,
-    checks: Checks,
-    evaluable: dict[str, np.ndarray],
-    costs: TravelCosts,
-    warnings: list[str],
-) -> tuple[dict[tuple[str, str], dict[str, np.ndarray]], pd.DataFrame | None]:
-    """Check the capacity requirements by supply (see circles.evaluate.supply_checks).
-
-    Returns the units per resident of each capacity requirement and, per facility, its
-    capacity and the load the nearest-first allocation gives it.
-    """
-    from circles.evaluate.capacity import capacities
-    from circles.evaluate.supply_checks import check_supply
-    from circles.evaluate.zones import limits
-    from circles.traveltime.supply import supply_pairs
-
-    facilities = placed.facilities
-    types = facilities["facility_type"].to_numpy(dtype=object)
-    population = placed.residents["population"].to_numpy(dtype=float)
-    units = {}
-    loads: list[pd.DataFrame] = []
-    for lc in loaded:
-        c = lc.circle
-        for r in c.requirements:
-            if r.capacity is None or c.mode not in ("walk", "drive"):
-                continue
-            field = r.capacity.field
-            if field not in facilities.columns:
-                raise InputDataError(
-                    f"{capacity_position(lc, r)}: capacity.field {field!r}: no such column in "
-                    f"facilities file {options.facilities.name}; available: "
-                    f"{', '.join(str(x) for x in facilities.columns if x != 'geometry')}"
-                )
-            mine = np.isin(types, r.facility_types)
-            supply, empty = capacities(
-                facilities[field].to_numpy(dtype=object),
-                mine,
-                field,
-                f"facilities file {options.facilities.name}",
-            )
-            if empty:
-                warnings.append(
-                    f"{c.id}/{r.id}: {empty} facilities of {', '.join(r.facility_types)} have "
-                    f"no {field} value; they count as capacity 0"
-                )
-            net = nets[network_key(c)]
-            rows = np.flatnonzero(mine & net.snapped()[1].on_network)
-            zones = checks.zone_columns.get(f"{c.id}_zone", np.full(len(population), "", object))
-            on = evaluable[c.id]
-            limit = limits(c, r, zones, costs.speeds_m_s.get(c.id), on)
-            direction = "to_facility" if c.mode == "walk" else c.direction
-            pairs = supply_pairs(net, rows, direction, np.flatnonzero(on), limit)
-            units[(c.id, r.id)] = found = check_supply(
-                c, r, pairs, supply[rows], population, limit, on, checks
-            )
-            load = found.pop("facility_load")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                use = np.where(supply[rows] > 0, load / supply[rows], np.nan)
-            loads.append(
-                pd.DataFrame(
-                    {
-                        "circle_id": c.id,
-                        "requirement_id": r.id,
-                        "facility_id": facilities["facility_id"].to_numpy(dtype=object)[rows],
-                        "facility_type": types[rows],
-                        "capacity": supply[rows],
-                        "residents_in_reach": pairs.sizes,
-                        "load": np.round(load, 3),
-                        "utilisation": np.round(use, 4),
-                    }
-                )
-            )
-    return units, pd.concat(loads, ignore_index=True) if loads else None
-
-
-def capacity_position(loaded: LoadedCircle, requirement: Requirement) -> str:
-    """``file:line`` of a requirement's capacity field in its rule file."""
-    from circles.rules.positions import position, read_yaml
-
-    index = [r.id for r in loaded.circle.requirements].index(requirement.id)
-    try:
-        tree = read_yaml(loaded.path, [])
-        line, _ = position(tree, ["requirements", index, "capacity", "field"])
-    except Exception:  # the message still names the file
-        line = 1
-    return f"{loaded.path}:{line}"
-
-
-def _destination_reach(
-    loaded: list[LoadedCircle],
-    costs: TravelCosts,
-    attached: Attachment,
-    placed: Placed,
-    *,
-    spent: bool,
-) -> dict[str, list[dict]]:
-    """Each hub circle's reach per destination, for the summary.
-
-    Then, when the audit is ``spent``, the door-to-door times are released (residents ×
-    destinations: 0.4 GB for a million residents) before coverage and the summary reach the
-    audit's memory peak; the checks hold what the report needs of them.
-    """
-    status = attached.status_by_network[attached.status_key]
-    population = placed.residents["population"].to_numpy(dtype=float)
-    out = {
-        lc.circle.id: destination_reach(lc.circle, costs.hubs[lc.circle.id], status, population)
-        for lc in loaded
-        if lc.circle.id in costs.hubs
-    }
-    for result in costs.hubs.values() if spent else ():
-        result.pop("times_s", None)
-    return out
-
-
-def _walking_speeds(options: AuditOptions, loaded: list[LoadedCircle]) -> dict[str, float]:
-    """Each walking circle's speed in m/s (``--walk-speed`` wins over the rule files)."""
-    given = options.walk_speed_m_per_min
-    return walking_speeds(loaded, given / 60.0 if given else None)
-
-
-def _areas_ahead(
-    options: AuditOptions,
-    loaded: list[LoadedCircle],
-    nets: dict[str, AuditNetwork],
-    reuse: Reuse | None,
-    threads: contextlib.ExitStack,
-) -> Preparation | None:
-    """The first network's samples and raster, prepared while the searches run (or None)."""
-    if options.service_areas == "none":
-        return None
-    from circles.areas import Preparation
-
-    memo = None if reuse is None else reuse.areas()
-    ahead = Preparation(loaded, nets, options.max_snap_m, memo)
-    threads.callback(ahead.close)
-    return ahead
-
-
-def _service_areas(
-    options: AuditOptions,
-    loaded: list[LoadedCircle],
-    nets: dict[str, AuditNetwork],
-    placed: Placed,
-    zones: gpd.GeoDataFrame | None,
-    costs: TravelCosts,
-    memo: AreaMemo | None = None,
-    ahead: Preparation | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """The service areas of the walking and driving requirements (see circles.areas)."""
-    from circles.areas import ServiceAreaOptions, service_areas
-
-    return service_areas(
-        loaded,
-        nets,
-        placed.facilities,
-        costs.speeds_m_s,
-        ServiceAreaOptions(
-            engine=options.engine,
-            max_snap_m=options.max_snap_m,
-            per_facility=options.service_areas == "per-facility",
-            zones=zones,
-            zone_values=None if zones is None else zones["zone"].to_numpy(dtype=object),
-        ),
-        memo,
-        ahead,
-    )
-
-
-def _zones(zones: gpd.GeoDataFrame | None, crs: CRS, field: str) -> gpd.GeoDataFrame | None:
-    """The zone polygons in the metric CRS with their ``zone`` value, for maps."""
-    if zones is None:
-        return None
-    frame = gpd.GeoDataFrame(
-        {"zone": zones[field].astype("string").fillna("").str.strip().to_numpy(dtype=object)},
-        geometry=zones.geometry.to_numpy(),
-        crs=zones.crs,
-    )
-    return to_metric(frame, crs)
-
-
-def _residents_table(
-    placed: Placed,
-    nets: dict[str, AuditNetwork],
-    attached: Attachment,
-    checks: Checks,
-    loaded: list[LoadedCircle],
-) -> pd.DataFrame:
-    """One row per input resident: ids, snaps and status per network, times, met flags."""
-    residents = placed.residents
-    snap_cols: dict[str, np.ndarray] = {}
-    status_cols: dict[str, np.ndarray] = {}
-    for key, net in nets.items():  # the first drive network stands for all (same roads)
-        prefix = "" if key == attached.status_key else "drive_"
-        assert net.residents is not None
-        snap_cols.setdefault(f"{prefix}snap_m", net.residents.snap_m)
-        status_cols.setdefault(f"{prefix}status", attached.status_by_network[key])
-    circles = [lc.circle for lc in loaded]
-    met = checks.met
-    areas = "area_m2" in residents.columns
-    return pd.DataFrame(
-        {
-            "resident_id": residents["resident_id"].reset_index(drop=True),
-            "community_id": residents["community_id"].reset_index(drop=True),
-            "population": residents["population"].to_numpy(dtype=float),
-            # residents given as polygons: their area (land-area coverage, 城市体检)
-            **({"area_m2": np.round(residents["area_m2"].to_numpy(float), 1)} if areas else {}),
-            **{k: np.round(v, 2) for k, v in snap_cols.items()},
-            **status_cols,
-            **checks.zone_columns,
-            **dict(sorted(checks.columns.items())),
-            **{c.id: met[(c.id, "")].astype(np.int8) for c in circles},
-            # which requirement a resident misses, for planners and for compare
-            **{
-                f"{c.id}/{r.id}": met[(c.id, r.id)].astype(np.int8)
-                for c in circles
-                for r in c.requirements
-            },
-        }
-    )
-
-
-def _facilities_table(
-    placed: Placed, attached: Attachment, capacity_fields: list[str]
-) -> pd.DataFrame:
-    """One row per input facility: id, type, name, planned, snap distance and status.
-
-    The capacity columns the rules read follow, as given.
-    """
-    facilities = placed.facilities
-    return pd.DataFrame(
-        {
-            "facility_id": facilities["facility_id"].to_numpy(dtype=object),
-            "facility_type": facilities["facility_type"].to_numpy(dtype=object),
-            "facility_name": facilities["facility_name"].to_numpy(dtype=object),
-            "planned": facilities["planned"].to_numpy(dtype=bool),
-            "snap_m": np.round(attached.facility_snap_m, 2),
-            "status": attached.facility_status,
-            **{
-                field: facilities[field].to_numpy(dtype=object)
-                for field in dict.fromkeys(capacity_fields)
-                if field in facilities.columns
-            },
-        }
-    )
