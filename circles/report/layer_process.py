@@ -10,8 +10,10 @@ into the report.
 
 No process outlives the audit: the child watches its standard input, a pipe only the parent
 holds, and ends at once when the parent is gone; the parent waits for it, or stops it, before
-the report is written or the audit fails. When the child cannot start or fails, the layer is
-written in the parent as before (the same file).
+the report is written or the audit fails. The child is a fresh interpreter (``subprocess``:
+fork and exec at once, no Python code between them), never a fork of the threaded parent.
+When the child cannot start or fails, the layer is written in the parent as before (the same
+file).
 
 Run as ``python -m circles.report.layer_process ARGS.json`` by :class:`PendingLayer` only.
 """
