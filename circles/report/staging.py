@@ -61,15 +61,20 @@ def scratch_folder(out: Path) -> Path | None:
     Named as staging folders are, so that one left by a killed run is removed as they are.
     The caller removes it.
     """
-    parent = out.parent if out.parent != Path("") else Path(".")
     try:
-        return Path(
-            tempfile.mkdtemp(
-                prefix=f"{_stage_prefix(out)}{os.getpid()}.", suffix=".tmp", dir=parent
-            )
-        )
+        return _new_stage(out)
     except OSError:
         return None
+
+
+def _new_stage(out: Path) -> Path:
+    """A new hidden folder beside ``out``, named with this process's id.
+
+    Stale ones, of processes that are gone, are removed by :func:`staged_output`.
+    """
+    parent = out.parent if out.parent != Path("") else Path(".")
+    prefix = f"{_stage_prefix(out)}{os.getpid()}."
+    return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
 
 
 def _remove_stale_stages(parent: Path, out: Path) -> None:
@@ -190,11 +195,7 @@ def staged_output(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_stages(parent, out)
-        stage = Path(
-            tempfile.mkdtemp(
-                prefix=f"{_stage_prefix(out)}{os.getpid()}.", suffix=".tmp", dir=parent
-            )
-        )
+        stage = _new_stage(out)
     except OSError as exc:
         raise OutputError(
             f"cannot write to {parent} ({exc.strerror}); choose another --out"
