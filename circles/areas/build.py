@@ -107,7 +107,7 @@ class Preparation:
         max_snap_m: float,
         memo: AreaMemo | None = None,
     ):
-        traced = [lc.circle for lc in loaded if lc.circle.mode in ("walk", "drive")]
+        traced = _traced(loaded)
         self.key = network_key(traced[0]) if traced else None
         self._future: Future[_Prepared] | None = None
         if self.key is None or (memo is not None and self.key in memo.prepared):
@@ -165,7 +165,7 @@ def service_areas(
     changed = memo.changed_types if memo is not None else None
     taking = memo if changed is not None else None
     keeping = memo if changed is None else None
-    traced = [c for c in (lc.circle for lc in loaded) if c.mode in ("walk", "drive")]
+    traced = _traced(loaded)
     found: dict[int, tuple[list[dict], list[dict]]] = {}
     # network by network, so that one raster at a time is held; the rows in the rules' order
     for key in dict.fromkeys(network_key(c) for c in traced):
@@ -209,6 +209,11 @@ def service_areas(
     if not options.per_facility:
         return areas, None
     return areas, _frame(facility_rows, FACILITY_AREA_COLUMNS, crs)
+
+
+def _traced(loaded: list[LoadedCircle]) -> list[Circle]:
+    """The circles that have service areas: walking and driving ones, in the rules' order."""
+    return [lc.circle for lc in loaded if lc.circle.mode in ("walk", "drive")]
 
 
 def _frame(rows: list[dict], columns: list[str], crs: object) -> gpd.GeoDataFrame:
