@@ -206,19 +206,18 @@ def _write_stream(table: pd.DataFrame, xy: np.ndarray, crs: CRS, stream: Path) -
     frame = pd.DataFrame(table.reset_index(drop=True), copy=False)
     geometry_type = "Point" if np.isfinite(xy).all(axis=1).any() else "Unknown"
     epsg = crs.to_epsg()
-    schema = pa.Schema.from_pandas(frame, preserve_index=False)
-    schema = pa.schema(
-        [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema]
-        + [pa.field(GEOMETRY, pa.binary())],
-        metadata=schema.metadata,
-    )
+    # every batch in the whole table's types (no all-null column gets here: see _plain)
+    columns = pa.Schema.from_pandas(frame, preserve_index=False)
+    schema = columns.append(pa.field(GEOMETRY, pa.binary()))
     with pa.OSFile(str(stream), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
         for start in range(0, max(len(frame), 1), BATCH_ROWS):
             stop = start + BATCH_ROWS
-            part = pa.Table.from_pandas(frame.iloc[start:stop], preserve_index=False)
-            columns = [c.cast(f.type) for c, f in zip(part.columns, list(schema)[:-1], strict=True)]
-            columns.append(_wkb_points(xy[start:stop]))
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            part = pa.Table.from_pandas(
+                frame.iloc[start:stop], schema=columns, preserve_index=False
+            )
+            writer.write_table(
+                part.append_column(schema.field(GEOMETRY), _wkb_points(xy[start:stop]))
+            )
     return {
         "geometry_type": geometry_type,
         "crs": f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL"),

@@ -122,6 +122,7 @@ def test_no_point_at_all(tmp_path: Path) -> None:
 def test_a_column_arrow_cannot_take_as_is_is_written_in_the_parent(tmp_path: Path) -> None:
     table, xy = awkward_table(50)
     table["mixed"] = pd.Series([1, "two", 3.0, None, b"x"] * 10, dtype=object)
+    table["nothing"] = pd.Series([None] * 50, dtype=object)  # Arrow's null type
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     pending = PendingLayer(table, xy, UTM, "EPSG:4326", layer="residents", scratch=scratch)
